@@ -1,0 +1,253 @@
+"""The event log: the one observation channel of the model.
+
+Every state change in the simulated world is one row: *when* (days since the start of
+the replication), *what* (an :class:`EventKind`), *who* (team, specialist, candidate),
+the candidate's step after the event, a kind-specific ``code`` and a kind-specific
+``value``. The model appends plain tuples while it runs (cheap: the event loop runs
+millions of times); :meth:`EventRecorder.finish` turns them into typed columns once.
+Metrics, reports and tests read the columns; none of them reaches into the model.
+
+Beside the events, the log holds a **candidate table** (traits drawn at referral) and
+a **specialist table** (team, FTE, caseload slots), plus the run's metadata (window,
+seed, replication). Field meanings are documented in ``docs/model.md``.
+
+Candidate states and the allowed transitions are defined here too
+(:data:`ALLOWED`), so that tests and users can check any log against the state
+machine with :func:`check_transitions`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "ALLOWED",
+    "CANDIDATE_DTYPE",
+    "EVENT_DTYPE",
+    "SPECIALIST_DTYPE",
+    "Decision",
+    "EventKind",
+    "EventLog",
+    "EventRecorder",
+    "ExitReason",
+    "JobEndReason",
+    "JobType",
+    "State",
+    "check_transitions",
+]
+
+
+class EventKind(IntEnum):
+    """What happened. ``code``/``value`` meaning per kind is given in brackets."""
+
+    SPECIALIST_START = 0  # a specialist joins (code: caseload slots, value: FTE)
+    REFERRAL = 1          # a candidate is referred (value: 0)
+    QUEUED = 2            # no free slot: joins the team's FIFO waiting list (value: queue length after)
+    INTAKE = 3            # assigned to a specialist, step 1 begins (value: days waited)
+    STEP = 4              # moves between steps 1-4 (code: +1 forward, -1 regression)
+    JOB_TASTING = 5       # a short unpaid job tasting in step 3
+    WORK_PRACTICE_START = 6  # unpaid work practice begins (step 3)
+    WORK_PRACTICE_END = 7    # work practice ends
+    JOB_START = 8         # paid job starts, step 5 (code: JobType, value: subsidy rate, 0 if none)
+    SUBSIDY_CHANGE = 9    # wage subsidy rate changes (value: new rate; 0 = subsidy ended)
+    EMPLOYER_DECISION = 10  # subsidy/fixed term ends (code: Decision)
+    JOB_END = 11          # the job ends while followed up, back to step 3 (code: JobEndReason)
+    SICK_START = 12       # sick-leave episode begins (progress paused)
+    SICK_END = 13         # sick-leave episode ends
+    EXTENSION = 14        # follow-up extended (value: new limit, days since intake)
+    EXIT = 15             # leaves the caseload (code: ExitReason, value: days on caseload)
+    POST_EXIT_JOB_END = 16  # a person discharged to work later loses the job (value: days since exit)
+
+
+class JobType(IntEnum):
+    PERMANENT = 0
+    FIXED_TERM = 1
+    ON_CALL = 2
+
+
+class Decision(IntEnum):
+    HIRE_PERMANENT = 0
+    RENEW = 1
+    END = 2
+
+
+class JobEndReason(IntEnum):
+    MISMATCH = 0
+    DROPOUT = 1
+    SICKNESS = 2
+    EMPLOYER_END = 3
+
+
+class ExitReason(IntEnum):
+    WORK_PERMANENT = 0
+    WORK_TEMPORARY = 1
+    EDUCATION = 2
+    HEALTH = 3
+    DROPOUT = 4
+    TIME_LIMIT = 5
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+class State(IntEnum):
+    """A candidate's state: exactly one at any time from referral on."""
+
+    REFERRED = 0   # transient: referral instant only
+    WAITING = 1
+    STEP1 = 2
+    STEP2 = 3
+    STEP3 = 4
+    STEP4 = 5
+    STEP5 = 6      # in a job, on/off-the-job support
+    EXITED = 7
+
+
+EVENT_DTYPE = np.dtype([
+    ("time", "f8"), ("kind", "u1"), ("team", "i4"), ("specialist", "i4"),
+    ("candidate", "i4"), ("step", "i1"), ("code", "i2"), ("value", "f8"),
+])
+CANDIDATE_DTYPE = np.dtype([
+    ("candidate", "i4"), ("team", "i4"), ("referral_time", "f8"), ("severity", "f8"),
+    ("reduced_capacity", "?"), ("in_work_at_intake", "?"), ("readiness", "f8"),
+])
+SPECIALIST_DTYPE = np.dtype([
+    ("specialist", "i4"), ("team", "i4"), ("fte", "f8"), ("slots", "i4"),
+])
+
+_K = EventKind
+# (state before) -> {kind: state after}. STEP moves are checked against the step column.
+# Kinds that do not change the state (job tasting, sickness, extension, ...) map to None.
+ALLOWED: dict[State, dict[EventKind, State | None]] = {
+    State.REFERRED: {_K.QUEUED: State.WAITING, _K.INTAKE: State.STEP1},
+    State.WAITING: {_K.INTAKE: State.STEP1},
+    **{s: {_K.STEP: None, _K.JOB_TASTING: None, _K.WORK_PRACTICE_START: None,
+           _K.WORK_PRACTICE_END: None, _K.JOB_START: State.STEP5, _K.SICK_START: None,
+           _K.SICK_END: None, _K.EXTENSION: None, _K.EXIT: State.EXITED}
+       for s in (State.STEP1, State.STEP2, State.STEP3, State.STEP4)},
+    State.STEP5: {_K.SUBSIDY_CHANGE: None, _K.EMPLOYER_DECISION: None, _K.JOB_END: State.STEP3,
+                  _K.SICK_START: None, _K.SICK_END: None, _K.EXTENSION: None,
+                  _K.EXIT: State.EXITED},
+    State.EXITED: {_K.POST_EXIT_JOB_END: State.EXITED},
+}
+
+
+class EventRecorder:
+    """Append-only sink used by the running model: ``rec.append((t, kind, team, spec, cand, step, code, value))``."""
+
+    __slots__ = ("append", "candidates", "deferred", "rows", "specialists")
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[Any, ...]] = []
+        self.append = self.rows.append
+        # rows known in advance (e.g. a job lost after discharge), merged in time order by finish()
+        self.deferred: list[tuple[Any, ...]] = []
+        self.candidates: list[tuple[Any, ...]] = []
+        self.specialists: list[tuple[Any, ...]] = []
+
+    def finish(self, meta: dict[str, Any]) -> EventLog:
+        events = np.array(self.rows, dtype=EVENT_DTYPE) if self.rows else np.empty(0, EVENT_DTYPE)
+        if self.deferred:
+            end = meta.get("end_time", np.inf)
+            later = np.array([r for r in self.deferred if r[0] < end], dtype=EVENT_DTYPE)
+            events = np.concatenate([events, later])
+            events = events[np.argsort(events["time"], kind="stable")]
+            self.deferred.clear()
+        cands = np.array(self.candidates, dtype=CANDIDATE_DTYPE) if self.candidates else np.empty(0, CANDIDATE_DTYPE)
+        specs = np.array(self.specialists, dtype=SPECIALIST_DTYPE) if self.specialists else np.empty(0, SPECIALIST_DTYPE)
+        self.rows.clear()
+        self.candidates.clear()
+        return EventLog(events=events, candidates=cands, specialists=specs, meta=dict(meta))
+
+
+@dataclass(frozen=True)
+class EventLog:
+    """A finished replication: typed, columnar, time-ordered events plus entity tables.
+
+    ``meta`` holds at least ``scenario``, ``seed``, ``replication``, ``window_start``
+    and ``window_end`` (days) and ``end_time`` (when the replication stopped).
+    """
+
+    events: np.ndarray
+    candidates: np.ndarray
+    specialists: np.ndarray
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.events)
+
+    def column(self, name: str) -> np.ndarray:
+        return self.events[name]
+
+    def of_kind(self, kind: EventKind) -> np.ndarray:
+        return self.events[self.events["kind"] == kind]
+
+    def to_frame(self) -> pd.DataFrame:
+        """Events as a DataFrame; ``kind`` is a categorical of :class:`EventKind` names."""
+        df = pd.DataFrame({name: self.events[name] for name in EVENT_DTYPE.names or ()})
+        names = [k.name.lower() for k in EventKind]
+        df["kind"] = pd.Categorical.from_codes(df["kind"].astype("int64"), categories=names)
+        return df
+
+    def candidates_frame(self) -> pd.DataFrame:
+        return pd.DataFrame({n: self.candidates[n] for n in CANDIDATE_DTYPE.names or ()})
+
+    def specialists_frame(self) -> pd.DataFrame:
+        return pd.DataFrame({n: self.specialists[n] for n in SPECIALIST_DTYPE.names or ()})
+
+    def to_parquet(self, path: str | Path, **extra_columns: Any) -> None:
+        df = self.to_frame()
+        for k, v in extra_columns.items():
+            df.insert(0, k, v)
+        df.to_parquet(path, index=False)
+
+
+def check_transitions(log: EventLog) -> list[str]:
+    """Replay every candidate through the state machine; return the violations found.
+
+    Checks: time never goes back; every candidate starts with REFERRAL; every event is
+    allowed from the candidate's current state (:data:`ALLOWED`); STEP events move one
+    step within 1-4 in the direction of their code. An empty list means the log is valid.
+    """
+    ev = log.events
+    problems: list[str] = []
+    if len(ev) and np.any(np.diff(ev["time"]) < 0):
+        i = int(np.argmax(np.diff(ev["time"]) < 0))
+        problems.append(f"time goes back at row {i + 1}: {ev['time'][i]} -> {ev['time'][i + 1]}")
+    state: dict[int, State] = {}
+    step_of = {State.STEP1: 1, State.STEP2: 2, State.STEP3: 3, State.STEP4: 4}
+    by_step = {1: State.STEP1, 2: State.STEP2, 3: State.STEP3, 4: State.STEP4}
+    for row in ev[ev["candidate"] >= 0]:
+        c = int(row["candidate"])
+        kind = EventKind(int(row["kind"]))
+        if kind == EventKind.REFERRAL:
+            if c in state:
+                problems.append(f"candidate {c}: referred twice (t={row['time']:.2f})")
+            state[c] = State.REFERRED
+            continue
+        cur = state.get(c)
+        if cur is None:
+            problems.append(f"candidate {c}: {kind.name} before REFERRAL (t={row['time']:.2f})")
+            continue
+        allowed = ALLOWED[cur]
+        if kind not in allowed:
+            problems.append(f"candidate {c}: {kind.name} not allowed in state {cur.name} (t={row['time']:.2f})")
+            continue
+        nxt = allowed[kind]
+        if kind == EventKind.STEP:
+            new = int(row["step"])
+            old = step_of[cur]
+            if new not in by_step or new - old != int(row["code"]) or abs(new - old) != 1:
+                problems.append(f"candidate {c}: STEP {old}->{new} with code {int(row['code'])} (t={row['time']:.2f})")
+                continue
+            nxt = by_step[new]
+        if nxt is not None:
+            state[c] = nxt
+    return problems

@@ -1,0 +1,423 @@
+"""A candidate's pathway through the five Supported Employment steps, as one SimPy process.
+
+From intake to exit a candidate is always in exactly one step:
+
+1. **engagement** — first contact, a cooperation agreement;
+2. **vocational profiling** — resources, wishes, limits;
+3. **job finding** — may include a *job tasting* and a spell of unpaid *work practice*
+   (which sometimes turns into a paid job at the same employer);
+4. **employer engagement** — agreeing the job, adaptations, wage subsidy;
+5. **on/off-the-job support** — the candidate is in a paid job (permanent, fixed-term or
+   on-call, with or without a wage subsidy) and is followed up at work.
+
+Progress is not linear: completing step 2, 3 or 4 can send a candidate one step back
+("two steps forward, one back"). A step is a quantity of *work*, done at a speed that
+is the specialist's efficiency times ``exp(readiness_speed * readiness)``. While not in
+a job, the candidate can drop out, leave for education or for health treatment or a
+disability benefit, and fall sick (which pauses progress). In a job, the job can end in
+mismatch or dropout — more often in the first months and where workplace follow-up is
+thin — sick leave is more frequent early and can end the job, and when a wage subsidy
+or a fixed term runs out, the employer hires permanently, renews, or lets the job end
+(back to step 3, with something learned). Step-5 follow-up ends with discharge to work
+after ``followup_after_job_days``.
+
+The regulation runs alongside: every ``period_months`` after intake the follow-up is
+extended (an extension costs the specialist time) until the legal limit, where the
+candidate is discharged — to work if employed, otherwise with reason ``time_limit``.
+
+**How the clock works.** Each loop iteration computes the absolute time of every event
+that can happen next (step completion, the next hazard, subsidy step-down, employer
+decision, end of follow-up, the next review) and waits for the earliest with a single
+timeout. Hazards are drawn as one exponential for their sum, then split by their
+shares; the early-job multiplier is handled by inverting the piecewise-constant
+cumulative hazard, so no extra event is needed at the end of the early period. Rates
+and speeds are re-read at every event of the candidate and held constant in between.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
+
+from caseload_sim.events import Decision, EventKind, ExitReason, JobEndReason, JobType
+
+if TYPE_CHECKING:
+    import simpy
+
+    from caseload_sim.model.world import Candidate, World
+
+__all__ = ["pathway"]
+
+INF = math.inf
+_log = math.log
+_exp = math.exp
+
+K_STEP = int(EventKind.STEP)
+K_TASTING = int(EventKind.JOB_TASTING)
+K_WP_START = int(EventKind.WORK_PRACTICE_START)
+K_WP_END = int(EventKind.WORK_PRACTICE_END)
+K_JOB_START = int(EventKind.JOB_START)
+K_SUBSIDY = int(EventKind.SUBSIDY_CHANGE)
+K_DECISION = int(EventKind.EMPLOYER_DECISION)
+K_JOB_END = int(EventKind.JOB_END)
+K_SICK_START = int(EventKind.SICK_START)
+K_SICK_END = int(EventKind.SICK_END)
+K_EXTENSION = int(EventKind.EXTENSION)
+K_EXIT = int(EventKind.EXIT)
+K_POST_EXIT = int(EventKind.POST_EXIT_JOB_END)
+
+PERMANENT = int(JobType.PERMANENT)
+FIXED_TERM = int(JobType.FIXED_TERM)
+ON_CALL = int(JobType.ON_CALL)
+HIRE = int(Decision.HIRE_PERMANENT)
+RENEW = int(Decision.RENEW)
+END = int(Decision.END)
+X_PERM = int(ExitReason.WORK_PERMANENT)
+X_TEMP = int(ExitReason.WORK_TEMPORARY)
+X_EDU = int(ExitReason.EDUCATION)
+X_HEALTH = int(ExitReason.HEALTH)
+X_DROPOUT = int(ExitReason.DROPOUT)
+X_LIMIT = int(ExitReason.TIME_LIMIT)
+E_MISMATCH = int(JobEndReason.MISMATCH)
+E_DROPOUT = int(JobEndReason.DROPOUT)
+E_SICK = int(JobEndReason.SICKNESS)
+E_EMPLOYER = int(JobEndReason.EMPLOYER_END)
+
+
+def _hire_probability(base: float, readiness_effect: float, readiness: float, intensity: float) -> float:
+    """Chance of a permanent hire: base odds shifted by readiness, scaled by follow-up intensity."""
+    if 0.0 < base < 1.0 and readiness_effect != 0.0:
+        lo = _log(base / (1.0 - base)) + readiness_effect * readiness
+        base = 1.0 / (1.0 + _exp(-lo))
+    return base * intensity
+
+
+def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noqa: C901
+    """The SimPy process of one candidate on a caseload, from intake to exit.
+
+    Hazards (dropout, education, health, sick leave; in a job: job loss and sick leave)
+    run on one *hazard clock*: a unit-exponential amount ``clock`` of cumulative hazard
+    is drawn, each segment uses up ``rate x time`` of it, and the hazard fires when it
+    is used up. This is exact for piecewise-constant rates and needs no new draw when
+    only the other clocks (step work, reviews, job clocks) fire.
+    """
+    env = w.env
+    timeout = env.timeout
+    rec = w.append
+    r = w.rules
+    ub = c.uniforms
+    u = ub.pop
+    gb = c.gammas
+    g = gb.pop
+    sp = c.specialist
+    assert sp is not None
+    tid = c.team.index
+    sid = sp.id
+    cid = c.id
+    hours = [h * c.hours_mult for h in r.hours_per_step]
+    rwc = 1 if c.reduced_capacity else 0
+    readiness = c.readiness
+    step_mean = r.step_mean
+    other_rate = r.education_rate + r.health_rate + r.sick_rate
+    period = r.period_days
+    priority = r.step5_priority
+    protection = r.followup_protection
+    sick_job_rate = r.sick_rate_job
+    early_mult = r.early_mult
+    jobs_enabled = r.jobs_enabled
+    extension_hours = r.extension_hours
+    regression_prob = r.regression_prob
+
+    now = intake = env.now
+    limit_at = intake + c.limit
+    review = intake + period if limit_at < INF else INF
+    t_review = review if review < limit_at else limit_at
+
+    step = 1
+    load = hours[0]
+    sp.demand += load
+    work = step_mean[0] * g()  # remaining work of the current step (days at full speed)
+    wp_left = 0.0  # remaining work practice (days), step 3 only
+    sick_until = -1.0  # end of the current sick leave; < 0 when not sick
+    clock = -_log(1.0 - u())  # hazard clock: cumulative hazard left until the next hazard
+    dirty = True  # readiness or step changed: recompute the cached rates
+    speed_factor = h_search = h_drop = job_loss_base = 0.0
+    # job state (step 5)
+    job_type = -1
+    early_end = -INF
+    followup_end = INF
+    sub_rate = 0.0
+    sub_start = 0.0
+    step_down_at = INF
+    decision_at = INF
+    t_job = INF
+
+    while True:
+        if len(ub) < 16 or not gb:
+            c.top_up()
+        if dirty:
+            speed_factor = _exp(r.readiness_speed * readiness)
+            h_drop = r.dropout_rate * _exp(r.dropout_readiness * readiness)
+            if step == 1:
+                h_drop *= r.dropout_step1_mult
+            h_search = h_drop + other_rate
+            job_loss_base = r.job_loss_rate * _exp(r.job_loss_readiness * readiness)
+            dirty = False
+        d = sp.demand
+        eff = 1.0 if d <= sp.capacity else sp.capacity / d
+        in_wp = wp_left > 0.0
+        speed = 0.0
+        h = 0.0
+        t_next = INF  # step work or work practice done, or sick leave over
+        if sick_until >= 0.0:
+            t_next = sick_until
+        elif step < 5:
+            h = h_search
+            if in_wp:
+                t_next = now + wp_left
+            elif step != 3 or jobs_enabled:
+                speed = eff * speed_factor
+                t_next = now + work / speed
+        else:
+            h = job_loss_base * (1.0 + protection * (1.0 - eff ** priority)) + sick_job_rate
+        # when does the hazard clock run out? (in a job's early months the rate is higher)
+        h_early = h * early_mult
+        if h <= 0.0:
+            t_haz = INF
+        elif now < early_end:
+            span = early_end - now
+            t_haz = now + (clock / h_early if clock < h_early * span else span + (clock - h_early * span) / h)
+        else:
+            t_haz = now + clock / h
+        t = t_review
+        if t_next < t:
+            t = t_next
+        if t_haz < t:
+            t = t_haz
+        if t_job < t:
+            t = t_job
+        if t == INF:  # nothing can ever happen (degenerate scenario): rest until the end
+            yield env.event()
+            return
+        yield timeout(t - now)
+        dt = t - now
+        if h > 0.0:
+            if t == t_haz:
+                clock = 0.0
+            elif now < early_end:
+                span = early_end - now
+                clock -= h_early * dt if dt <= span else h_early * span + h * (dt - span)
+            else:
+                clock -= h * dt
+        if speed > 0.0:
+            work -= dt * speed
+        elif in_wp and sick_until < 0.0:
+            wp_left -= dt
+        now = t
+
+        # --- what happened? (most frequent first; exact ties have probability zero)
+        if t == t_next:
+            if sick_until >= 0.0:  # sick leave over
+                rec((now, K_SICK_END, tid, sid, cid, step, 0, 0.0))
+                sick_until = -1.0
+                if step < 5 or u() >= r.sick_ends_job:
+                    continue
+                lost, exit_reason = E_SICK, -1
+            elif in_wp:  # work practice ends
+                wp_left = 0.0
+                readiness += r.wp_gain
+                dirty = True
+                rec((now, K_WP_END, tid, sid, cid, 3, 0, 0.0))
+                if u() < r.wp_job_prob:  # the employer offers a paid job: agree it (step 4)
+                    step = 4
+                    sp.demand += hours[3] - load
+                    load = hours[3]
+                    work = step_mean[3] * g()
+                    rec((now, K_STEP, tid, sid, cid, 4, 1, 0.0))
+                continue
+            elif step >= 2 and u() < regression_prob:  # two steps forward, one back
+                step -= 1
+                readiness -= r.regression_loss
+                dirty = True
+                work = step_mean[step - 1] * g() * r.regression_work_share
+                sp.demand += hours[step - 1] - load
+                load = hours[step - 1]
+                rec((now, K_STEP, tid, sid, cid, step, -1, 0.0))
+                if step == 3:
+                    wp_left, gain = _enter_step3(w, c, now, sid)
+                    readiness += gain
+                continue
+            elif step < 4:
+                step += 1
+                if step == 2:
+                    dirty = True  # the engagement dropout multiplier no longer applies
+                work = step_mean[step - 1] * g()
+                sp.demand += hours[step - 1] - load
+                load = hours[step - 1]
+                rec((now, K_STEP, tid, sid, cid, step, 1, 0.0))
+                if step == 3:
+                    wp_left, gain = _enter_step3(w, c, now, sid)
+                    if gain:
+                        readiness += gain
+                        dirty = True
+                continue
+            else:  # step 4 done: a paid job starts
+                x = u()
+                job_type = (PERMANENT if x < r.permanent_share else
+                            FIXED_TERM if x < r.permanent_share + r.fixed_term_share else ON_CALL)
+                if u() < r.subsidy_prob[rwc]:
+                    sub_rate = r.subsidy_rate[rwc]
+                    sub_start = now
+                    sd = r.subsidy_step_down[rwc]
+                    step_down_at = (now + sd if 0.0 < sd < r.subsidy_max[rwc]
+                                    and r.subsidy_rate_after[rwc] < sub_rate else INF)
+                    decision_at = now + min(-r.subsidy_mean * _log(1.0 - u()), r.subsidy_max[rwc])
+                else:
+                    sub_rate = 0.0
+                    step_down_at = INF
+                    decision_at = (now - r.fixed_term_mean * _log(1.0 - u())
+                                   if job_type == FIXED_TERM else INF)
+                early_end = now + r.early_days
+                followup_end = now + r.followup_days
+                t_job = min(followup_end, step_down_at, decision_at)
+                step = 5
+                sp.demand += hours[4] - load
+                load = hours[4]
+                rec((now, K_JOB_START, tid, sid, cid, 5, job_type, sub_rate))
+                continue
+        elif t == t_haz:  # the hazard clock ran out: which hazard?
+            clock = -_log(1.0 - u())
+            x = u() * h
+            lost = exit_reason = -1
+            if step < 5:
+                if x < h_drop:
+                    exit_reason = X_DROPOUT
+                elif x < h_drop + r.education_rate:
+                    exit_reason = X_EDU
+                elif x < h_drop + r.education_rate + r.health_rate:
+                    exit_reason = X_HEALTH
+            elif x < h - sick_job_rate:
+                lost = E_MISMATCH if u() < r.mismatch_share else E_DROPOUT
+            if exit_reason < 0 and lost < 0:
+                sick_until = now - r.sick_mean * _log(1.0 - u())
+                rec((now, K_SICK_START, tid, sid, cid, step, 0, 0.0))
+                continue
+        elif t == t_job:
+            if t == followup_end:  # step-5 follow-up complete: discharged to work
+                lost, exit_reason = -1, (X_PERM if job_type == PERMANENT else X_TEMP)
+            elif t == step_down_at:
+                sub_rate = r.subsidy_rate_after[rwc]
+                step_down_at = INF
+                t_job = followup_end if followup_end < decision_at else decision_at
+                rec((now, K_SUBSIDY, tid, sid, cid, 5, 0, sub_rate))
+                continue
+            else:  # the subsidy period or fixed term ends: the employer decides
+                p_hire = _hire_probability(r.hire_prob, r.hire_readiness, readiness, eff ** priority)
+                x = u()
+                if x < p_hire:
+                    rec((now, K_DECISION, tid, sid, cid, 5, HIRE, 0.0))
+                    job_type = PERMANENT
+                    if sub_rate > 0.0:
+                        sub_rate = 0.0
+                        rec((now, K_SUBSIDY, tid, sid, cid, 5, 0, 0.0))
+                    step_down_at = decision_at = INF
+                    t_job = followup_end
+                    continue
+                if x < p_hire + r.renew_prob:
+                    rec((now, K_DECISION, tid, sid, cid, 5, RENEW, 0.0))
+                    left = r.subsidy_max[rwc] - (now - sub_start) if sub_rate > 0.0 else 0.0
+                    if left > 1e-9:
+                        decision_at = now + min(-r.subsidy_mean * _log(1.0 - u()), left)
+                    else:
+                        if sub_rate > 0.0:  # the subsidy is used up: the job goes on without it
+                            sub_rate = 0.0
+                            step_down_at = INF
+                            rec((now, K_SUBSIDY, tid, sid, cid, 5, 0, 0.0))
+                        decision_at = (now - r.fixed_term_mean * _log(1.0 - u())
+                                       if job_type == FIXED_TERM else INF)
+                    t_job = min(followup_end, step_down_at, decision_at)
+                    continue
+                rec((now, K_DECISION, tid, sid, cid, 5, END, 0.0))
+                lost, exit_reason = E_EMPLOYER, -1
+        else:  # t == t_review: extend the follow-up, or discharge at the legal limit
+            if review < limit_at:
+                review += period
+                t_review = review if review < limit_at else limit_at
+                rec((now, K_EXTENSION, tid, sid, cid, step, 0, t_review - intake))
+                if extension_hours > 0.0:
+                    sp.demand += extension_hours
+                    _release_later(w, sp, extension_hours)
+                continue
+            lost = -1
+            exit_reason = X_LIMIT if step < 5 else (X_PERM if job_type == PERMANENT else X_TEMP)
+
+        if lost >= 0:  # the job ended: back to job finding, with something learned
+            if sub_rate > 0.0:
+                sub_rate = 0.0
+                rec((now, K_SUBSIDY, tid, sid, cid, 5, 0, 0.0))
+            step = 3
+            sp.demand += hours[2] - load
+            load = hours[2]
+            rec((now, K_JOB_END, tid, sid, cid, 3, lost, 0.0))
+            job_type = -1
+            early_end = -INF
+            followup_end = step_down_at = decision_at = t_job = INF
+            readiness += r.job_loss_gain
+            dirty = True
+            if u() < r.relapse_dropout_prob:
+                exit_reason = X_DROPOUT
+            else:
+                work = step_mean[2] * g()
+                wp_left, gain = _enter_step3(w, c, now, sid)
+                readiness += gain
+                continue
+        c.readiness = readiness
+        _exit(w, c, sp, now, step, exit_reason, sick_until >= 0.0, wp_left > 0.0, load, intake)
+        return
+
+
+def _enter_step3(w: World, c: Candidate, now: float, sid: int) -> tuple[float, float]:
+    """Start (or restart) job finding: maybe a job tasting, maybe work practice.
+
+    Returns the length of work practice (0 if none) and the readiness gained.
+    """
+    r = w.rules
+    u = c.uniforms.pop
+    gain = 0.0
+    if u() < r.tasting_prob:
+        gain = r.tasting_gain
+        w.append((now, K_TASTING, c.team.index, sid, c.id, 3, 0, 0.0))
+    if u() < r.wp_prob:
+        w.append((now, K_WP_START, c.team.index, sid, c.id, 3, 0, 0.0))
+        return min(-r.wp_mean * _log(1.0 - u()), 365.0), gain
+    return 0.0, gain
+
+
+def _release_later(w: World, sp: Any, extra: float) -> None:
+    """Give back, a week later, specialist time taken by a one-off task."""
+
+    def _done(_: Any) -> None:
+        sp.demand -= extra
+
+    w.env.timeout(7.0).callbacks.append(_done)
+
+
+def _exit(w: World, c: Candidate, sp: Any, now: float, step: int, reason: int, sick: bool,
+          in_wp: bool, load: float, intake: float) -> None:
+    """Leave the caseload: close open episodes, log the exit, free the slot."""
+    rec = w.append
+    tid, sid, cid = c.team.index, sp.id, c.id
+    if sick:
+        rec((now, K_SICK_END, tid, sid, cid, step, 0, 0.0))
+    if in_wp:
+        rec((now, K_WP_END, tid, sid, cid, step, 0, 0.0))
+    rec((now, K_EXIT, tid, sid, cid, step, reason, now - intake))
+    sp.active -= 1
+    sp.demand -= load
+    if reason in (X_PERM, X_TEMP) and w.rules.post_exit_loss_rate > 0.0:
+        # nobody follows the person any more: the job's end is known now, logged in time order later
+        gap = -_log(1.0 - c.uniforms.pop()) / w.rules.post_exit_loss_rate
+        if now + gap < w.end_time:
+            w.rec.deferred.append((now + gap, K_POST_EXIT, tid, -1, cid, -1, 0, gap))
+    c.team.release(sp)

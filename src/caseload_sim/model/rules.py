@@ -1,0 +1,167 @@
+"""The rules of the game, as pure functions and flat constants the event loop can read fast.
+
+The regulation (§ 5: 6 + 6 months, up to 3 years for reduced work capacity, or the
+alternatives planners ask about), the wage-subsidy rules, and the specialist's week
+are turned here from the validated scenario into plain numbers in days. Nothing here
+draws random numbers or knows about SimPy.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from caseload_sim.scenario import Scenario, TimeLimitPolicy
+
+__all__ = ["DAYS_PER_MONTH", "DAYS_PER_WEEK", "DAYS_PER_YEAR", "Rules", "limit_days", "slots_for"]
+
+DAYS_PER_YEAR = 365.0
+DAYS_PER_MONTH = DAYS_PER_YEAR / 12.0
+DAYS_PER_WEEK = 7.0
+THREE_YEARS = 3 * DAYS_PER_YEAR
+
+
+def limit_days(policy: TimeLimitPolicy, reduced_capacity: bool, period_days: float) -> float:
+    """Longest follow-up from intake, in days, under a time-limit policy."""
+    short = 2.0 * period_days  # 6 months + one 6-month extension
+    if policy is TimeLimitPolicy.none:
+        return math.inf
+    if policy is TimeLimitPolicy.three_years_all:
+        return max(THREE_YEARS, short)
+    if policy is TimeLimitPolicy.reduced_capacity_3y:
+        return max(THREE_YEARS, short) if reduced_capacity else short
+    return short  # strict_6_6
+
+
+def slots_for(cap_per_fte: float, fte: float) -> int:
+    """Caseload slots of one specialist: floor(cap x FTE), at least one."""
+    return max(1, math.floor(cap_per_fte * fte + 1e-9))
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """Every number the event loop needs, flattened and converted to days and per-day rates."""
+
+    # pathway
+    step_mean: tuple[float, float, float, float]
+    readiness_speed: float
+    regression_prob: float
+    regression_work_share: float
+    regression_loss: float
+    tasting_prob: float
+    tasting_gain: float
+    wp_prob: float
+    wp_mean: float
+    wp_job_prob: float
+    wp_gain: float
+    dropout_rate: float
+    dropout_step1_mult: float
+    dropout_readiness: float
+    education_rate: float
+    health_rate: float
+    job_loss_gain: float
+    relapse_dropout_prob: float
+    # jobs
+    jobs_enabled: bool
+    permanent_share: float
+    fixed_term_share: float
+    fixed_term_mean: float
+    job_loss_rate: float
+    job_loss_readiness: float
+    early_days: float
+    early_mult: float
+    followup_protection: float
+    mismatch_share: float
+    hire_prob: float
+    renew_prob: float
+    hire_readiness: float
+    post_exit_loss_rate: float
+    # subsidy (index 0: ordinary, 1: reduced work capacity)
+    subsidy_prob: tuple[float, float]
+    subsidy_mean: float
+    subsidy_rate: tuple[float, float]
+    subsidy_rate_after: tuple[float, float]
+    subsidy_step_down: tuple[float, float]
+    subsidy_max: tuple[float, float]
+    # sick leave
+    sick_rate: float
+    sick_rate_job: float
+    sick_mean: float
+    sick_ends_job: float
+    # regulation
+    period_days: float
+    extension_hours: float
+    followup_days: float
+    # week
+    candidate_hours_per_fte: float
+    hours_per_step: tuple[float, float, float, float, float]
+    step5_priority: float
+    severity_time: float
+    readiness_mean: float
+    readiness_sd: float
+    severity_readiness: float
+    in_work_readiness: float
+
+    @classmethod
+    def from_scenario(cls, s: Scenario) -> Rules:
+        p, j, w, sub, sk, reg, wk = (s.pathway, s.jobs, s.wage_subsidy, s.wage_subsidy,
+                                     s.sick_leave, s.regulation, s.week)
+        del w
+        per_day = 1.0 / DAYS_PER_YEAR
+        m = DAYS_PER_MONTH
+        return cls(
+            step_mean=p.step_mean_days,
+            readiness_speed=p.readiness_speed_effect,
+            regression_prob=p.regression_prob,
+            regression_work_share=p.regression_work_share,
+            regression_loss=p.regression_readiness_loss,
+            tasting_prob=p.job_tasting_prob,
+            tasting_gain=p.job_tasting_readiness_gain,
+            wp_prob=p.work_practice_prob,
+            wp_mean=p.work_practice_mean_days,
+            wp_job_prob=p.work_practice_job_prob,
+            wp_gain=p.work_practice_readiness_gain,
+            dropout_rate=p.dropout_per_year * per_day,
+            dropout_step1_mult=p.dropout_engagement_multiplier,
+            dropout_readiness=p.dropout_readiness_effect,
+            education_rate=p.education_per_year * per_day,
+            health_rate=p.health_per_year * per_day,
+            job_loss_gain=p.job_loss_readiness_gain,
+            relapse_dropout_prob=p.relapse_dropout_prob,
+            jobs_enabled=j.enabled,
+            permanent_share=j.permanent_share,
+            fixed_term_share=j.fixed_term_share,
+            fixed_term_mean=j.fixed_term_mean_months * m,
+            job_loss_rate=j.job_loss_per_year * per_day,
+            job_loss_readiness=j.job_loss_readiness_effect,
+            early_days=j.early_months * m,
+            early_mult=j.early_multiplier,
+            followup_protection=j.followup_protection,
+            mismatch_share=j.mismatch_share,
+            hire_prob=j.hire_permanent_prob,
+            renew_prob=j.renew_prob,
+            hire_readiness=j.hire_readiness_effect,
+            post_exit_loss_rate=j.post_exit_job_loss_per_year * per_day,
+            subsidy_prob=(sub.prob, sub.prob_reduced_capacity),
+            subsidy_mean=sub.mean_months * m,
+            subsidy_rate=(sub.rate, sub.rate_reduced_capacity),
+            subsidy_rate_after=(sub.rate_after, sub.rate_after_reduced_capacity),
+            subsidy_step_down=(sub.step_down_months * m, sub.step_down_months_reduced_capacity * m),
+            subsidy_max=(sub.max_months * m, sub.max_months_reduced_capacity * m),
+            sick_rate=sk.episodes_per_year * per_day,
+            sick_rate_job=sk.episodes_per_year_in_job * per_day,
+            sick_mean=sk.mean_days,
+            sick_ends_job=sk.ends_job_prob,
+            period_days=reg.period_months * m,
+            extension_hours=reg.extension_hours,
+            followup_days=reg.followup_after_job_days,
+            candidate_hours_per_fte=wk.hours_per_fte - wk.reporting_hours - wk.other_overhead_hours
+            - wk.employer_visits_per_week * wk.hours_per_employer_visit,
+            hours_per_step=wk.hours_per_candidate,
+            step5_priority=wk.step5_priority,
+            severity_time=s.candidates.severity_time_effect,
+            readiness_mean=s.candidates.readiness_mean,
+            readiness_sd=s.candidates.readiness_sd,
+            severity_readiness=s.candidates.severity_readiness_effect,
+            in_work_readiness=s.candidates.in_work_readiness_effect,
+        )
