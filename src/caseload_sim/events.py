@@ -153,7 +153,7 @@ class EventRecorder:
         self.specialists: list[tuple[Any, ...]] = []
 
     def finish(self, meta: dict[str, Any]) -> EventLog:
-        events = np.array(self.rows, dtype=EVENT_DTYPE) if self.rows else np.empty(0, EVENT_DTYPE)
+        events = np.fromiter(self.rows, dtype=EVENT_DTYPE, count=len(self.rows))
         if self.deferred:
             end = meta.get("end_time", np.inf)
             later = np.array([r for r in self.deferred if r[0] < end], dtype=EVENT_DTYPE)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from enum import Enum
+from enum import Enum, StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,7 @@ __all__ = [
     "TimeLimitPolicy",
     "WageSubsidyRules",
     "load_scenario",
+    "parameter_markdown",
     "parameter_table",
     "resolve_document",
     "scenario_from_dict",
@@ -272,7 +273,7 @@ class SickLeave(_Frozen):
                              text="Chance a sick-leave episode in a job ends the job.")
 
 
-class TimeLimitPolicy(str, Enum):
+class TimeLimitPolicy(StrEnum):
     """How long follow-up may last (§ 5 of the regulation, and the alternatives planners ask about)."""
 
     strict_6_6 = "strict_6_6"
@@ -500,3 +501,13 @@ def parameter_table() -> list[dict[str, str]]:
     walk(TeamSpec, "teams[].")
     return rows
 
+
+
+def parameter_markdown() -> str:
+    """The parameter reference as a Markdown table (kept in docs/model.md, checked by a test)."""
+    lines = ["| parameter | default | unit | range | provenance | meaning |",
+             "|---|---|---|---|---|---|"]
+    for row in parameter_table():
+        cells = [row[k].replace("|", "\\|") for k in ("parameter", "default", "unit", "range", "provenance", "meaning")]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

@@ -36,8 +36,8 @@ __all__ = [
     "Streams",
 ]
 
-UNIFORMS_PER_BLOCK = 96
-GAMMAS_PER_BLOCK = 16
+UNIFORMS_PER_BLOCK = 128
+GAMMAS_PER_BLOCK = 24
 OVERFLOW_BLOCK = 256
 _ROWS_PER_CHUNK = 128
 
@@ -69,9 +69,9 @@ class Streams:
 class CandidateDraws:
     """What a new candidate receives: traits, and its first uniforms and unit-mean gammas.
 
-    ``uniforms`` and ``gammas`` are stored *reversed*, so that ``list.pop()`` hands them
-    out in stream order at the cost of a list index; :meth:`CandidateSource.top_up`
-    prepends the next block when a list runs low.
+    ``uniforms`` and ``gammas`` are consumed with ``list.pop()`` (from the end: the cheapest
+    way to hand out a number in Python); :meth:`CandidateSource.top_up` prepends the
+    next block when a list runs low. The order is fixed, so the stream is too.
     """
 
     index: int  # the candidate's number within its team (its stream's key)
@@ -105,8 +105,8 @@ class CandidateSource:
         rwc = (g.random(n) < self._rwc).tolist()
         inw = (g.random(n) < self._inwork).tolist()
         z = g.standard_normal(n).tolist()
-        u = g.random((n, UNIFORMS_PER_BLOCK))[:, ::-1].tolist()
-        gm = (g.standard_gamma(k, (n, GAMMAS_PER_BLOCK)) / k)[:, ::-1].tolist()
+        u = g.random((n, UNIFORMS_PER_BLOCK)).tolist()
+        gm = (g.standard_gamma(k, (n, GAMMAS_PER_BLOCK)) / k).tolist()
         self._rows = list(zip(sev, rwc, inw, z, u, gm, strict=True))
         self._pos = 0
 
@@ -126,4 +126,4 @@ class CandidateSource:
         """Prepend block ``block`` (>= 1) of candidate ``index``'s uniforms (0) or gammas (1)."""
         g = self._streams.generator(Purpose.CANDIDATE_OVERFLOW, self._team, index, which, block)
         more = g.random(OVERFLOW_BLOCK) if which == 0 else g.standard_gamma(self._shape, OVERFLOW_BLOCK) / self._shape
-        draws[0:0] = more[::-1].tolist()
+        draws[0:0] = more.tolist()

@@ -167,53 +167,70 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
         d = sp.demand
         eff = 1.0 if d <= sp.capacity else sp.capacity / d
         in_wp = wp_left > 0.0
-        speed = 0.0
-        h = 0.0
-        t_next = INF  # step work or work practice done, or sick leave over
-        if sick_until >= 0.0:
-            t_next = sick_until
-        elif step < 5:
-            h = h_search
-            if in_wp:
-                t_next = now + wp_left
-            elif step != 3 or jobs_enabled:
-                speed = eff * speed_factor
-                t_next = now + work / speed
-        else:
-            h = job_loss_base * (1.0 + protection * (1.0 - eff ** priority)) + sick_job_rate
-        # when does the hazard clock run out? (in a job's early months the rate is higher)
-        h_early = h * early_mult
-        if h <= 0.0:
-            t_haz = INF
-        elif now < early_end:
-            span = early_end - now
-            t_haz = now + (clock / h_early if clock < h_early * span else span + (clock - h_early * span) / h)
-        else:
-            t_haz = now + clock / h
-        t = t_review
-        if t_next < t:
-            t = t_next
-        if t_haz < t:
-            t = t_haz
-        if t_job < t:
-            t = t_job
-        if t == INF:  # nothing can ever happen (degenerate scenario): rest until the end
-            yield env.event()
-            return
-        yield timeout(t - now)
-        dt = t - now
-        if h > 0.0:
-            if t == t_haz:
-                clock = 0.0
-            elif now < early_end:
-                span = early_end - now
-                clock -= h_early * dt if dt <= span else h_early * span + h * (dt - span)
+        if step < 5:  # searching (steps 1-4): step work, work practice or sick leave
+            speed = 0.0
+            if sick_until >= 0.0:
+                t_next = sick_until
+                t_haz = INF
+                t = t_review if t_review < t_next else t_next
+                yield timeout(t - now)
             else:
-                clock -= h * dt
-        if speed > 0.0:
-            work -= dt * speed
-        elif in_wp and sick_until < 0.0:
-            wp_left -= dt
+                if in_wp:
+                    t_next = now + wp_left
+                elif step != 3 or jobs_enabled:
+                    speed = eff * speed_factor
+                    t_next = now + work / speed
+                else:
+                    t_next = INF
+                t_haz = now + clock / h_search if h_search > 0.0 else INF
+                t = t_review
+                if t_next < t:
+                    t = t_next
+                if t_haz < t:
+                    t = t_haz
+                if t == INF:  # nothing can ever happen (degenerate scenario): rest until the end
+                    yield env.event()
+                    return
+                yield timeout(t - now)
+                dt = t - now
+                clock -= h_search * dt
+                if speed > 0.0:
+                    work -= dt * speed
+                elif in_wp:
+                    wp_left -= dt
+            h = h_search
+        else:  # in a job: the hazard rate is higher in the early months
+            if sick_until >= 0.0:
+                t_next = sick_until
+                t_haz = INF
+                h = 0.0
+            else:
+                t_next = INF
+                h = job_loss_base * (1.0 + protection * (1.0 - eff ** priority)) + sick_job_rate
+                if h <= 0.0:
+                    t_haz = INF
+                elif now < early_end:
+                    h_early = h * early_mult
+                    span = early_end - now
+                    t_haz = now + (clock / h_early if clock < h_early * span
+                                   else span + (clock - h_early * span) / h)
+                else:
+                    t_haz = now + clock / h
+            t = t_review
+            if t_next < t:
+                t = t_next
+            if t_haz < t:
+                t = t_haz
+            if t_job < t:
+                t = t_job
+            yield timeout(t - now)
+            if h > 0.0:
+                dt = t - now
+                if now < early_end:
+                    span = early_end - now
+                    clock -= h_early * dt if dt <= span else h_early * span + h * (dt - span)
+                else:
+                    clock -= h * dt
         now = t
 
         # --- what happened? (most frequent first; exact ties have probability zero)

@@ -80,7 +80,7 @@ class Candidate:
         self.readiness = readiness
         self.hours_mult = hours_mult
         self.limit = limit
-        self.uniforms = draws.uniforms  # reversed: pop() gives the next draw
+        self.uniforms = draws.uniforms  # pop() gives the next draw
         self.gammas = draws.gammas
         self.blocks = [0, 0]  # overflow blocks taken (uniforms, gammas)
         self.specialist: Specialist | None = None

@@ -1,0 +1,537 @@
+"""Key performance indicators (KPIs) computed from one replication's event log.
+
+Everything here is a pure function of an :class:`~caseload_sim.events.EventLog`: no
+simulation, no randomness, no printing. The same log always gives the same numbers,
+and every number can be traced back to the events it counts.
+
+The measurement window
+----------------------
+Each KPI is measured over a **window** ``[window_start, window_end]`` (days, from the
+log's ``meta``; both ends included). The window starts after the warm-up, so the
+numbers describe a service that has settled, not one that has just opened. What
+happened before the window still matters where it should: somebody who joined the
+waiting list before the window and is still waiting counts in the queue.
+
+Cohorts and censoring, in plain words
+-------------------------------------
+Some KPIs follow *people* rather than count *events*. "Did they find work within a
+year?" can only be answered for people we could watch for a whole year. So these
+KPIs use a **cohort**: only candidates whose intake (or first job) lies early enough
+in the window to be followed for the full period before the window closes. A
+candidate taken in three months before the end of the window is left out of
+``work_12m`` rather than counted as a failure.
+
+For the time to first job we use every intake in the window and the **Kaplan-Meier**
+method. A person who leaves the caseload without a job (to education, health care,
+lost contact, time limit), or who is still looking when the window closes, is
+*censored*: we know only that they had not found a job by then. Kaplan-Meier uses
+that partial information instead of throwing it away. Note what it estimates: the
+time to a first job *if nobody left for other reasons*, so it is somewhat more
+optimistic than simply counting who got a job.
+
+The KPIs (column names are part of the interface, see ``KPI_NAMES``)
+--------------------------------------------------------------------
+``work_12m``
+    Of the candidates taken in during ``[start, end - 365]``, the share who started
+    any paid job (permanent, fixed-term/subsidised, on-call) within 365 days of
+    intake. Compare with the target "65 % into work within a year".
+``permanent_12m``
+    Same cohort: the share who, within 365 days of intake, started a permanent job
+    or whose fixed-term/subsidised job was turned permanent by the employer.
+``days_to_first_job_median``
+    Kaplan-Meier median number of days from intake to the first paid job, for
+    intakes in the window (censored at exit without a job and at the window end).
+    Half of candidates are expected to have started a job by then. NaN when fewer
+    than half are ever seen to find one (the curve never reaches 50 %).
+``retention_6m``
+    Of the first jobs (a candidate's first job start) that began in
+    ``[start, end - 182]``, the share whose holder is in paid work 182 days later,
+    in the same job or another one, whether still followed up or discharged to
+    work. Losing the job and finding another before day 182 counts as in work.
+``exit_<reason>_share``
+    How the exits in the window split by reason: ``work_permanent``,
+    ``work_temporary``, ``education``, ``health``, ``dropout``, ``time_limit``.
+    The six shares sum to 1 (NaN if nobody exited).
+``exits_to_work_per_fte_year``
+    Exits to work (permanent or temporary) in the window per full-time specialist
+    year. Compare with the target "at least 9 per specialist per year". The
+    denominator is the FTE actually present in the window (a specialist who joins
+    half-way counts half).
+``wait_days_mean``
+    Mean days from referral to intake, for intakes in the window. People still
+    waiting when the window closes are *not* included (their wait is unfinished),
+    so with a growing queue this understates the waiting; read it together with
+    ``queue_mean``.
+``queue_mean``
+    Time-average number of people on waiting lists during the window.
+``caseload_mean``
+    Time-average number of candidates on caseloads, per specialist FTE (the
+    time-average of candidates divided by the time-average of staffed FTE).
+``intakes_per_year``, ``referrals_per_year``
+    Intakes and referrals in the window, per 365 days.
+``time_on_caseload_mean``
+    Mean days from intake to exit, for exits in the window. In a steady state
+    Little's law links the last three: active candidates ~= intake rate x time on
+    caseload, i.e. ``caseload_mean * FTE ~= intakes_per_year / 365 * time_on_caseload_mean``.
+
+Conventions
+-----------
+* "Within 365 days" includes day 365; an event exactly at a window edge is inside.
+* Step functions (queue, caseload, FTE) change *at* the event time: the level at
+  time ``t`` includes every change with time ``<= t``. Events with equal times are
+  applied in log (row) order.
+* A person is "in paid work" from a job start until the next job end; after an
+  exit to work (``work_permanent``/``work_temporary``) they stay in work until a
+  post-exit job loss is recorded. An exit for any other reason means not in work.
+* KPIs that are undefined (empty cohort, no exits, no staff, window too short) are NaN.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .events import Decision, EventKind, EventLog, ExitReason, JobType
+
+__all__ = [
+    "EXIT_SHARE_NAMES",
+    "KPI_NAMES",
+    "RETENTION_DAYS",
+    "WORK_FOLLOW_UP_DAYS",
+    "YEAR_DAYS",
+    "candidate_outcomes",
+    "caseload_deltas",
+    "caseload_series",
+    "compute_kpis",
+    "fte_deltas",
+    "kaplan_meier",
+    "kaplan_meier_median",
+    "queue_deltas",
+    "queue_length_series",
+    "step_series",
+    "time_average",
+    "window",
+]
+
+YEAR_DAYS = 365.0
+"""Days per year, for all per-year rates."""
+WORK_FOLLOW_UP_DAYS = 365.0
+"""Follow-up for ``work_12m`` / ``permanent_12m``: days after intake."""
+RETENTION_DAYS = 182.0
+"""Follow-up for ``retention_6m``: days after the first job start."""
+
+EXIT_SHARE_NAMES: tuple[str, ...] = (
+    "exit_work_permanent_share",
+    "exit_work_temporary_share",
+    "exit_education_share",
+    "exit_health_share",
+    "exit_dropout_share",
+    "exit_time_limit_share",
+)
+"""``exit_<reason>_share`` names, in :class:`ExitReason` code order."""
+
+KPI_NAMES: tuple[str, ...] = (
+    "work_12m",
+    "permanent_12m",
+    "days_to_first_job_median",
+    "retention_6m",
+    *EXIT_SHARE_NAMES,
+    "exits_to_work_per_fte_year",
+    "wait_days_mean",
+    "queue_mean",
+    "caseload_mean",
+    "intakes_per_year",
+    "referrals_per_year",
+    "time_on_caseload_mean",
+)
+"""Every key returned by :func:`compute_kpis`, in column order."""
+
+_WORK_EXITS = (int(ExitReason.WORK_PERMANENT), int(ExitReason.WORK_TEMPORARY))
+_NAN = float("nan")
+_KM_TOL = 1e-9
+
+
+# --------------------------------------------------------------------------- window
+def window(log: EventLog) -> tuple[float, float]:
+    """The measurement window ``(start, end)`` in days, from ``log.meta``.
+
+    Uses ``window_start``/``window_end``. If absent, falls back to ``0`` and to
+    ``end_time`` (or the last event time), so hand-made logs need not set them.
+    """
+    meta = log.meta
+    start = float(meta.get("window_start", 0.0))
+    end = meta.get("window_end", meta.get("end_time"))
+    if end is None:
+        end = float(log.events["time"].max()) if len(log.events) else start
+    return start, float(end)
+
+
+def _in(t: np.ndarray, start: float, end: float) -> np.ndarray:
+    return (t >= start) & (t <= end)
+
+
+# --------------------------------------------------------------------- step functions
+def time_average(
+    times: np.ndarray, deltas: np.ndarray, start: float, end: float, initial: float = 0.0
+) -> float:
+    """Time-average over ``[start, end]`` of a step function given by its changes.
+
+    The function equals ``initial`` before the first change and jumps by
+    ``deltas[i]`` at ``times[i]`` (right-continuous; order does not matter). Changes
+    before ``start`` set the level the window opens with, changes after ``end`` are
+    ignored. Returns NaN when ``end <= start``.
+
+    Each change contributes ``delta * (time it is in force inside the window)``, so
+    no sorting is needed.
+    """
+    t = np.asarray(times, dtype=float)
+    d = np.asarray(deltas, dtype=float)
+    if t.shape != d.shape:
+        raise ValueError(f"times and deltas differ in shape: {t.shape} vs {d.shape}")
+    if not end > start:
+        return _NAN
+    in_force = end - np.clip(t, start, end)
+    return float(initial + np.dot(d, in_force) / (end - start))
+
+
+def step_series(times: np.ndarray, deltas: np.ndarray, initial: float = 0.0, name: str = "level") -> pd.Series:
+    """A step function as a Series: index ``time``, value = level just after that time.
+
+    Starts with a point ``(0, initial)`` (unless a change happens at 0) and has one
+    point per distinct change time; changes at the same time are summed.
+    """
+    t = np.asarray(times, dtype=float)
+    d = np.asarray(deltas, dtype=float)
+    order = np.argsort(t, kind="stable")
+    t = np.concatenate([[0.0], t[order]])
+    level = initial + np.concatenate([[0.0], np.cumsum(d[order])])
+    last = np.r_[t[1:] != t[:-1], True]  # keep the last row of each run of equal times
+    return pd.Series(level[last], index=pd.Index(t[last], name="time"), name=name)
+
+
+# ------------------------------------------------------------------ prepared columns
+@dataclass
+class _Prepared:
+    """Columns of a log, rows grouped by kind, candidate ids mapped to 0..n-1."""
+
+    time: np.ndarray
+    kind: np.ndarray
+    team: np.ndarray
+    cid: np.ndarray       # dense candidate index (-1: no candidate)
+    code: np.ndarray
+    value: np.ndarray
+    n_cand: int
+    cand_ids: np.ndarray  # cand_ids[cid] = original candidate id
+    _order: np.ndarray
+    _bounds: np.ndarray
+
+    def rows(self, kind: EventKind) -> np.ndarray:
+        """Row indices of one kind, in log order."""
+        k = int(kind)
+        return self._order[self._bounds[k]:self._bounds[k + 1]]
+
+    def cand_rows(self, kind: EventKind) -> np.ndarray:
+        r = self.rows(kind)
+        return r[self.cid[r] >= 0]
+
+
+def _prepare(log: EventLog) -> _Prepared:
+    ev = log.events
+    kind = np.ascontiguousarray(ev["kind"])
+    cand = ev["candidate"].astype(np.int64)
+    has = cand >= 0
+    n = len(ev)
+    if not has.any():
+        cid, n_cand, ids = np.full(n, -1, np.int64), 0, np.empty(0, np.int64)
+    elif cand.max() < 4 * n + 1024:  # ids are (nearly) dense: index directly
+        cid = np.where(has, cand, -1)
+        n_cand = int(cand.max()) + 1
+        ids = np.arange(n_cand, dtype=np.int64)
+    else:
+        ids, inv = np.unique(cand[has], return_inverse=True)
+        cid = np.full(n, -1, np.int64)
+        cid[has] = inv
+        n_cand = len(ids)
+    order = np.argsort(kind, kind="stable")
+    bounds = np.searchsorted(kind[order], np.arange(len(EventKind) + 1))
+    return _Prepared(
+        time=np.ascontiguousarray(ev["time"], dtype=float), kind=kind,
+        team=np.ascontiguousarray(ev["team"]), cid=cid,
+        code=np.ascontiguousarray(ev["code"]), value=np.ascontiguousarray(ev["value"], dtype=float),
+        n_cand=n_cand, cand_ids=ids, _order=order, _bounds=bounds,
+    )
+
+
+def _team_filter(p: _Prepared, rows: np.ndarray, team: int | None) -> np.ndarray:
+    return rows if team is None else rows[p.team[rows] == team]
+
+
+def _queue_deltas(p: _Prepared, team: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    q = _team_filter(p, p.cand_rows(EventKind.QUEUED), team)
+    i = p.cand_rows(EventKind.INTAKE)
+    was_queued = np.zeros(p.n_cand, bool)
+    was_queued[p.cid[q]] = True
+    i = i[was_queued[p.cid[i]]]
+    times = np.concatenate([p.time[q], p.time[i]])
+    deltas = np.concatenate([np.ones(len(q)), -np.ones(len(i))])
+    return times, deltas
+
+
+def _caseload_deltas(p: _Prepared, team: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    i = _team_filter(p, p.cand_rows(EventKind.INTAKE), team)
+    x = _team_filter(p, p.cand_rows(EventKind.EXIT), team)
+    times = np.concatenate([p.time[i], p.time[x]])
+    deltas = np.concatenate([np.ones(len(i)), -np.ones(len(x))])
+    return times, deltas
+
+
+def _fte_deltas(p: _Prepared, log: EventLog, team: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    s = _team_filter(p, p.rows(EventKind.SPECIALIST_START), team)
+    times, deltas = p.time[s], p.value[s]
+    # Specialists in the table without a SPECIALIST_START event count from time 0.
+    spec = log.specialists
+    if team is not None:
+        spec = spec[spec["team"] == team]
+    started = np.isin(spec["specialist"], log.events["specialist"][s])
+    extra = spec["fte"][~started].astype(float)
+    return np.concatenate([times, np.zeros(len(extra))]), np.concatenate([deltas, extra])
+
+
+def queue_deltas(log: EventLog, team: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Changes of the number waiting: ``(times, deltas)``.
+
+    +1 at each QUEUED event, -1 at the INTAKE of a candidate who had been queued
+    (an intake without a QUEUED event never waited). ``team`` filters QUEUED events
+    by team; the matching intakes follow the candidate.
+    """
+    return _queue_deltas(_prepare(log), team)
+
+
+def caseload_deltas(log: EventLog, team: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Changes of the number of active candidates: +1 at INTAKE, -1 at EXIT."""
+    return _caseload_deltas(_prepare(log), team)
+
+
+def fte_deltas(log: EventLog, team: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Changes of staffed FTE: +FTE at each SPECIALIST_START (its ``value``).
+
+    Specialists listed in ``log.specialists`` without a start event are present from
+    time 0 with their table FTE. (There is no event for a specialist leaving yet.)
+    """
+    return _fte_deltas(_prepare(log), log, team)
+
+
+def queue_length_series(log: EventLog, team: int | None = None) -> pd.Series:
+    """Number waiting over time (see :func:`step_series` for the shape)."""
+    return step_series(*queue_deltas(log, team), name="queue")
+
+
+def caseload_series(log: EventLog, team: int | None = None) -> pd.Series:
+    """Number of active candidates over time (not divided by FTE)."""
+    return step_series(*caseload_deltas(log, team), name="caseload")
+
+
+# ---------------------------------------------------------------------- Kaplan-Meier
+def kaplan_meier(durations: np.ndarray, observed: np.ndarray) -> pd.DataFrame:
+    """Kaplan-Meier (product-limit) survival estimate.
+
+    ``durations[i]`` is the time to the event if ``observed[i]`` else the censoring
+    time. Someone censored at the same time as an event is still at risk for it.
+    Returns one row per distinct event time: ``time, at_risk, events, survival``
+    (survival just after ``time``).
+    """
+    d = np.asarray(durations, dtype=float)
+    o = np.asarray(observed, dtype=bool)
+    if d.shape != o.shape:
+        raise ValueError(f"durations and observed differ in shape: {d.shape} vs {o.shape}")
+    order = np.argsort(d, kind="stable")
+    d, o = d[order], o[order]
+    times, first = np.unique(d, return_index=True)
+    events = np.add.reduceat(o.astype(np.int64), first) if len(d) else np.empty(0, np.int64)
+    at_risk = len(d) - first
+    keep = events > 0
+    times, at_risk, events = times[keep], at_risk[keep], events[keep]
+    survival = np.cumprod(1.0 - events / at_risk)
+    return pd.DataFrame({"time": times, "at_risk": at_risk, "events": events, "survival": survival})
+
+
+def kaplan_meier_median(durations: np.ndarray, observed: np.ndarray) -> float:
+    """Kaplan-Meier median: the first time the survival curve is at or below 0.5.
+
+    If the curve sits exactly at 0.5 over an interval, the midpoint between that
+    time and the next event time is returned (the convention of R's ``survival``
+    package), so that without censoring the result equals the ordinary sample
+    median. NaN if the curve never reaches 0.5 (or there is no data).
+    """
+    km = kaplan_meier(durations, observed)
+    s = km["survival"].to_numpy()
+    t = km["time"].to_numpy()
+    below = np.flatnonzero(s <= 0.5 + _KM_TOL)
+    if len(below) == 0:
+        return _NAN
+    i = int(below[0])
+    if abs(s[i] - 0.5) <= _KM_TOL and i + 1 < len(t):
+        return float((t[i] + t[i + 1]) / 2)
+    return float(t[i])
+
+
+# ----------------------------------------------------------------- per-candidate facts
+@dataclass
+class _Outcomes:
+    intake: np.ndarray      # intake time (NaN: never taken in)
+    first_job: np.ndarray   # first JOB_START time (inf: none)
+    first_job_type: np.ndarray  # JobType of the first job (-1: none)
+    permanent: np.ndarray   # first permanent job start or hire-permanent decision (inf: none)
+    exit: np.ndarray        # exit time (inf: none)
+    exit_reason: np.ndarray  # ExitReason (-1: none)
+
+
+def _outcomes(p: _Prepared) -> _Outcomes:
+    n = p.n_cand
+    intake = np.full(n, np.nan)
+    r = p.cand_rows(EventKind.INTAKE)
+    intake[p.cid[r]] = p.time[r]
+
+    js = p.cand_rows(EventKind.JOB_START)
+    first_job = np.full(n, np.inf)
+    np.minimum.at(first_job, p.cid[js], p.time[js])
+    # type of the first job: among the job starts at the candidate's first job time,
+    # the earliest in log order
+    first_job_type = np.full(n, -1, np.int64)
+    hit = js[p.time[js] == first_job[p.cid[js]]]
+    hit_c, first_hit = np.unique(p.cid[hit], return_index=True)
+    first_job_type[hit_c] = p.code[hit[first_hit]]
+
+    permanent = np.full(n, np.inf)
+    pj = js[p.code[js] == int(JobType.PERMANENT)]
+    np.minimum.at(permanent, p.cid[pj], p.time[pj])
+    ed = p.cand_rows(EventKind.EMPLOYER_DECISION)
+    ed = ed[p.code[ed] == int(Decision.HIRE_PERMANENT)]
+    np.minimum.at(permanent, p.cid[ed], p.time[ed])
+
+    exit_time = np.full(n, np.inf)
+    exit_reason = np.full(n, -1, np.int64)
+    x = p.cand_rows(EventKind.EXIT)
+    exit_time[p.cid[x]] = p.time[x]
+    exit_reason[p.cid[x]] = p.code[x]
+    return _Outcomes(intake, first_job, first_job_type, permanent, exit_time, exit_reason)
+
+
+def candidate_outcomes(log: EventLog) -> pd.DataFrame:
+    """One row per candidate seen in the log: the facts the cohort KPIs are built on.
+
+    Columns: ``intake_time``, ``first_job_time``, ``first_job_type`` (JobType code,
+    -1 if none), ``permanent_time`` (first permanent job start or hire-permanent
+    decision), ``exit_time``, ``exit_reason`` (ExitReason code, -1 if none). Times are
+    NaN when the event never happened. Indexed by candidate id.
+    """
+    p = _prepare(log)
+    o = _outcomes(p)
+
+    def nan_inf(a: np.ndarray) -> np.ndarray:
+        return np.where(np.isinf(a), np.nan, a)
+
+    seen = np.zeros(p.n_cand, bool)
+    seen[p.cid[p.cid >= 0]] = True
+    df = pd.DataFrame({
+        "intake_time": o.intake, "first_job_time": nan_inf(o.first_job),
+        "first_job_type": o.first_job_type, "permanent_time": nan_inf(o.permanent),
+        "exit_time": nan_inf(o.exit), "exit_reason": o.exit_reason,
+    }, index=pd.Index(p.cand_ids, name="candidate"))
+    return df[seen]
+
+
+def _in_work_at(p: _Prepared, query: np.ndarray, cohort: np.ndarray) -> np.ndarray:
+    """For each cohort candidate index, 1.0 if in paid work at ``query[cid]`` else 0.0."""
+    in_cohort = np.zeros(p.n_cand, bool)
+    in_cohort[cohort] = True
+    rows, status = [], []
+    for kind in (EventKind.JOB_START, EventKind.JOB_END, EventKind.EXIT, EventKind.POST_EXIT_JOB_END):
+        r = p.cand_rows(kind)
+        r = r[in_cohort[p.cid[r]]]
+        r = r[p.time[r] <= query[p.cid[r]]]
+        if kind == EventKind.JOB_START:
+            s = np.ones(len(r), bool)
+        elif kind == EventKind.EXIT:
+            s = np.isin(p.code[r], _WORK_EXITS)
+        else:
+            s = np.zeros(len(r), bool)
+        rows.append(r)
+        status.append(s)
+    r = np.concatenate(rows)
+    s = np.concatenate(status)
+    order = np.lexsort((r, p.time[r], p.cid[r]))  # by candidate, then time, then log order
+    c_sorted = p.cid[r][order]
+    last = np.r_[c_sorted[1:] != c_sorted[:-1], True] if len(c_sorted) else np.zeros(0, bool)
+    at = np.zeros(p.n_cand)
+    at[c_sorted[last]] = s[order][last]
+    return at[cohort]
+
+
+# ---------------------------------------------------------------------------- KPIs
+def _mean(a: np.ndarray) -> float:
+    return float(np.mean(a)) if len(a) else _NAN
+
+
+def _div(num: float, den: float) -> float:
+    return num / den if den > 0 and math.isfinite(den) else _NAN
+
+
+def compute_kpis(log: EventLog) -> dict[str, float]:
+    """All KPIs of one replication, keyed and ordered as :data:`KPI_NAMES` (floats, NaN if undefined).
+
+    See the module docstring for the definitions.
+    """
+    start, end = window(log)
+    length = end - start
+    years = length / YEAR_DAYS
+    p = _prepare(log)
+    o = _outcomes(p)
+    k: dict[str, float] = {}
+
+    # --- cohort: intakes early enough to be followed for 365 days
+    ir = p.cand_rows(EventKind.INTAKE)
+    it, ic = p.time[ir], p.cid[ir]
+    coh = (it >= start) & (it <= end - WORK_FOLLOW_UP_DAYS)
+    c, t0 = ic[coh], it[coh]
+    k["work_12m"] = _mean(o.first_job[c] - t0 <= WORK_FOLLOW_UP_DAYS)
+    k["permanent_12m"] = _mean(o.permanent[c] - t0 <= WORK_FOLLOW_UP_DAYS)
+
+    # --- time to first job: all intakes in the window, censored at exit / window end
+    win = _in(it, start, end)
+    c, t0 = ic[win], it[win]
+    censor = np.minimum(o.exit[c], end)
+    observed = o.first_job[c] <= censor
+    durations = np.where(observed, o.first_job[c], censor) - t0
+    k["days_to_first_job_median"] = kaplan_meier_median(durations, observed)
+
+    # --- retention of first jobs started early enough to be followed for 182 days
+    fj = o.first_job
+    cohort = np.flatnonzero((fj >= start) & (fj <= end - RETENTION_DAYS))
+    k["retention_6m"] = _mean(_in_work_at(p, fj + RETENTION_DAYS, cohort)) if len(cohort) else _NAN
+
+    # --- exits in the window
+    xr = p.cand_rows(EventKind.EXIT)
+    xr = xr[_in(p.time[xr], start, end)]
+    reasons = p.code[xr].astype(np.int64)
+    counts = np.bincount(reasons[(reasons >= 0) & (reasons < len(ExitReason))], minlength=len(ExitReason))
+    for name, n_reason in zip(EXIT_SHARE_NAMES, counts, strict=True):
+        k[name] = float(n_reason / len(xr)) if len(xr) else _NAN
+    work_exits = int(counts[list(_WORK_EXITS)].sum())
+    fte_mean = time_average(*_fte_deltas(p, log), start, end)
+    k["exits_to_work_per_fte_year"] = _div(work_exits, fte_mean * years)
+
+    # --- waiting and load
+    k["wait_days_mean"] = _mean(p.value[ir[win]])
+    k["queue_mean"] = time_average(*_queue_deltas(p), start, end)
+    k["caseload_mean"] = _div(time_average(*_caseload_deltas(p), start, end), fte_mean)
+
+    # --- flows (Little's law: caseload = intake rate x time on caseload)
+    rr = p.cand_rows(EventKind.REFERRAL)
+    k["intakes_per_year"] = _div(int(win.sum()), years)
+    k["referrals_per_year"] = _div(int(_in(p.time[rr], start, end).sum()), years)
+    k["time_on_caseload_mean"] = _mean(p.value[xr])
+    return {name: float(k[name]) for name in KPI_NAMES}
