@@ -102,11 +102,23 @@ def nan_equal(a: dict[str, float], b: dict[str, float]) -> None:
 # ------------------------------------------------------------------------- interface
 def test_kpi_names_are_the_interface() -> None:
     assert KPI_NAMES == (
-        "work_12m", "permanent_12m", "days_to_first_job_median", "retention_6m",
-        "exit_work_permanent_share", "exit_work_temporary_share", "exit_education_share",
-        "exit_health_share", "exit_dropout_share", "exit_time_limit_share",
-        "exits_to_work_per_fte_year", "wait_days_mean", "queue_mean", "caseload_mean",
-        "intakes_per_year", "referrals_per_year", "time_on_caseload_mean",
+        "work_12m",
+        "permanent_12m",
+        "days_to_first_job_median",
+        "retention_6m",
+        "exit_work_permanent_share",
+        "exit_work_temporary_share",
+        "exit_education_share",
+        "exit_health_share",
+        "exit_dropout_share",
+        "exit_time_limit_share",
+        "exits_to_work_per_fte_year",
+        "wait_days_mean",
+        "queue_mean",
+        "caseload_mean",
+        "intakes_per_year",
+        "referrals_per_year",
+        "time_on_caseload_mean",
     )
     assert tuple(f"exit_{r.label}_share" for r in ExitReason) == EXIT_SHARE_NAMES
 
@@ -115,11 +127,23 @@ def test_empty_log_gives_nan_where_undefined() -> None:
     k = compute_kpis(make_log([]))
     assert list(k) == list(KPI_NAMES)
     assert all(isinstance(v, float) for v in k.values())
-    for name in ("work_12m", "permanent_12m", "days_to_first_job_median", "retention_6m",
-                 *EXIT_SHARE_NAMES, "wait_days_mean", "time_on_caseload_mean"):
+    for name in (
+        "work_12m",
+        "permanent_12m",
+        "days_to_first_job_median",
+        "retention_6m",
+        *EXIT_SHARE_NAMES,
+        "wait_days_mean",
+        "time_on_caseload_mean",
+    ):
         assert math.isnan(k[name]), name
-    for name in ("exits_to_work_per_fte_year", "queue_mean", "caseload_mean",
-                 "intakes_per_year", "referrals_per_year"):
+    for name in (
+        "exits_to_work_per_fte_year",
+        "queue_mean",
+        "caseload_mean",
+        "intakes_per_year",
+        "referrals_per_year",
+    ):
         assert k[name] == 0.0, name
 
 
@@ -141,20 +165,30 @@ def test_window_from_meta_and_fallbacks() -> None:
 # ------------------------------------------------------------------ work_12m cohorts
 def test_work_and_permanent_12m_cohort() -> None:
     rows = [
-        *intake(0, 10), job(0, 20),                                  # intake before window: out
-        *intake(1, 50), job(1, 300),
-        (420, K.EMPLOYER_DECISION, 1, Decision.HIRE_PERMANENT),     # made permanent after 370 d
-        *intake(2, 100), job(2, 465, JobType.PERMANENT),             # exactly 365 d: counts
-        *intake(3, 150), job(3, 516, JobType.PERMANENT),             # 366 d: too late
-        *intake(4, 200), leave(4, 300, R.DROPOUT, 100),              # never worked
-        *intake(5, 685), job(5, 700),                                # last day of the cohort
-        (800, K.EMPLOYER_DECISION, 5, Decision.HIRE_PERMANENT),     # made permanent in 115 d
-        *intake(6, 686), job(6, 690),                                # intake too late: out
-        *intake(7, 300), job(7, 310), job_end(7, 400), job(7, 700, JobType.PERMANENT),
+        *intake(0, 10),
+        job(0, 20),  # intake before window: out
+        *intake(1, 50),
+        job(1, 300),
+        (420, K.EMPLOYER_DECISION, 1, Decision.HIRE_PERMANENT),  # made permanent after 370 d
+        *intake(2, 100),
+        job(2, 465, JobType.PERMANENT),  # exactly 365 d: counts
+        *intake(3, 150),
+        job(3, 516, JobType.PERMANENT),  # 366 d: too late
+        *intake(4, 200),
+        leave(4, 300, R.DROPOUT, 100),  # never worked
+        *intake(5, 685),
+        job(5, 700),  # last day of the cohort
+        (800, K.EMPLOYER_DECISION, 5, Decision.HIRE_PERMANENT),  # made permanent in 115 d
+        *intake(6, 686),
+        job(6, 690),  # intake too late: out
+        *intake(7, 300),
+        job(7, 310),
+        job_end(7, 400),
+        job(7, 700, JobType.PERMANENT),
     ]
     k = compute_kpis(make_log(rows, start=50, end=1050))
     # cohort: intakes in [50, 685] = candidates 1, 2, 3, 4, 5, 7
-    assert k["work_12m"] == pytest.approx(4 / 6)       # 1, 2, 5, 7
+    assert k["work_12m"] == pytest.approx(4 / 6)  # 1, 2, 5, 7
     assert k["permanent_12m"] == pytest.approx(2 / 6)  # 2, 5
 
 
@@ -178,8 +212,8 @@ def test_kaplan_meier_table_by_hand() -> None:
 def test_kaplan_meier_median_cases() -> None:
     med = kaplan_meier_median
     assert med(np.array([2, 3, 4, 5, 6, 7.0]), np.array([1, 0, 1, 1, 0, 1], bool)) == 5.0
-    assert med(np.array([1, 2, 3, 4.0]), np.ones(4, bool)) == 2.5          # flat at 0.5: midpoint
-    assert med(np.array([1, 2.0]), np.array([True, False])) == 1.0         # flat at 0.5 to the end
+    assert med(np.array([1, 2, 3, 4.0]), np.ones(4, bool)) == 2.5  # flat at 0.5: midpoint
+    assert med(np.array([1, 2.0]), np.array([True, False])) == 1.0  # flat at 0.5 to the end
     assert math.isnan(med(np.array([1, 2, 3, 4.0]), np.array([0, 1, 0, 0], bool)))  # S stays 2/3
     assert math.isnan(med(np.array([3.0, 4.0]), np.zeros(2, bool)))
     assert math.isnan(med(np.empty(0), np.empty(0, bool)))
@@ -195,12 +229,17 @@ def test_kaplan_meier_median_without_censoring_is_the_median(values: list[int]) 
 
 def test_days_to_first_job_median_censoring_in_log() -> None:
     rows = [
-        *intake(0, 0), job(0, 2),                            # 2
-        *intake(1, 0), leave(1, 3, R.HEALTH, 3),             # censored at exit: 3+
-        *intake(2, 10), job(2, 14),                          # 4
-        *intake(3, 20), job(3, 25),                          # 5
-        *intake(4, 94),                                      # censored at window end: 6+
-        *intake(5, 30), job(5, 37),                          # 7
+        *intake(0, 0),
+        job(0, 2),  # 2
+        *intake(1, 0),
+        leave(1, 3, R.HEALTH, 3),  # censored at exit: 3+
+        *intake(2, 10),
+        job(2, 14),  # 4
+        *intake(3, 20),
+        job(3, 25),  # 5
+        *intake(4, 94),  # censored at window end: 6+
+        *intake(5, 30),
+        job(5, 37),  # 7
     ]
     assert compute_kpis(make_log(rows, end=100))["days_to_first_job_median"] == 5.0
     # a job after the window end is not seen: censored at 50+, and the median moves to 7
@@ -228,7 +267,9 @@ def test_time_average_matches_fine_grid(data: st.DataObject) -> None:
     q = 0.25
     ticks = data.draw(grid_times)
     times = np.array(ticks, float) * q
-    deltas = np.array(data.draw(st.lists(st.integers(-5, 5), min_size=len(ticks), max_size=len(ticks))), float)
+    deltas = np.array(
+        data.draw(st.lists(st.integers(-5, 5), min_size=len(ticks), max_size=len(ticks))), float
+    )
     a = data.draw(st.integers(0, 150))
     b = data.draw(st.integers(a + 1, 170))
     initial = data.draw(st.integers(-3, 3))
@@ -238,15 +279,18 @@ def test_time_average_matches_fine_grid(data: st.DataObject) -> None:
 
 
 @settings(max_examples=50, deadline=None)
-@given(st.lists(st.tuples(st.floats(0, 50), st.floats(-3, 3)), max_size=20),
-       st.floats(0, 40), st.floats(1, 20))
+@given(
+    st.lists(st.tuples(st.floats(0, 50), st.floats(-3, 3)), max_size=20), st.floats(0, 40), st.floats(1, 20)
+)
 def test_time_average_arbitrary_floats_close_to_fine_grid(changes, start, length) -> None:
     times = np.array([c[0] for c in changes])
     deltas = np.array([c[1] for c in changes])
     end = start + length
     n = 20_000
     mids = start + (np.arange(n) + 0.5) * (length / n)
-    levels = (deltas[None, :] * (times[None, :] <= mids[:, None])).sum(axis=1) if len(changes) else np.zeros(n)
+    levels = (
+        (deltas[None, :] * (times[None, :] <= mids[:, None])).sum(axis=1) if len(changes) else np.zeros(n)
+    )
     bound = np.abs(deltas).sum() / n + 1e-9  # each jump misplaced by at most one cell
     assert abs(time_average(times, deltas, start, end) - levels.mean()) <= bound
 
@@ -258,10 +302,11 @@ def test_step_series_merges_equal_times() -> None:
 
 def test_queue_mean_window_starting_mid_queue() -> None:
     rows = [
-        *intake(0, 20, wait=20),   # waiting [0, 20)
-        (5, K.REFERRAL, 1), (5, K.QUEUED, 1, 0, 2.0),   # still waiting at the end
-        *intake(2, 12),            # no QUEUED event: never waited, queue unchanged
-        *intake(3, 28, wait=3),    # waiting [25, 28)
+        *intake(0, 20, wait=20),  # waiting [0, 20)
+        (5, K.REFERRAL, 1),
+        (5, K.QUEUED, 1, 0, 2.0),  # still waiting at the end
+        *intake(2, 12),  # no QUEUED event: never waited, queue unchanged
+        *intake(3, 28, wait=3),  # waiting [25, 28)
     ]
     log = make_log(rows, start=10, end=30)
     k = compute_kpis(log)
@@ -276,9 +321,11 @@ def test_queue_mean_window_starting_mid_queue() -> None:
 
 def test_caseload_mean_and_time_on_caseload() -> None:
     rows = [
-        *intake(0, 0), leave(0, 150, R.EDUCATION, 150),
+        *intake(0, 0),
+        leave(0, 150, R.EDUCATION, 150),
         *intake(1, 120),
-        *intake(2, 50), leave(2, 250, R.DROPOUT, 200),
+        *intake(2, 50),
+        leave(2, 250, R.DROPOUT, 200),
     ]
     log = make_log(rows, start=100, end=200, fte=(1.0, 1.0))
     k = compute_kpis(log)
@@ -291,31 +338,61 @@ def test_caseload_mean_and_time_on_caseload() -> None:
 # -------------------------------------------------------------------------- retention
 def test_retention_6m() -> None:
     rows = [
-        *intake(8, 0), job(8, 40),                                              # first job before window
-        *intake(0, 0), job(0, 100), job_end(0, 200),                            # lost after 100 d: no
-        *intake(1, 0), job(1, 100), leave(1, 250, R.WORK_PERMANENT, 250),        # discharged in work: yes
-        *intake(2, 0), job(2, 100), leave(2, 150, R.WORK_TEMPORARY, 150),
-        (250, K.POST_EXIT_JOB_END, 2, 0, 100.0),                                # lost after exit: no
-        *intake(3, 0), job(3, 100), job_end(3, 150), job(3, 200),               # new job in time: yes
-        *intake(4, 0), job(4, 100), leave(4, 200, R.WORK_PERMANENT, 200),
-        (282, K.POST_EXIT_JOB_END, 4, 0, 82.0),                                 # lost on day 182: no
-        *intake(5, 0), job(5, 100), job_end(5, 282.5),                          # lost just after: yes
-        *intake(6, 800), job(6, 900),                                           # started too late: out
-        *intake(7, 0), job(7, 100),                                             # still in the job: yes
-        *intake(9, 0), job(9, 100), leave(9, 150, R.HEALTH, 150),                # impossible, but: no
+        *intake(8, 0),
+        job(8, 40),  # first job before window
+        *intake(0, 0),
+        job(0, 100),
+        job_end(0, 200),  # lost after 100 d: no
+        *intake(1, 0),
+        job(1, 100),
+        leave(1, 250, R.WORK_PERMANENT, 250),  # discharged in work: yes
+        *intake(2, 0),
+        job(2, 100),
+        leave(2, 150, R.WORK_TEMPORARY, 150),
+        (250, K.POST_EXIT_JOB_END, 2, 0, 100.0),  # lost after exit: no
+        *intake(3, 0),
+        job(3, 100),
+        job_end(3, 150),
+        job(3, 200),  # new job in time: yes
+        *intake(4, 0),
+        job(4, 100),
+        leave(4, 200, R.WORK_PERMANENT, 200),
+        (282, K.POST_EXIT_JOB_END, 4, 0, 82.0),  # lost on day 182: no
+        *intake(5, 0),
+        job(5, 100),
+        job_end(5, 282.5),  # lost just after: yes
+        *intake(6, 800),
+        job(6, 900),  # started too late: out
+        *intake(7, 0),
+        job(7, 100),  # still in the job: yes
+        *intake(9, 0),
+        job(9, 100),
+        leave(9, 150, R.HEALTH, 150),  # impossible, but: no
     ]
     k = compute_kpis(make_log(rows, start=50, end=1000))
     assert k["retention_6m"] == pytest.approx(4 / 8)
 
 
 def test_candidate_outcomes_table() -> None:
-    rows = [*intake(3, 5), job(3, 9, JobType.ON_CALL), job_end(3, 12), job(3, 20, JobType.PERMANENT),
-            leave(3, 30, R.WORK_PERMANENT, 25), (1, K.REFERRAL, 7)]
+    rows = [
+        *intake(3, 5),
+        job(3, 9, JobType.ON_CALL),
+        job_end(3, 12),
+        job(3, 20, JobType.PERMANENT),
+        leave(3, 30, R.WORK_PERMANENT, 25),
+        (1, K.REFERRAL, 7),
+    ]
     df = candidate_outcomes(make_log(rows))
     assert df.index.tolist() == [3, 7]
     row = df.loc[3]
-    assert (row.intake_time, row.first_job_time, row.first_job_type, row.permanent_time,
-            row.exit_time, row.exit_reason) == (5, 9, JobType.ON_CALL, 20, 30, R.WORK_PERMANENT)
+    assert (
+        row.intake_time,
+        row.first_job_time,
+        row.first_job_type,
+        row.permanent_time,
+        row.exit_time,
+        row.exit_reason,
+    ) == (5, 9, JobType.ON_CALL, 20, 30, R.WORK_PERMANENT)
     assert bool(df["intake_time"].isna()[7]) and df.loc[7, "exit_reason"] == -1
 
 
@@ -387,7 +464,11 @@ def random_log(seed: int, n_cand: int = 40) -> EventLog:
             elif u < 0.75:
                 reason = int(rng.integers(0, 2)) if rng.random() < 0.9 else int(R.HEALTH)
                 rows.append((t, K.EXIT, c, reason, t - t_in))
-                if reason in (0, 1) and rng.random() < 0.5 and (t2 := t + float(rng.integers(0, 300))) <= horizon:
+                if (
+                    reason in (0, 1)
+                    and rng.random() < 0.5
+                    and (t2 := t + float(rng.integers(0, 300))) <= horizon
+                ):
                     rows.append((t2, K.POST_EXIT_JOB_END, c, 0, t2 - t))
                 break
             else:
@@ -405,7 +486,9 @@ def reference_kpis(log: EventLog) -> dict[str, float]:
     ev: dict[int, list[tuple[float, int, int, float]]] = defaultdict(list)
     for r in log.events:
         if r["candidate"] >= 0:
-            ev[int(r["candidate"])].append((float(r["time"]), int(r["kind"]), int(r["code"]), float(r["value"])))
+            ev[int(r["candidate"])].append(
+                (float(r["time"]), int(r["kind"]), int(r["code"]), float(r["value"]))
+            )
 
     def first(c: int, pred) -> float:
         return min((t for t, k, code, _ in ev[c] if pred(k, code)), default=math.inf)
@@ -440,8 +523,16 @@ def reference_kpis(log: EventLog) -> dict[str, float]:
 
     intakes = {c: (t, v) for c in ev for t, k, _, v in ev[c] if k == K.INTAKE}
     job_first = {c: first(c, lambda k, code: k == K.JOB_START) for c in ev}
-    perm_first = {c: first(c, lambda k, code: (k == K.JOB_START and code == JobType.PERMANENT)
-                           or (k == K.EMPLOYER_DECISION and code == Decision.HIRE_PERMANENT)) for c in ev}
+    perm_first = {
+        c: first(
+            c,
+            lambda k, code: (
+                (k == K.JOB_START and code == JobType.PERMANENT)
+                or (k == K.EMPLOYER_DECISION and code == Decision.HIRE_PERMANENT)
+            ),
+        )
+        for c in ev
+    }
     exit_time = {c: first(c, lambda k, code: k == K.EXIT) for c in ev}
     out: dict[str, float] = {}
     cohort = [c for c, (t, _) in intakes.items() if start <= t <= end - 365]
@@ -473,8 +564,11 @@ def reference_kpis(log: EventLog) -> dict[str, float]:
         out[name] = mean([float(code == reason) for code, _ in exits])
     fte_years = 0.0
     for s in log.specialists:
-        starts = [float(r["time"]) for r in log.events
-                  if r["kind"] == K.SPECIALIST_START and r["specialist"] == s["specialist"]]
+        starts = [
+            float(r["time"])
+            for r in log.events
+            if r["kind"] == K.SPECIALIST_START and r["specialist"] == s["specialist"]
+        ]
         begin = starts[0] if starts else 0.0
         fte_years += float(s["fte"]) * max(0.0, end - max(begin, start)) / 365
     work_exits = sum(1 for code, _ in exits if code in (0, 1))
@@ -492,8 +586,9 @@ def reference_kpis(log: EventLog) -> dict[str, float]:
     fte_mean = fte_years * 365 / (end - start)
     out["caseload_mean"] = integrate(active) / fte_mean if fte_mean > 0 else NAN
     out["intakes_per_year"] = sum(1 for t, _ in intakes.values() if start <= t <= end) / years
-    out["referrals_per_year"] = sum(
-        1 for c in ev for t, k, _, _ in ev[c] if k == K.REFERRAL and start <= t <= end) / years
+    out["referrals_per_year"] = (
+        sum(1 for c in ev for t, k, _, _ in ev[c] if k == K.REFERRAL and start <= t <= end) / years
+    )
     out["time_on_caseload_mean"] = mean([v for _, v in exits])
     return {name: out[name] for name in KPI_NAMES}
 

@@ -47,21 +47,21 @@ class EventKind(IntEnum):
     """What happened. ``code``/``value`` meaning per kind is given in brackets."""
 
     SPECIALIST_START = 0  # a specialist joins (code: caseload slots, value: FTE)
-    REFERRAL = 1          # a candidate is referred (value: 0)
-    QUEUED = 2            # no free slot: joins the team's FIFO waiting list (value: queue length after)
-    INTAKE = 3            # assigned to a specialist, step 1 begins (value: days waited)
-    STEP = 4              # moves between steps 1-4 (code: +1 forward, -1 regression)
-    JOB_TASTING = 5       # a short unpaid job tasting in step 3
+    REFERRAL = 1  # a candidate is referred (value: 0)
+    QUEUED = 2  # no free slot: joins the team's FIFO waiting list (value: queue length after)
+    INTAKE = 3  # assigned to a specialist, step 1 begins (value: days waited)
+    STEP = 4  # moves between steps 1-4 (code: +1 forward, -1 regression)
+    JOB_TASTING = 5  # a short unpaid job tasting in step 3
     WORK_PRACTICE_START = 6  # unpaid work practice begins (step 3)
-    WORK_PRACTICE_END = 7    # work practice ends
-    JOB_START = 8         # paid job starts, step 5 (code: JobType, value: subsidy rate, 0 if none)
-    SUBSIDY_CHANGE = 9    # wage subsidy rate changes (value: new rate; 0 = subsidy ended)
+    WORK_PRACTICE_END = 7  # work practice ends
+    JOB_START = 8  # paid job starts, step 5 (code: JobType, value: subsidy rate, 0 if none)
+    SUBSIDY_CHANGE = 9  # wage subsidy rate changes (value: new rate; 0 = subsidy ended)
     EMPLOYER_DECISION = 10  # subsidy/fixed term ends (code: Decision)
-    JOB_END = 11          # the job ends while followed up, back to step 3 (code: JobEndReason)
-    SICK_START = 12       # sick-leave episode begins (progress paused)
-    SICK_END = 13         # sick-leave episode ends
-    EXTENSION = 14        # follow-up extended (value: new limit, days since intake)
-    EXIT = 15             # leaves the caseload (code: ExitReason, value: days on caseload)
+    JOB_END = 11  # the job ends while followed up, back to step 3 (code: JobEndReason)
+    SICK_START = 12  # sick-leave episode begins (progress paused)
+    SICK_END = 13  # sick-leave episode ends
+    EXTENSION = 14  # follow-up extended (value: new limit, days since intake)
+    EXIT = 15  # leaves the caseload (code: ExitReason, value: days on caseload)
     POST_EXIT_JOB_END = 16  # a person discharged to work later loses the job (value: days since exit)
 
 
@@ -100,27 +100,47 @@ class ExitReason(IntEnum):
 class State(IntEnum):
     """A candidate's state: exactly one at any time from referral on."""
 
-    REFERRED = 0   # transient: referral instant only
+    REFERRED = 0  # transient: referral instant only
     WAITING = 1
     STEP1 = 2
     STEP2 = 3
     STEP3 = 4
     STEP4 = 5
-    STEP5 = 6      # in a job, on/off-the-job support
+    STEP5 = 6  # in a job, on/off-the-job support
     EXITED = 7
 
 
-EVENT_DTYPE = np.dtype([
-    ("time", "f8"), ("kind", "u1"), ("team", "i4"), ("specialist", "i4"),
-    ("candidate", "i4"), ("step", "i1"), ("code", "i2"), ("value", "f8"),
-])
-CANDIDATE_DTYPE = np.dtype([
-    ("candidate", "i4"), ("team", "i4"), ("referral_time", "f8"), ("severity", "f8"),
-    ("reduced_capacity", "?"), ("in_work_at_intake", "?"), ("readiness", "f8"),
-])
-SPECIALIST_DTYPE = np.dtype([
-    ("specialist", "i4"), ("team", "i4"), ("fte", "f8"), ("slots", "i4"),
-])
+EVENT_DTYPE = np.dtype(
+    [
+        ("time", "f8"),
+        ("kind", "u1"),
+        ("team", "i4"),
+        ("specialist", "i4"),
+        ("candidate", "i4"),
+        ("step", "i1"),
+        ("code", "i2"),
+        ("value", "f8"),
+    ]
+)
+CANDIDATE_DTYPE = np.dtype(
+    [
+        ("candidate", "i4"),
+        ("team", "i4"),
+        ("referral_time", "f8"),
+        ("severity", "f8"),
+        ("reduced_capacity", "?"),
+        ("in_work_at_intake", "?"),
+        ("readiness", "f8"),
+    ]
+)
+SPECIALIST_DTYPE = np.dtype(
+    [
+        ("specialist", "i4"),
+        ("team", "i4"),
+        ("fte", "f8"),
+        ("slots", "i4"),
+    ]
+)
 
 _K = EventKind
 # (state before) -> {kind: state after}. STEP moves are checked against the step column.
@@ -128,13 +148,29 @@ _K = EventKind
 ALLOWED: dict[State, dict[EventKind, State | None]] = {
     State.REFERRED: {_K.QUEUED: State.WAITING, _K.INTAKE: State.STEP1},
     State.WAITING: {_K.INTAKE: State.STEP1},
-    **{s: {_K.STEP: None, _K.JOB_TASTING: None, _K.WORK_PRACTICE_START: None,
-           _K.WORK_PRACTICE_END: None, _K.JOB_START: State.STEP5, _K.SICK_START: None,
-           _K.SICK_END: None, _K.EXTENSION: None, _K.EXIT: State.EXITED}
-       for s in (State.STEP1, State.STEP2, State.STEP3, State.STEP4)},
-    State.STEP5: {_K.SUBSIDY_CHANGE: None, _K.EMPLOYER_DECISION: None, _K.JOB_END: State.STEP3,
-                  _K.SICK_START: None, _K.SICK_END: None, _K.EXTENSION: None,
-                  _K.EXIT: State.EXITED},
+    **{
+        s: {
+            _K.STEP: None,
+            _K.JOB_TASTING: None,
+            _K.WORK_PRACTICE_START: None,
+            _K.WORK_PRACTICE_END: None,
+            _K.JOB_START: State.STEP5,
+            _K.SICK_START: None,
+            _K.SICK_END: None,
+            _K.EXTENSION: None,
+            _K.EXIT: State.EXITED,
+        }
+        for s in (State.STEP1, State.STEP2, State.STEP3, State.STEP4)
+    },
+    State.STEP5: {
+        _K.SUBSIDY_CHANGE: None,
+        _K.EMPLOYER_DECISION: None,
+        _K.JOB_END: State.STEP3,
+        _K.SICK_START: None,
+        _K.SICK_END: None,
+        _K.EXTENSION: None,
+        _K.EXIT: State.EXITED,
+    },
     State.EXITED: {_K.POST_EXIT_JOB_END: State.EXITED},
 }
 
@@ -160,8 +196,16 @@ class EventRecorder:
             events = np.concatenate([events, later])
             events = events[np.argsort(events["time"], kind="stable")]
             self.deferred.clear()
-        cands = np.array(self.candidates, dtype=CANDIDATE_DTYPE) if self.candidates else np.empty(0, CANDIDATE_DTYPE)
-        specs = np.array(self.specialists, dtype=SPECIALIST_DTYPE) if self.specialists else np.empty(0, SPECIALIST_DTYPE)
+        cands = (
+            np.array(self.candidates, dtype=CANDIDATE_DTYPE)
+            if self.candidates
+            else np.empty(0, CANDIDATE_DTYPE)
+        )
+        specs = (
+            np.array(self.specialists, dtype=SPECIALIST_DTYPE)
+            if self.specialists
+            else np.empty(0, SPECIALIST_DTYPE)
+        )
         self.rows.clear()
         self.candidates.clear()
         return EventLog(events=events, candidates=cands, specialists=specs, meta=dict(meta))
@@ -193,7 +237,7 @@ class EventLog:
         """Events as a DataFrame; ``kind`` is a categorical of :class:`EventKind` names."""
         df = pd.DataFrame({name: self.events[name] for name in EVENT_DTYPE.names or ()})
         names = [k.name.lower() for k in EventKind]
-        df["kind"] = pd.Categorical.from_codes(df["kind"].astype("int64"), categories=names)
+        df["kind"] = pd.Categorical.from_codes(df["kind"].astype("int64"), categories=pd.Index(names))
         return df
 
     def candidates_frame(self) -> pd.DataFrame:
@@ -238,14 +282,18 @@ def check_transitions(log: EventLog) -> list[str]:
             continue
         allowed = ALLOWED[cur]
         if kind not in allowed:
-            problems.append(f"candidate {c}: {kind.name} not allowed in state {cur.name} (t={row['time']:.2f})")
+            problems.append(
+                f"candidate {c}: {kind.name} not allowed in state {cur.name} (t={row['time']:.2f})"
+            )
             continue
         nxt = allowed[kind]
         if kind == EventKind.STEP:
             new = int(row["step"])
             old = step_of[cur]
             if new not in by_step or new - old != int(row["code"]) or abs(new - old) != 1:
-                problems.append(f"candidate {c}: STEP {old}->{new} with code {int(row['code'])} (t={row['time']:.2f})")
+                problems.append(
+                    f"candidate {c}: STEP {old}->{new} with code {int(row['code'])} (t={row['time']:.2f})"
+                )
                 continue
             nxt = by_step[new]
         if nxt is not None:

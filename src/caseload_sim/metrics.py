@@ -197,7 +197,9 @@ def time_average(
     return float(initial + np.dot(d, in_force) / (end - start))
 
 
-def step_series(times: np.ndarray, deltas: np.ndarray, initial: float = 0.0, name: str = "level") -> pd.Series:
+def step_series(
+    times: np.ndarray, deltas: np.ndarray, initial: float = 0.0, name: str = "level"
+) -> pd.Series:
     """A step function as a Series: index ``time``, value = level just after that time.
 
     Starts with a point ``(0, initial)`` (unless a change happens at 0) and has one
@@ -220,7 +222,7 @@ class _Prepared:
     time: np.ndarray
     kind: np.ndarray
     team: np.ndarray
-    cid: np.ndarray       # dense candidate index (-1: no candidate)
+    cid: np.ndarray  # dense candidate index (-1: no candidate)
     code: np.ndarray
     value: np.ndarray
     n_cand: int
@@ -231,7 +233,7 @@ class _Prepared:
     def rows(self, kind: EventKind) -> np.ndarray:
         """Row indices of one kind, in log order."""
         k = int(kind)
-        return self._order[self._bounds[k]:self._bounds[k + 1]]
+        return self._order[self._bounds[k] : self._bounds[k + 1]]
 
     def cand_rows(self, kind: EventKind) -> np.ndarray:
         r = self.rows(kind)
@@ -258,10 +260,16 @@ def _prepare(log: EventLog) -> _Prepared:
     order = np.argsort(kind, kind="stable")
     bounds = np.searchsorted(kind[order], np.arange(len(EventKind) + 1))
     return _Prepared(
-        time=np.ascontiguousarray(ev["time"], dtype=float), kind=kind,
-        team=np.ascontiguousarray(ev["team"]), cid=cid,
-        code=np.ascontiguousarray(ev["code"]), value=np.ascontiguousarray(ev["value"], dtype=float),
-        n_cand=n_cand, cand_ids=ids, _order=order, _bounds=bounds,
+        time=np.ascontiguousarray(ev["time"], dtype=float),
+        kind=kind,
+        team=np.ascontiguousarray(ev["team"]),
+        cid=cid,
+        code=np.ascontiguousarray(ev["code"]),
+        value=np.ascontiguousarray(ev["value"], dtype=float),
+        n_cand=n_cand,
+        cand_ids=ids,
+        _order=order,
+        _bounds=bounds,
     )
 
 
@@ -381,11 +389,11 @@ def kaplan_meier_median(durations: np.ndarray, observed: np.ndarray) -> float:
 # ----------------------------------------------------------------- per-candidate facts
 @dataclass
 class _Outcomes:
-    intake: np.ndarray      # intake time (NaN: never taken in)
-    first_job: np.ndarray   # first JOB_START time (inf: none)
+    intake: np.ndarray  # intake time (NaN: never taken in)
+    first_job: np.ndarray  # first JOB_START time (inf: none)
     first_job_type: np.ndarray  # JobType of the first job (-1: none)
-    permanent: np.ndarray   # first permanent job start or hire-permanent decision (inf: none)
-    exit: np.ndarray        # exit time (inf: none)
+    permanent: np.ndarray  # first permanent job start or hire-permanent decision (inf: none)
+    exit: np.ndarray  # exit time (inf: none)
     exit_reason: np.ndarray  # ExitReason (-1: none)
 
 
@@ -436,11 +444,17 @@ def candidate_outcomes(log: EventLog) -> pd.DataFrame:
 
     seen = np.zeros(p.n_cand, bool)
     seen[p.cid[p.cid >= 0]] = True
-    df = pd.DataFrame({
-        "intake_time": o.intake, "first_job_time": nan_inf(o.first_job),
-        "first_job_type": o.first_job_type, "permanent_time": nan_inf(o.permanent),
-        "exit_time": nan_inf(o.exit), "exit_reason": o.exit_reason,
-    }, index=pd.Index(p.cand_ids, name="candidate"))
+    df = pd.DataFrame(
+        {
+            "intake_time": o.intake,
+            "first_job_time": nan_inf(o.first_job),
+            "first_job_type": o.first_job_type,
+            "permanent_time": nan_inf(o.permanent),
+            "exit_time": nan_inf(o.exit),
+            "exit_reason": o.exit_reason,
+        },
+        index=pd.Index(p.cand_ids, name="candidate"),
+    )
     return df[seen]
 
 

@@ -50,15 +50,27 @@ __all__ = [
 ]
 
 
-def P(default: Any, *, unit: str, prov: str, text: str, ge: float | None = None,
-      le: float | None = None, gt: float | None = None, lt: float | None = None) -> Any:
+def P(
+    default: Any,
+    *,
+    unit: str,
+    prov: str,
+    text: str,
+    ge: float | None = None,
+    le: float | None = None,
+    gt: float | None = None,
+    lt: float | None = None,
+) -> Any:
     """A model parameter: a pydantic field whose description carries unit, range and provenance."""
     lo = f"> {gt}" if gt is not None else (f">= {ge}" if ge is not None else "")
     hi = f"< {lt}" if lt is not None else (f"<= {le}" if le is not None else "")
     rng = " and ".join(x for x in (lo, hi) if x) or "any"
     return Field(
         default,
-        ge=ge, le=le, gt=gt, lt=lt,
+        ge=ge,
+        le=le,
+        gt=gt,
+        lt=lt,
         description=f"{text} Unit: {unit}. Range: {rng}. {prov}",
         json_schema_extra={"unit": unit, "provenance": prov, "range": rng},
     )
@@ -72,45 +84,112 @@ class TeamSpec(_Frozen):
     """A team of job specialists with its own referral stream and waiting list."""
 
     name: str = Field(min_length=1, max_length=80, description="Team name (label only).")
-    specialists: int = P(5, ge=1, le=50, unit="persons", prov="[S] teams of 3–8 (domain.md)",
-                         text="Number of job specialists in the team.")
-    fte_per_specialist: float = P(1.0, gt=0.0, le=1.0, unit="FTE", prov="[A] full-time default",
-                                  text="Full-time equivalent of each specialist.")
-    referrals_per_week: float = P(1.0, ge=0.0, le=100.0, unit="referrals/week",
-                                  prov="[A] set so a mature team is near its caseload cap",
-                                  text="Poisson rate of referrals from first-line NAV case workers.")
-    copies: int = P(1, ge=1, le=1000, unit="teams", prov="[A] convenience",
-                    text="Number of identical teams this entry stands for; each copy has its "
-                         "own referral stream, waiting list and specialists.")
+    specialists: int = P(
+        5,
+        ge=1,
+        le=50,
+        unit="persons",
+        prov="[S] teams of 3–8 (domain.md)",
+        text="Number of job specialists in the team.",
+    )
+    fte_per_specialist: float = P(
+        1.0,
+        gt=0.0,
+        le=1.0,
+        unit="FTE",
+        prov="[A] full-time default",
+        text="Full-time equivalent of each specialist.",
+    )
+    referrals_per_week: float = P(
+        1.0,
+        ge=0.0,
+        le=100.0,
+        unit="referrals/week",
+        prov="[A] set so a mature team is near its caseload cap",
+        text="Poisson rate of referrals from first-line NAV case workers.",
+    )
+    copies: int = P(
+        1,
+        ge=1,
+        le=1000,
+        unit="teams",
+        prov="[A] convenience",
+        text="Number of identical teams this entry stands for; each copy has its "
+        "own referral stream, waiting list and specialists.",
+    )
 
 
 class CandidateMix(_Frozen):
     """Who is referred: traits drawn once, at referral, from the candidate's own stream."""
 
     reduced_work_capacity_share: float = P(
-        0.6, ge=0.0, le=1.0, unit="share", prov="[A] most SE candidates have an assessed reduced work capacity",
+        0.6,
+        ge=0.0,
+        le=1.0,
+        unit="share",
+        prov="[A] most SE candidates have an assessed reduced work capacity",
         text="Share of candidates with reduced work capacity (nedsatt arbeidsevne): eligible for the "
-             "3-year limit and the longer, higher wage subsidy.")
+        "3-year limit and the longer, higher wage subsidy.",
+    )
     in_work_at_intake_share: float = P(
-        0.45, ge=0.0, le=1.0, unit="share", prov="[S] 45 % reported some work at inclusion (domain.md)",
-        text="Share already in some (part-time, unstable) work at intake.")
-    severity_alpha: float = P(2.0, gt=0.0, le=50.0, unit="-", prov="[A]",
-                              text="Beta(alpha, beta) shape of support-need severity in [0, 1].")
-    severity_beta: float = P(2.0, gt=0.0, le=50.0, unit="-", prov="[A] mean severity 0.5",
-                             text="Beta(alpha, beta) shape of support-need severity in [0, 1].")
-    readiness_mean: float = P(-0.3, ge=-5.0, le=5.0, unit="logit", prov="[A] calibrated to work_12m",
-                              text="Mean latent work readiness at referral for average severity.")
-    readiness_sd: float = P(1.0, ge=0.0, le=5.0, unit="logit", prov="[A]",
-                            text="Spread of latent readiness at referral.")
+        0.45,
+        ge=0.0,
+        le=1.0,
+        unit="share",
+        prov="[S] 45 % reported some work at inclusion (domain.md)",
+        text="Share already in some (part-time, unstable) work at intake.",
+    )
+    severity_alpha: float = P(
+        2.0,
+        gt=0.0,
+        le=50.0,
+        unit="-",
+        prov="[A]",
+        text="Beta(alpha, beta) shape of support-need severity in [0, 1].",
+    )
+    severity_beta: float = P(
+        2.0,
+        gt=0.0,
+        le=50.0,
+        unit="-",
+        prov="[A] mean severity 0.5",
+        text="Beta(alpha, beta) shape of support-need severity in [0, 1].",
+    )
+    readiness_mean: float = P(
+        -0.3,
+        ge=-5.0,
+        le=5.0,
+        unit="logit",
+        prov="[A] calibrated to work_12m",
+        text="Mean latent work readiness at referral for average severity.",
+    )
+    readiness_sd: float = P(
+        1.0, ge=0.0, le=5.0, unit="logit", prov="[A]", text="Spread of latent readiness at referral."
+    )
     severity_readiness_effect: float = P(
-        -1.5, ge=-10.0, le=10.0, unit="logit per unit severity", prov="[A]",
-        text="Shift of readiness per unit of severity above 0.5.")
+        -1.5,
+        ge=-10.0,
+        le=10.0,
+        unit="logit per unit severity",
+        prov="[A]",
+        text="Shift of readiness per unit of severity above 0.5.",
+    )
     in_work_readiness_effect: float = P(
-        0.5, ge=-5.0, le=5.0, unit="logit", prov="[A]",
-        text="Readiness bonus for candidates already in some work at intake.")
+        0.5,
+        ge=-5.0,
+        le=5.0,
+        unit="logit",
+        prov="[A]",
+        text="Readiness bonus for candidates already in some work at intake.",
+    )
     severity_time_effect: float = P(
-        0.5, ge=0.0, le=3.0, unit="relative", prov="[A]",
-        text="Extra specialist time per unit severity above 0.5 (hours multiplier 1 + effect*(s-0.5)).")
+        0.5,
+        ge=0.0,
+        le=3.0,
+        unit="relative",
+        prov="[A]",
+        text="Extra specialist time per unit severity above 0.5 (hours multiplier 1 + effect*(s-0.5)).",
+    )
 
 
 class Pathway(_Frozen):
@@ -119,158 +198,406 @@ class Pathway(_Frozen):
     step_mean_days: tuple[float, float, float, float] = Field(
         (14.0, 35.0, 60.0, 14.0),
         description="Mean days of work at full specialist capacity to complete steps 1–4 "
-                    "(engagement, vocational profiling, job finding, employer engagement) for a "
-                    "candidate of average readiness. Unit: days. Range: each > 0 and <= 730. "
-                    "[A] first jobs ~4–6 months after intake (IPS ~10 weeks earlier than usual "
-                    "services, domain.md)",
-        json_schema_extra={"unit": "days", "provenance": "[A]", "range": "each > 0 and <= 730"})
-    step_duration_cv: float = P(0.8, gt=0.0, le=3.0, unit="-", prov="[A]; 1.0 gives exponential steps",
-                                text="Coefficient of variation of step work (gamma distributed).")
+        "(engagement, vocational profiling, job finding, employer engagement) for a "
+        "candidate of average readiness. Unit: days. Range: each > 0 and <= 730. "
+        "[A] first jobs ~4–6 months after intake (IPS ~10 weeks earlier than usual "
+        "services, domain.md)",
+        json_schema_extra={"unit": "days", "provenance": "[A]", "range": "each > 0 and <= 730"},
+    )
+    step_duration_cv: float = P(
+        0.8,
+        gt=0.0,
+        le=3.0,
+        unit="-",
+        prov="[A]; 1.0 gives exponential steps",
+        text="Coefficient of variation of step work (gamma distributed).",
+    )
     readiness_speed_effect: float = P(
-        0.5, ge=0.0, le=3.0, unit="per logit", prov="[A]",
-        text="Step speed multiplier exp(effect*readiness): ready candidates move faster.")
+        0.5,
+        ge=0.0,
+        le=3.0,
+        unit="per logit",
+        prov="[A]",
+        text="Step speed multiplier exp(effect*readiness): ready candidates move faster.",
+    )
     regression_prob: float = P(
-        0.2, ge=0.0, lt=1.0, unit="probability", prov="[S] 'two steps forward, one back'; value [A]",
-        text="Chance that completing step 2, 3 or 4 sends the candidate one step back instead.")
+        0.2,
+        ge=0.0,
+        lt=1.0,
+        unit="probability",
+        prov="[S] 'two steps forward, one back'; value [A]",
+        text="Chance that completing step 2, 3 or 4 sends the candidate one step back instead.",
+    )
     job_tasting_prob: float = P(
-        0.4, ge=0.0, le=1.0, unit="probability", prov="[S] jobbsmak used in step 3; value [A]",
-        text="Chance that a pass through step 3 includes a job tasting (unpaid, up to 3 days).")
-    job_tasting_readiness_gain: float = P(0.1, ge=0.0, le=2.0, unit="logit", prov="[A]",
-                                          text="Readiness gained from a job tasting.")
+        0.4,
+        ge=0.0,
+        le=1.0,
+        unit="probability",
+        prov="[S] jobbsmak used in step 3; value [A]",
+        text="Chance that a pass through step 3 includes a job tasting (unpaid, up to 3 days).",
+    )
+    job_tasting_readiness_gain: float = P(
+        0.1, ge=0.0, le=2.0, unit="logit", prov="[A]", text="Readiness gained from a job tasting."
+    )
     work_practice_prob: float = P(
-        0.25, ge=0.0, le=1.0, unit="probability", prov="[S] arbeidstrening sometimes used; value [A]",
-        text="Chance that a pass through step 3 starts with unpaid work practice.")
+        0.25,
+        ge=0.0,
+        le=1.0,
+        unit="probability",
+        prov="[S] arbeidstrening sometimes used; value [A]",
+        text="Chance that a pass through step 3 starts with unpaid work practice.",
+    )
     work_practice_mean_days: float = P(
-        60.0, gt=0.0, le=365.0, unit="days", prov="[S] weeks to months, at most 1 year",
-        text="Mean length of a work-practice episode (exponential, capped at 365 days).")
+        60.0,
+        gt=0.0,
+        le=365.0,
+        unit="days",
+        prov="[S] weeks to months, at most 1 year",
+        text="Mean length of a work-practice episode (exponential, capped at 365 days).",
+    )
     work_practice_job_prob: float = P(
-        0.3, ge=0.0, le=1.0, unit="probability", prov="[S] used purposefully it often leads to a paid job; value [A]",
-        text="Chance that work practice turns into a paid job at the same employer (straight to step 4).")
-    work_practice_readiness_gain: float = P(0.3, ge=0.0, le=3.0, unit="logit", prov="[A]",
-                                            text="Readiness gained from a work-practice episode.")
+        0.3,
+        ge=0.0,
+        le=1.0,
+        unit="probability",
+        prov="[S] used purposefully it often leads to a paid job; value [A]",
+        text="Chance that work practice turns into a paid job at the same employer (straight to step 4).",
+    )
+    work_practice_readiness_gain: float = P(
+        0.3, ge=0.0, le=3.0, unit="logit", prov="[A]", text="Readiness gained from a work-practice episode."
+    )
     regression_work_share: float = P(
-        0.5, gt=0.0, le=1.0, unit="share", prov="[A] a step redone goes faster",
-        text="Work of a step re-entered after a regression, as a share of a fresh step.")
-    regression_readiness_loss: float = P(0.1, ge=0.0, le=2.0, unit="logit", prov="[A]",
-                                         text="Readiness lost when a step is set back.")
+        0.5,
+        gt=0.0,
+        le=1.0,
+        unit="share",
+        prov="[A] a step redone goes faster",
+        text="Work of a step re-entered after a regression, as a share of a fresh step.",
+    )
+    regression_readiness_loss: float = P(
+        0.1, ge=0.0, le=2.0, unit="logit", prov="[A]", text="Readiness lost when a step is set back."
+    )
     dropout_per_year: float = P(
-        0.15, ge=0.0, le=20.0, unit="1/year", prov="[A] lost contact / declined",
-        text="Hazard of dropping out (lost contact, declined) while not in a job, average readiness.")
+        0.15,
+        ge=0.0,
+        le=20.0,
+        unit="1/year",
+        prov="[A] lost contact / declined",
+        text="Hazard of dropping out (lost contact, declined) while not in a job, average readiness.",
+    )
     dropout_engagement_multiplier: float = P(
-        2.0, ge=0.0, le=20.0, unit="relative", prov="[A] contact is most fragile before agreement",
-        text="Dropout hazard multiplier during step 1 (engagement).")
+        2.0,
+        ge=0.0,
+        le=20.0,
+        unit="relative",
+        prov="[A] contact is most fragile before agreement",
+        text="Dropout hazard multiplier during step 1 (engagement).",
+    )
     dropout_readiness_effect: float = P(
-        -0.4, ge=-5.0, le=5.0, unit="per logit", prov="[A]",
-        text="Dropout hazard multiplier exp(effect*readiness).")
-    education_per_year: float = P(0.06, ge=0.0, le=20.0, unit="1/year", prov="[A]",
-                                  text="Hazard of exit to education while not in a job.")
-    health_per_year: float = P(0.08, ge=0.0, le=20.0, unit="1/year", prov="[A]",
-                               text="Hazard of exit to health treatment or disability benefit while not in a job.")
+        -0.4,
+        ge=-5.0,
+        le=5.0,
+        unit="per logit",
+        prov="[A]",
+        text="Dropout hazard multiplier exp(effect*readiness).",
+    )
+    education_per_year: float = P(
+        0.06,
+        ge=0.0,
+        le=20.0,
+        unit="1/year",
+        prov="[A]",
+        text="Hazard of exit to education while not in a job.",
+    )
+    health_per_year: float = P(
+        0.08,
+        ge=0.0,
+        le=20.0,
+        unit="1/year",
+        prov="[A]",
+        text="Hazard of exit to health treatment or disability benefit while not in a job.",
+    )
     job_loss_readiness_gain: float = P(
-        0.15, ge=0.0, le=3.0, unit="logit", prov="[S] back to step 3 'with what was learned'; value [A]",
-        text="Readiness gained from a job that ended (experience).")
-    relapse_dropout_prob: float = P(0.1, ge=0.0, le=1.0, unit="probability", prov="[A]",
-                                    text="Chance that a lost job ends the follow-up (dropout) instead of a return to step 3.")
+        0.15,
+        ge=0.0,
+        le=3.0,
+        unit="logit",
+        prov="[S] back to step 3 'with what was learned'; value [A]",
+        text="Readiness gained from a job that ended (experience).",
+    )
+    relapse_dropout_prob: float = P(
+        0.1,
+        ge=0.0,
+        le=1.0,
+        unit="probability",
+        prov="[A]",
+        text="Chance that a lost job ends the follow-up (dropout) instead of a return to step 3.",
+    )
 
 
 class Jobs(_Frozen):
     """The labour market's answer: job types, early instability, employer decisions."""
 
     enabled: bool = Field(
-        True, description="false: nobody finds a paid job (step 3 never completes); for "
-                          "degenerate configurations and analytic checks. [A]",
-        json_schema_extra={"unit": "-", "provenance": "[A] verification switch", "range": "true or false"})
+        True,
+        description="false: nobody finds a paid job (step 3 never completes); for "
+        "degenerate configurations and analytic checks. [A]",
+        json_schema_extra={"unit": "-", "provenance": "[A] verification switch", "range": "true or false"},
+    )
 
-    permanent_share: float = P(0.30, ge=0.0, le=1.0, unit="share", prov="[A]",
-                               text="Share of job starts that are permanent.")
-    fixed_term_share: float = P(0.50, ge=0.0, le=1.0, unit="share", prov="[A] subsidies are mostly tied to fixed terms",
-                                text="Share of job starts that are fixed-term; the rest are on-call.")
-    fixed_term_mean_months: float = P(6.0, gt=0.0, le=36.0, unit="months", prov="[S] 3–12 months common",
-                                      text="Mean length of a fixed-term engagement without subsidy.")
+    permanent_share: float = P(
+        0.30, ge=0.0, le=1.0, unit="share", prov="[A]", text="Share of job starts that are permanent."
+    )
+    fixed_term_share: float = P(
+        0.50,
+        ge=0.0,
+        le=1.0,
+        unit="share",
+        prov="[A] subsidies are mostly tied to fixed terms",
+        text="Share of job starts that are fixed-term; the rest are on-call.",
+    )
+    fixed_term_mean_months: float = P(
+        6.0,
+        gt=0.0,
+        le=36.0,
+        unit="months",
+        prov="[S] 3–12 months common",
+        text="Mean length of a fixed-term engagement without subsidy.",
+    )
     job_loss_per_year: float = P(
-        0.5, ge=0.0, le=50.0, unit="1/year", prov="[A]; IPS first jobs last ~10 months [L]",
-        text="Hazard of a job ending in mismatch or dropout, with full follow-up, average readiness.")
-    job_loss_readiness_effect: float = P(-0.3, ge=-5.0, le=5.0, unit="per logit", prov="[A]",
-                                         text="Job-loss hazard multiplier exp(effect*readiness).")
-    early_months: float = P(3.0, ge=0.0, le=24.0, unit="months", prov="[S] early months are unstable",
-                            text="Length of the unstable early period of a job.")
-    early_multiplier: float = P(2.5, ge=1.0, le=20.0, unit="relative", prov="[S] direction; value [A]",
-                                text="Job-loss and sick-leave hazard multiplier in the early period.")
+        0.5,
+        ge=0.0,
+        le=50.0,
+        unit="1/year",
+        prov="[A]; IPS first jobs last ~10 months [L]",
+        text="Hazard of a job ending in mismatch or dropout, with full follow-up, average readiness.",
+    )
+    job_loss_readiness_effect: float = P(
+        -0.3,
+        ge=-5.0,
+        le=5.0,
+        unit="per logit",
+        prov="[A]",
+        text="Job-loss hazard multiplier exp(effect*readiness).",
+    )
+    early_months: float = P(
+        3.0,
+        ge=0.0,
+        le=24.0,
+        unit="months",
+        prov="[S] early months are unstable",
+        text="Length of the unstable early period of a job.",
+    )
+    early_multiplier: float = P(
+        2.5,
+        ge=1.0,
+        le=20.0,
+        unit="relative",
+        prov="[S] direction; value [A]",
+        text="Job-loss and sick-leave hazard multiplier in the early period.",
+    )
     followup_protection: float = P(
-        1.5, ge=0.0, le=10.0, unit="relative", prov="[S] retention is won or lost in step 5; value [A]",
-        text="Job-loss hazard multiplier is 1 + protection*(1 - follow-up intensity).")
-    mismatch_share: float = P(0.6, ge=0.0, le=1.0, unit="share", prov="[A]",
-                              text="Share of job losses that are mismatch (the rest dropout).")
+        1.5,
+        ge=0.0,
+        le=10.0,
+        unit="relative",
+        prov="[S] retention is won or lost in step 5; value [A]",
+        text="Job-loss hazard multiplier is 1 + protection*(1 - follow-up intensity).",
+    )
+    mismatch_share: float = P(
+        0.6,
+        ge=0.0,
+        le=1.0,
+        unit="share",
+        prov="[A]",
+        text="Share of job losses that are mismatch (the rest dropout).",
+    )
     hire_permanent_prob: float = P(
-        0.35, ge=0.0, le=1.0, unit="probability", prov="[S] employers frequently do not continue; value [A]",
-        text="Chance the employer hires permanently when a subsidy or fixed term ends (average readiness, full follow-up).")
-    renew_prob: float = P(0.30, ge=0.0, le=1.0, unit="probability", prov="[S] subsidies often roll on; value [A]",
-                          text="Chance the employer renews the fixed term / subsidy instead (rest: the job ends).")
-    hire_readiness_effect: float = P(0.4, ge=-5.0, le=5.0, unit="per logit", prov="[A]",
-                                     text="Log-odds shift of permanent hire per unit readiness.")
+        0.35,
+        ge=0.0,
+        le=1.0,
+        unit="probability",
+        prov="[S] employers frequently do not continue; value [A]",
+        text="Chance the employer hires permanently when a subsidy or fixed term ends (average readiness, full follow-up).",
+    )
+    renew_prob: float = P(
+        0.30,
+        ge=0.0,
+        le=1.0,
+        unit="probability",
+        prov="[S] subsidies often roll on; value [A]",
+        text="Chance the employer renews the fixed term / subsidy instead (rest: the job ends).",
+    )
+    hire_readiness_effect: float = P(
+        0.4,
+        ge=-5.0,
+        le=5.0,
+        unit="per logit",
+        prov="[A]",
+        text="Log-odds shift of permanent hire per unit readiness.",
+    )
     post_exit_job_loss_per_year: float = P(
-        0.25, ge=0.0, le=50.0, unit="1/year", prov="[L] effects fade after follow-up ends; value [A]",
-        text="Hazard of losing the job after discharge to work (no follow-up); only logged, the person has left the caseload.")
+        0.25,
+        ge=0.0,
+        le=50.0,
+        unit="1/year",
+        prov="[L] effects fade after follow-up ends; value [A]",
+        text="Hazard of losing the job after discharge to work (no follow-up); only logged, the person has left the caseload.",
+    )
 
     @model_validator(mode="after")
     def _shares(self) -> Jobs:
         if self.permanent_share + self.fixed_term_share > 1.0 + 1e-9:
             raise ValueError(
                 f"permanent_share + fixed_term_share = {self.permanent_share + self.fixed_term_share:g}; "
-                "allowed: at most 1 (the rest is on-call work)")
+                "allowed: at most 1 (the rest is on-call work)"
+            )
         if self.hire_permanent_prob + self.renew_prob > 1.0 + 1e-9:
             raise ValueError(
                 f"hire_permanent_prob + renew_prob = {self.hire_permanent_prob + self.renew_prob:g}; "
-                "allowed: at most 1 (the rest: the job ends)")
+                "allowed: at most 1 (the rest: the job ends)"
+            )
         return self
 
 
 class WageSubsidyRules(_Frozen):
     """Lønnstilskudd: who gets it, at what rate, for how long (agency rules as defaults)."""
 
-    prob: float = P(0.45, ge=0.0, le=1.0, unit="probability", prov="[A]",
-                    text="Chance a job start comes with a temporary wage subsidy (ordinary candidates).")
-    prob_reduced_capacity: float = P(0.65, ge=0.0, le=1.0, unit="probability", prov="[A]",
-                                     text="Same for candidates with reduced work capacity.")
-    mean_months: float = P(6.0, gt=0.0, le=36.0, unit="months", prov="[S] 3–12 months common",
-                           text="Mean length of one granted subsidy period (exponential, capped by the maximum).")
-    rate: float = P(0.40, ge=0.0, le=0.75, unit="share of wage", prov="[L] NAV: 40 %",
-                    text="Initial subsidy rate, ordinary candidates.")
-    rate_after: float = P(0.30, ge=0.0, le=0.75, unit="share of wage", prov="[L] NAV: then 30 %",
-                          text="Rate after the step-down, ordinary candidates.")
-    step_down_months: float = P(6.0, ge=0.0, le=36.0, unit="months", prov="[L] NAV: 6 months",
-                                text="Months at the initial rate, ordinary candidates.")
-    max_months: float = P(12.0, gt=0.0, le=120.0, unit="months", prov="[L] NAV: at most 1 year",
-                          text="Maximum total subsidy per job, ordinary candidates.")
-    rate_reduced_capacity: float = P(0.60, ge=0.0, le=0.75, unit="share of wage", prov="[L] NAV: 60 %",
-                                     text="Initial rate, reduced work capacity.")
-    rate_after_reduced_capacity: float = P(0.50, ge=0.0, le=0.75, unit="share of wage", prov="[L] NAV: then 50 %",
-                                           text="Rate after the step-down, reduced work capacity.")
-    step_down_months_reduced_capacity: float = P(12.0, ge=0.0, le=36.0, unit="months", prov="[L] NAV: 12 months",
-                                                 text="Months at the initial rate, reduced work capacity.")
-    max_months_reduced_capacity: float = P(24.0, gt=0.0, le=120.0, unit="months", prov="[L] NAV: at most 2 years",
-                                           text="Maximum total subsidy per job, reduced work capacity.")
+    prob: float = P(
+        0.45,
+        ge=0.0,
+        le=1.0,
+        unit="probability",
+        prov="[A]",
+        text="Chance a job start comes with a temporary wage subsidy (ordinary candidates).",
+    )
+    prob_reduced_capacity: float = P(
+        0.65,
+        ge=0.0,
+        le=1.0,
+        unit="probability",
+        prov="[A]",
+        text="Same for candidates with reduced work capacity.",
+    )
+    mean_months: float = P(
+        6.0,
+        gt=0.0,
+        le=36.0,
+        unit="months",
+        prov="[S] 3–12 months common",
+        text="Mean length of one granted subsidy period (exponential, capped by the maximum).",
+    )
+    rate: float = P(
+        0.40,
+        ge=0.0,
+        le=0.75,
+        unit="share of wage",
+        prov="[L] NAV: 40 %",
+        text="Initial subsidy rate, ordinary candidates.",
+    )
+    rate_after: float = P(
+        0.30,
+        ge=0.0,
+        le=0.75,
+        unit="share of wage",
+        prov="[L] NAV: then 30 %",
+        text="Rate after the step-down, ordinary candidates.",
+    )
+    step_down_months: float = P(
+        6.0,
+        ge=0.0,
+        le=36.0,
+        unit="months",
+        prov="[L] NAV: 6 months",
+        text="Months at the initial rate, ordinary candidates.",
+    )
+    max_months: float = P(
+        12.0,
+        gt=0.0,
+        le=120.0,
+        unit="months",
+        prov="[L] NAV: at most 1 year",
+        text="Maximum total subsidy per job, ordinary candidates.",
+    )
+    rate_reduced_capacity: float = P(
+        0.60,
+        ge=0.0,
+        le=0.75,
+        unit="share of wage",
+        prov="[L] NAV: 60 %",
+        text="Initial rate, reduced work capacity.",
+    )
+    rate_after_reduced_capacity: float = P(
+        0.50,
+        ge=0.0,
+        le=0.75,
+        unit="share of wage",
+        prov="[L] NAV: then 50 %",
+        text="Rate after the step-down, reduced work capacity.",
+    )
+    step_down_months_reduced_capacity: float = P(
+        12.0,
+        ge=0.0,
+        le=36.0,
+        unit="months",
+        prov="[L] NAV: 12 months",
+        text="Months at the initial rate, reduced work capacity.",
+    )
+    max_months_reduced_capacity: float = P(
+        24.0,
+        gt=0.0,
+        le=120.0,
+        unit="months",
+        prov="[L] NAV: at most 2 years",
+        text="Maximum total subsidy per job, reduced work capacity.",
+    )
 
     @model_validator(mode="after")
     def _step_down(self) -> WageSubsidyRules:
         for a, b in (("rate_after", "rate"), ("rate_after_reduced_capacity", "rate_reduced_capacity")):
             if getattr(self, a) > getattr(self, b):
-                raise ValueError(f"{a} = {getattr(self, a):g} exceeds {b} = {getattr(self, b):g}; "
-                                 "allowed: a step-down, never a step-up")
+                raise ValueError(
+                    f"{a} = {getattr(self, a):g} exceeds {b} = {getattr(self, b):g}; "
+                    "allowed: a step-down, never a step-up"
+                )
         return self
 
 
 class SickLeave(_Frozen):
     """Sick-leave episodes: pause progress, more frequent early in a job, can end it."""
 
-    episodes_per_year: float = P(1.0, ge=0.0, le=50.0, unit="1/year", prov="[A]",
-                                 text="Rate of sick-leave episodes for a candidate not in a job.")
-    episodes_per_year_in_job: float = P(2.0, ge=0.0, le=50.0, unit="1/year", prov="[S] repeated short absences early in a job; value [A]",
-                                        text="Rate of sick-leave episodes in a job (times the early multiplier in the early period).")
-    mean_days: float = P(12.0, gt=0.0, le=365.0, unit="days", prov="[A]",
-                         text="Mean length of a sick-leave episode (exponential).")
-    ends_job_prob: float = P(0.1, ge=0.0, le=1.0, unit="probability", prov="[S] sick leave can end a job; value [A]",
-                             text="Chance a sick-leave episode in a job ends the job.")
+    episodes_per_year: float = P(
+        1.0,
+        ge=0.0,
+        le=50.0,
+        unit="1/year",
+        prov="[A]",
+        text="Rate of sick-leave episodes for a candidate not in a job.",
+    )
+    episodes_per_year_in_job: float = P(
+        2.0,
+        ge=0.0,
+        le=50.0,
+        unit="1/year",
+        prov="[S] repeated short absences early in a job; value [A]",
+        text="Rate of sick-leave episodes in a job (times the early multiplier in the early period).",
+    )
+    mean_days: float = P(
+        12.0,
+        gt=0.0,
+        le=365.0,
+        unit="days",
+        prov="[A]",
+        text="Mean length of a sick-leave episode (exponential).",
+    )
+    ends_job_prob: float = P(
+        0.1,
+        ge=0.0,
+        le=1.0,
+        unit="probability",
+        prov="[S] sick leave can end a job; value [A]",
+        text="Chance a sick-leave episode in a job ends the job.",
+    )
 
 
 class TimeLimitPolicy(StrEnum):
@@ -285,56 +612,114 @@ class TimeLimitPolicy(StrEnum):
 class Regulation(_Frozen):
     """The regulation: caseload cap, time limits and extensions, step-5 discharge."""
 
-    caseload_cap: float = P(15.0, ge=1.0, le=100.0, unit="candidates per FTE",
-                            prov="[S] 12–20 per FTE (literature 12–25)",
-                            text="Caseload cap per full-time specialist; a specialist's slots are "
-                                 "floor(cap × FTE), at least 1.")
+    caseload_cap: float = P(
+        15.0,
+        ge=1.0,
+        le=100.0,
+        unit="candidates per FTE",
+        prov="[S] 12–20 per FTE (literature 12–25)",
+        text="Caseload cap per full-time specialist; a specialist's slots are floor(cap × FTE), at least 1.",
+    )
     time_limit: TimeLimitPolicy = Field(
         TimeLimitPolicy.reduced_capacity_3y,
         description="strict_6_6: 6 + 6 months for all; reduced_capacity_3y: up to 3 years for "
-                    "reduced work capacity, 6 + 6 months for others (the 2019 regulation); "
-                    "three_years_all; none ('as long as needed'). [S]",
-        json_schema_extra={"unit": "-", "provenance": "[S] regulation § 5", "range": "one of the four"})
-    period_months: float = P(6.0, gt=0.0, le=36.0, unit="months", prov="[S] 6 months, extendable",
-                             text="Length of the first period and of each extension.")
-    extension_hours: float = P(3.0, ge=0.0, le=40.0, unit="hours", prov="[S] extensions need justification; value [A]",
-                               text="Specialist time to justify and record an extension, taken within a week.")
+        "reduced work capacity, 6 + 6 months for others (the 2019 regulation); "
+        "three_years_all; none ('as long as needed'). [S]",
+        json_schema_extra={"unit": "-", "provenance": "[S] regulation § 5", "range": "one of the four"},
+    )
+    period_months: float = P(
+        6.0,
+        gt=0.0,
+        le=36.0,
+        unit="months",
+        prov="[S] 6 months, extendable",
+        text="Length of the first period and of each extension.",
+    )
+    extension_hours: float = P(
+        3.0,
+        ge=0.0,
+        le=40.0,
+        unit="hours",
+        prov="[S] extensions need justification; value [A]",
+        text="Specialist time to justify and record an extension, taken within a week.",
+    )
     followup_after_job_days: float = P(
-        365.0, gt=0.0, le=3650.0, unit="days", prov="[S] in practice up to about a year after the start",
-        text="Step-5 follow-up after a job start; then discharge to work.")
+        365.0,
+        gt=0.0,
+        le=3650.0,
+        unit="days",
+        prov="[S] in practice up to about a year after the start",
+        text="Step-5 follow-up after a job start; then discharge to work.",
+    )
 
 
 class SpecialistWeek(_Frozen):
     """The specialist's week: how many hours there are, and what the caseload asks of them."""
 
-    hours_per_fte: float = P(37.5, gt=0.0, le=60.0, unit="hours/week", prov="[S] Norwegian full time",
-                             text="Contract hours per full-time specialist.")
-    reporting_hours: float = P(5.0, ge=0.0, le=40.0, unit="hours/week per FTE", prov="[S] reporting takes far more than intended; value [A]",
-                               text="Reporting and registration overhead.")
-    other_overhead_hours: float = P(5.0, ge=0.0, le=40.0, unit="hours/week per FTE", prov="[A] meetings, travel, supervision",
-                                    text="Other fixed overhead.")
-    employer_visits_per_week: float = P(6.0, ge=0.0, le=30.0, unit="visits/week per FTE", prov="[S] six a week gives top fidelity",
-                                        text="New candidate-specific employer visits aimed for.")
-    hours_per_employer_visit: float = P(1.0, ge=0.0, le=8.0, unit="hours", prov="[A] incl. travel",
-                                        text="Time per employer visit.")
+    hours_per_fte: float = P(
+        37.5,
+        gt=0.0,
+        le=60.0,
+        unit="hours/week",
+        prov="[S] Norwegian full time",
+        text="Contract hours per full-time specialist.",
+    )
+    reporting_hours: float = P(
+        5.0,
+        ge=0.0,
+        le=40.0,
+        unit="hours/week per FTE",
+        prov="[S] reporting takes far more than intended; value [A]",
+        text="Reporting and registration overhead.",
+    )
+    other_overhead_hours: float = P(
+        5.0,
+        ge=0.0,
+        le=40.0,
+        unit="hours/week per FTE",
+        prov="[A] meetings, travel, supervision",
+        text="Other fixed overhead.",
+    )
+    employer_visits_per_week: float = P(
+        6.0,
+        ge=0.0,
+        le=30.0,
+        unit="visits/week per FTE",
+        prov="[S] six a week gives top fidelity",
+        text="New candidate-specific employer visits aimed for.",
+    )
+    hours_per_employer_visit: float = P(
+        1.0, ge=0.0, le=8.0, unit="hours", prov="[A] incl. travel", text="Time per employer visit."
+    )
     hours_per_candidate: tuple[float, float, float, float, float] = Field(
         (1.6, 1.6, 1.6, 1.6, 1.2),
         description="Weekly specialist time a candidate of average severity needs in steps 1–5. "
-                    "Unit: hours/week. Range: each >= 0 and <= 20. [L] IPS ~86 min/week "
-                    "face-to-face early, ~34 later, plus preparation and travel; value [A]",
-        json_schema_extra={"unit": "hours/week", "provenance": "[L]/[A]", "range": "each >= 0 and <= 20"})
+        "Unit: hours/week. Range: each >= 0 and <= 20. [L] IPS ~86 min/week "
+        "face-to-face early, ~34 later, plus preparation and travel; value [A]",
+        json_schema_extra={"unit": "hours/week", "provenance": "[L]/[A]", "range": "each >= 0 and <= 20"},
+    )
     step5_priority: float = P(
-        1.5, ge=0.0, le=5.0, unit="exponent", prov="[S] too little effort on step 5",
+        1.5,
+        ge=0.0,
+        le=5.0,
+        unit="exponent",
+        prov="[S] too little effort on step 5",
         text="When overloaded, step-5 follow-up intensity is efficiency**priority (>1: follow-up "
-             "thins first).")
+        "thins first).",
+    )
+
     @model_validator(mode="after")
     def _capacity(self) -> SpecialistWeek:
-        over = self.reporting_hours + self.other_overhead_hours + \
-            self.employer_visits_per_week * self.hours_per_employer_visit
+        over = (
+            self.reporting_hours
+            + self.other_overhead_hours
+            + self.employer_visits_per_week * self.hours_per_employer_visit
+        )
         if over >= self.hours_per_fte:
             raise ValueError(
                 f"fixed overhead {over:g} h/week (reporting + other + employer visits) leaves no "
-                f"candidate time out of hours_per_fte = {self.hours_per_fte:g}; allowed: less than hours_per_fte")
+                f"candidate time out of hours_per_fte = {self.hours_per_fte:g}; allowed: less than hours_per_fte"
+            )
         for h in self.hours_per_candidate:
             if not 0.0 <= h <= 20.0:
                 raise ValueError(f"hours_per_candidate value {h:g}; allowed: each between 0 and 20")
@@ -344,20 +729,37 @@ class SpecialistWeek(_Frozen):
 class RunSettings(_Frozen):
     """Clock of one replication: a warm-up, then the measurement window."""
 
-    warmup_days: float = P(730.0, ge=0.0, le=36500.0, unit="days", prov="[A] caseloads fill within ~2 years",
-                           text="Warm-up before the measurement window (0 for a start-up scenario).")
-    horizon_days: float = P(1095.0, ge=30.0, le=36500.0, unit="days", prov="[A] 3 years",
-                            text="Length of the measurement window after the warm-up.")
+    warmup_days: float = P(
+        730.0,
+        ge=0.0,
+        le=36500.0,
+        unit="days",
+        prov="[A] caseloads fill within ~2 years",
+        text="Warm-up before the measurement window (0 for a start-up scenario).",
+    )
+    horizon_days: float = P(
+        1095.0,
+        ge=30.0,
+        le=36500.0,
+        unit="days",
+        prov="[A] 3 years",
+        text="Length of the measurement window after the warm-up.",
+    )
 
 
 class Scenario(_Frozen):
     """One world: teams, candidates, pathway, jobs, subsidies, sick leave, rules, week, clock."""
 
-    name: str = Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.\-]+$",
-                      description="Scenario name (used for the default output folder).")
+    name: str = Field(
+        min_length=1,
+        max_length=80,
+        pattern=r"^[A-Za-z0-9_.\-]+$",
+        description="Scenario name (used for the default output folder).",
+    )
     description: str = Field("", max_length=4000, description="What question this scenario answers.")
-    teams: tuple[TeamSpec, ...] = Field(min_length=1, max_length=1000,
-                                        description="Teams of job specialists.")
+    teams: tuple[TeamSpec, ...] = Field(
+        min_length=1, max_length=1000, description="Teams of job specialists."
+    )
     candidates: CandidateMix = CandidateMix()
     pathway: Pathway = Pathway()
     jobs: Jobs = Jobs()
@@ -448,7 +850,7 @@ def _format_error(err: Any) -> str:
     loc = ".".join(str(x) for x in err.get("loc", ())) or "(top level)"
     msg = err.get("msg", "invalid")
     if msg.startswith("Value error, "):
-        msg = msg[len("Value error, "):]
+        msg = msg[len("Value error, ") :]
     kind = err.get("type", "")
     if kind == "missing":
         return f"{loc}: required key is missing"
@@ -493,21 +895,29 @@ def parameter_table() -> list[dict[str, str]]:
             if isinstance(default, Enum):
                 default = default.value
             desc = (field.description or "").split(" Unit:")[0]
-            rows.append({"parameter": prefix + name, "default": str(default),
-                         "unit": str(extra["unit"]), "range": str(extra["range"]),
-                         "provenance": str(extra["provenance"]), "meaning": desc})
+            rows.append(
+                {
+                    "parameter": prefix + name,
+                    "default": str(default),
+                    "unit": str(extra["unit"]),
+                    "range": str(extra["range"]),
+                    "provenance": str(extra["provenance"]),
+                    "meaning": desc,
+                }
+            )
 
     walk(Scenario, "")
     walk(TeamSpec, "teams[].")
     return rows
 
 
-
 def parameter_markdown() -> str:
     """The parameter reference as a Markdown table (kept in docs/model.md, checked by a test)."""
-    lines = ["| parameter | default | unit | range | provenance | meaning |",
-             "|---|---|---|---|---|---|"]
+    lines = ["| parameter | default | unit | range | provenance | meaning |", "|---|---|---|---|---|---|"]
     for row in parameter_table():
-        cells = [row[k].replace("|", "\\|") for k in ("parameter", "default", "unit", "range", "provenance", "meaning")]
+        cells = [
+            row[k].replace("|", "\\|")
+            for k in ("parameter", "default", "unit", "range", "provenance", "meaning")
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

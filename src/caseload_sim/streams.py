@@ -86,8 +86,16 @@ class CandidateDraws:
 class CandidateSource:
     """Per-team source of candidate streams (row *i* for the team's *i*-th referral)."""
 
-    def __init__(self, streams: Streams, team: int, *, severity_ab: tuple[float, float],
-                 rwc_share: float, in_work_share: float, gamma_shape: float) -> None:
+    def __init__(
+        self,
+        streams: Streams,
+        team: int,
+        *,
+        severity_ab: tuple[float, float],
+        rwc_share: float,
+        in_work_share: float,
+        gamma_shape: float,
+    ) -> None:
         self._streams = streams
         self._team = team
         self._gen = streams.generator(Purpose.CANDIDATES, team)
@@ -125,5 +133,9 @@ class CandidateSource:
     def top_up(self, draws: list[float], index: int, which: int, block: int) -> None:
         """Prepend block ``block`` (>= 1) of candidate ``index``'s uniforms (0) or gammas (1)."""
         g = self._streams.generator(Purpose.CANDIDATE_OVERFLOW, self._team, index, which, block)
-        more = g.random(OVERFLOW_BLOCK) if which == 0 else g.standard_gamma(self._shape, OVERFLOW_BLOCK) / self._shape
+        more = (
+            g.random(OVERFLOW_BLOCK)
+            if which == 0
+            else g.standard_gamma(self._shape, OVERFLOW_BLOCK) / self._shape
+        )
         draws[0:0] = more.tolist()

@@ -206,14 +206,15 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
                 h = 0.0
             else:
                 t_next = INF
-                h = job_loss_base * (1.0 + protection * (1.0 - eff ** priority)) + sick_job_rate
+                h = job_loss_base * (1.0 + protection * (1.0 - eff**priority)) + sick_job_rate
                 if h <= 0.0:
                     t_haz = INF
                 elif now < early_end:
                     h_early = h * early_mult
                     span = early_end - now
-                    t_haz = now + (clock / h_early if clock < h_early * span
-                                   else span + (clock - h_early * span) / h)
+                    t_haz = now + (
+                        clock / h_early if clock < h_early * span else span + (clock - h_early * span) / h
+                    )
                 else:
                     t_haz = now + clock / h
             t = t_review
@@ -281,20 +282,27 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
                 continue
             else:  # step 4 done: a paid job starts
                 x = u()
-                job_type = (PERMANENT if x < r.permanent_share else
-                            FIXED_TERM if x < r.permanent_share + r.fixed_term_share else ON_CALL)
+                job_type = (
+                    PERMANENT
+                    if x < r.permanent_share
+                    else FIXED_TERM
+                    if x < r.permanent_share + r.fixed_term_share
+                    else ON_CALL
+                )
                 if u() < r.subsidy_prob[rwc]:
                     sub_rate = r.subsidy_rate[rwc]
                     sub_start = now
                     sd = r.subsidy_step_down[rwc]
-                    step_down_at = (now + sd if 0.0 < sd < r.subsidy_max[rwc]
-                                    and r.subsidy_rate_after[rwc] < sub_rate else INF)
+                    step_down_at = (
+                        now + sd
+                        if 0.0 < sd < r.subsidy_max[rwc] and r.subsidy_rate_after[rwc] < sub_rate
+                        else INF
+                    )
                     decision_at = now + min(-r.subsidy_mean * _log(1.0 - u()), r.subsidy_max[rwc])
                 else:
                     sub_rate = 0.0
                     step_down_at = INF
-                    decision_at = (now - r.fixed_term_mean * _log(1.0 - u())
-                                   if job_type == FIXED_TERM else INF)
+                    decision_at = now - r.fixed_term_mean * _log(1.0 - u()) if job_type == FIXED_TERM else INF
                 early_end = now + r.early_days
                 followup_end = now + r.followup_days
                 t_job = min(followup_end, step_down_at, decision_at)
@@ -330,7 +338,7 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
                 rec((now, K_SUBSIDY, tid, sid, cid, 5, 0, sub_rate))
                 continue
             else:  # the subsidy period or fixed term ends: the employer decides
-                p_hire = _hire_probability(r.hire_prob, r.hire_readiness, readiness, eff ** priority)
+                p_hire = _hire_probability(r.hire_prob, r.hire_readiness, readiness, eff**priority)
                 x = u()
                 if x < p_hire:
                     rec((now, K_DECISION, tid, sid, cid, 5, HIRE, 0.0))
@@ -351,8 +359,9 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
                             sub_rate = 0.0
                             step_down_at = INF
                             rec((now, K_SUBSIDY, tid, sid, cid, 5, 0, 0.0))
-                        decision_at = (now - r.fixed_term_mean * _log(1.0 - u())
-                                       if job_type == FIXED_TERM else INF)
+                        decision_at = (
+                            now - r.fixed_term_mean * _log(1.0 - u()) if job_type == FIXED_TERM else INF
+                        )
                     t_job = min(followup_end, step_down_at, decision_at)
                     continue
                 rec((now, K_DECISION, tid, sid, cid, 5, END, 0.0))
@@ -420,8 +429,18 @@ def _release_later(w: World, sp: Any, extra: float) -> None:
     w.env.timeout(7.0).callbacks.append(_done)
 
 
-def _exit(w: World, c: Candidate, sp: Any, now: float, step: int, reason: int, sick: bool,
-          in_wp: bool, load: float, intake: float) -> None:
+def _exit(
+    w: World,
+    c: Candidate,
+    sp: Any,
+    now: float,
+    step: int,
+    reason: int,
+    sick: bool,
+    in_wp: bool,
+    load: float,
+    intake: float,
+) -> None:
     """Leave the caseload: close open episodes, log the exit, free the slot."""
     rec = w.append
     tid, sid, cid = c.team.index, sp.id, c.id

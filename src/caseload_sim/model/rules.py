@@ -104,8 +104,15 @@ class Rules:
 
     @classmethod
     def from_scenario(cls, s: Scenario) -> Rules:
-        p, j, w, sub, sk, reg, wk = (s.pathway, s.jobs, s.wage_subsidy, s.wage_subsidy,
-                                     s.sick_leave, s.regulation, s.week)
+        p, j, w, sub, sk, reg, wk = (
+            s.pathway,
+            s.jobs,
+            s.wage_subsidy,
+            s.wage_subsidy,
+            s.sick_leave,
+            s.regulation,
+            s.week,
+        )
         del w
         per_day = 1.0 / DAYS_PER_YEAR
         m = DAYS_PER_MONTH
@@ -155,7 +162,9 @@ class Rules:
             period_days=reg.period_months * m,
             extension_hours=reg.extension_hours,
             followup_days=reg.followup_after_job_days,
-            candidate_hours_per_fte=wk.hours_per_fte - wk.reporting_hours - wk.other_overhead_hours
+            candidate_hours_per_fte=wk.hours_per_fte
+            - wk.reporting_hours
+            - wk.other_overhead_hours
             - wk.employer_visits_per_week * wk.hours_per_employer_visit,
             hours_per_step=wk.hours_per_candidate,
             step5_priority=wk.step5_priority,

@@ -64,12 +64,34 @@ class Specialist:
 class Candidate:
     """A job seeker referred to the team; traits drawn at referral from their own stream."""
 
-    __slots__ = ("blocks", "gammas", "hours_mult", "id", "in_work", "index", "limit", "readiness",
-                 "reduced_capacity", "referral_time", "severity", "specialist", "team",
-                 "uniforms", "waited")
+    __slots__ = (
+        "blocks",
+        "gammas",
+        "hours_mult",
+        "id",
+        "in_work",
+        "index",
+        "limit",
+        "readiness",
+        "reduced_capacity",
+        "referral_time",
+        "severity",
+        "specialist",
+        "team",
+        "uniforms",
+        "waited",
+    )
 
-    def __init__(self, cid: int, team: Team, t: float, draws: CandidateDraws, readiness: float,
-                 hours_mult: float, limit: float) -> None:
+    def __init__(
+        self,
+        cid: int,
+        team: Team,
+        t: float,
+        draws: CandidateDraws,
+        readiness: float,
+        hours_mult: float,
+        limit: float,
+    ) -> None:
         self.id = cid
         self.team = team
         self.index = draws.index
@@ -99,8 +121,9 @@ class Candidate:
 class Team:
     """A team: its specialists, its referral stream and its waiting list."""
 
-    def __init__(self, world: World, index: int, name: str, referrals_per_week: float,
-                 specialists: list[Specialist]) -> None:
+    def __init__(
+        self, world: World, index: int, name: str, referrals_per_week: float, specialists: list[Specialist]
+    ) -> None:
         self.world = world
         self.index = index
         self.name = name
@@ -111,9 +134,13 @@ class Team:
         r = world.rules
         s = world.scenario.candidates
         self.source = CandidateSource(
-            world.streams, index, severity_ab=(s.severity_alpha, s.severity_beta),
-            rwc_share=s.reduced_work_capacity_share, in_work_share=s.in_work_at_intake_share,
-            gamma_shape=1.0 / (world.scenario.pathway.step_duration_cv ** 2))
+            world.streams,
+            index,
+            severity_ab=(s.severity_alpha, s.severity_beta),
+            rwc_share=s.reduced_work_capacity_share,
+            in_work_share=s.in_work_at_intake_share,
+            gamma_shape=1.0 / (world.scenario.pathway.step_duration_cv**2),
+        )
         del r
 
     def referrals(self) -> Generator[simpy.Event, Any, None]:
@@ -133,16 +160,18 @@ class Team:
         w = self.world
         r = w.rules
         d = self.source.next()
-        readiness = (r.readiness_mean + r.readiness_sd * d.readiness_z
-                     + r.severity_readiness * (d.severity - 0.5)
-                     + (r.in_work_readiness if d.in_work else 0.0))
+        readiness = (
+            r.readiness_mean
+            + r.readiness_sd * d.readiness_z
+            + r.severity_readiness * (d.severity - 0.5)
+            + (r.in_work_readiness if d.in_work else 0.0)
+        )
         hours_mult = max(0.1, 1.0 + r.severity_time * (d.severity - 0.5))
         cid = w.next_candidate_id
         w.next_candidate_id = cid + 1
         now = w.env.now
         c = Candidate(cid, self, now, d, readiness, hours_mult, w.limit_days[d.reduced_capacity])
-        w.rec.candidates.append((cid, self.index, now, d.severity, d.reduced_capacity,
-                                 d.in_work, readiness))
+        w.rec.candidates.append((cid, self.index, now, d.severity, d.reduced_capacity, d.in_work, readiness))
         w.append((now, _REFERRAL, self.index, -1, cid, 0, 0, 0.0))
         best: Specialist | None = None
         best_fill = 1.0
@@ -191,8 +220,10 @@ class World:
         self.processes_started = 0  # SimPy processes created so far (for benchmarks)
         reg = scenario.regulation
         period = self.rules.period_days
-        self.limit_days = (limit_days(reg.time_limit, False, period),
-                           limit_days(reg.time_limit, True, period))
+        self.limit_days = (
+            limit_days(reg.time_limit, False, period),
+            limit_days(reg.time_limit, True, period),
+        )
         self.end_time = scenario.run.warmup_days + scenario.run.horizon_days
         self.teams: list[Team] = []
         sid = 0
@@ -203,12 +234,16 @@ class World:
                 members = []
                 for _ in range(spec.specialists):
                     fte = spec.fte_per_specialist
-                    sp = Specialist(sid, index, fte, slots_for(reg.caseload_cap, fte),
-                                    fte * self.rules.candidate_hours_per_fte)
+                    sp = Specialist(
+                        sid,
+                        index,
+                        fte,
+                        slots_for(reg.caseload_cap, fte),
+                        fte * self.rules.candidate_hours_per_fte,
+                    )
                     members.append(sp)
                     self.rec.specialists.append((sid, index, fte, sp.slots))
-                    self.append((0.0, int(EventKind.SPECIALIST_START), index, sid, -1, -1,
-                                 sp.slots, fte))
+                    self.append((0.0, int(EventKind.SPECIALIST_START), index, sid, -1, -1, sp.slots, fte))
                     sid += 1
                 self.teams.append(Team(self, index, name, spec.referrals_per_week, members))
         for team in self.teams:

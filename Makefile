@@ -1,0 +1,39 @@
+# caseload_sim — everyday tasks. Needs only python3 and make; everything else is
+# installed into .venv by `make install` (run implicitly by the other targets).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install run test bench lint
+
+## install: create .venv (if missing) and install the package with its dev tools
+install: $(STAMP)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when the dependency list changes.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -e '.[dev]'
+	touch $(STAMP)
+
+## run: 10 replications of the baseline scenario on 2 workers, written to out/baseline/
+run: install
+	$(BIN)/caseload-sim run scenarios/baseline.yaml -n 10 --seed 1 --workers 2
+
+## test: the test suite with a coverage report, then validate every scenario
+test: install
+	$(BIN)/pytest --cov=caseload_sim --cov-report=term
+	$(BIN)/caseload-sim validate scenarios/*.yaml
+
+## bench: the performance benchmark (experiments/bench.py)
+bench: install
+	$(BIN)/python experiments/bench.py
+
+## lint: ruff lint, ruff format check and mypy
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy src

@@ -1,0 +1,212 @@
+"""Output folders: the manifest that makes a result reproducible, and safe publication.
+
+Every output folder carries a ``manifest.json``: the resolved scenario (after
+``extends:``), its SHA-256, the seed and number of replications, the package, Python and
+dependency versions, and when the run started and finished (ISO 8601, UTC). With it,
+anyone can re-run exactly the same experiment, or tell why two folders differ.
+
+:func:`publish` writes a folder's files without ever leaving it half-written: all files
+are first written into a hidden staging folder beside the target, then moved into place
+(one rename per file, ``manifest.json`` last). Files in the target that we did not
+write are left alone, except our own outputs from an earlier run that this run no
+longer produces (e.g. a stale ``events.parquet``), which would otherwise be mistaken
+for results of this run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import secrets
+import shutil
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from caseload_sim import __version__
+from caseload_sim.scenario import Scenario
+
+__all__ = [
+    "DEPENDENCIES",
+    "MANIFEST_NAME",
+    "build_manifest",
+    "dependency_versions",
+    "publish",
+    "utc_now",
+    "write_manifest",
+]
+
+MANIFEST_NAME = "manifest.json"
+#: Distributions whose versions can change the numbers; recorded in every manifest.
+DEPENDENCIES: tuple[str, ...] = ("simpy", "numpy", "pandas", "scipy", "pydantic", "pyarrow")
+
+#: Writes one output file to the path it is given.
+FileWriter = Callable[[Path], None]
+
+
+def utc_now() -> datetime:
+    """The current time as a timezone-aware UTC datetime."""
+    return datetime.now(UTC)
+
+
+def dependency_versions(names: Iterable[str] = DEPENDENCIES) -> dict[str, str | None]:
+    """Installed version of each distribution, or ``None`` if it is not installed."""
+    versions: dict[str, str | None] = {}
+    for name in names:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def _iso_utc(moment: datetime, what: str) -> str:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"{what}: got a naive datetime {moment!r}; allowed: a timezone-aware datetime")
+    return moment.astimezone(UTC).isoformat()
+
+
+def build_manifest(
+    scenario: Scenario,
+    seed: int,
+    replications: int,
+    started: datetime,
+    finished: datetime,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Describe a run completely enough to reproduce it.
+
+    Parameters
+    ----------
+    scenario
+        The resolved, validated scenario that was run.
+    seed, replications
+        The experiment's root seed and number of replications.
+    started, finished
+        Timezone-aware start and end of the run; stored as ISO 8601 in UTC.
+    extra
+        Further top-level entries (e.g. the command, workers, files written). They may
+        not replace the standard entries.
+
+    Returns
+    -------
+    dict
+        JSON-serialisable; keys ``scenario_name``, ``scenario_sha256``, ``seed``,
+        ``replications``, ``package``, ``python``, ``dependencies``, ``started``,
+        ``finished``, ``duration_seconds``, ``scenario`` and then those of ``extra``.
+
+    Raises
+    ------
+    ValueError
+        If a time is naive or ``extra`` reuses a standard key.
+    """
+    manifest: dict[str, Any] = {
+        "scenario_name": scenario.name,
+        "scenario_sha256": scenario.digest(),
+        "seed": int(seed),
+        "replications": int(replications),
+        "package": {"name": "caseload-sim", "version": __version__},
+        "python": {
+            "version": platform.python_version(),
+            "implementation": platform.python_implementation(),
+            "platform": platform.platform(),
+        },
+        "dependencies": dependency_versions(),
+        "started": _iso_utc(started, "started"),
+        "finished": _iso_utc(finished, "finished"),
+        "duration_seconds": round((finished - started).total_seconds(), 3),
+        "scenario": scenario.model_dump(mode="json"),
+    }
+    for key, value in (extra or {}).items():
+        if key in manifest:
+            raise ValueError(f"extra: key {key!r} would replace a standard manifest entry")
+        manifest[key] = value
+    return manifest
+
+
+def write_manifest(manifest: Mapping[str, Any], path: str | Path) -> None:
+    """Write a manifest as indented JSON (UTF-8, trailing newline)."""
+    with Path(path).open("w", encoding="utf-8") as fh:
+        json.dump(manifest, fh, indent=2, ensure_ascii=False)
+        fh.write("\n")
+
+
+def _previous_outputs(target: Path) -> list[str]:
+    """Files an earlier run recorded in ``target/manifest.json`` (empty if none/unreadable)."""
+    try:
+        old = json.loads((target / MANIFEST_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    files = old.get("files") if isinstance(old, dict) else None
+    if not isinstance(files, list):
+        return []
+    # Only bare file names: a manifest must never make us delete outside the folder.
+    return [f for f in files if isinstance(f, str) and f and Path(f).name == f and f != MANIFEST_NAME]
+
+
+def publish(
+    target: str | Path,
+    writers: Mapping[str, FileWriter],
+    manifest: Mapping[str, Any],
+    owned: Iterable[str] = (),
+) -> list[Path]:
+    """Write a folder's files safely: stage everything, then move it into place.
+
+    Parameters
+    ----------
+    target
+        The output folder; created (with parents) if missing.
+    writers
+        File name -> function that writes that file to the path it is given. Names
+        are bare file names; ``manifest.json`` is written from ``manifest``.
+    manifest
+        Written last, as ``manifest.json``, with a ``files`` entry added that lists
+        the files written (so a later run can recognise its own stale outputs).
+    owned
+        Names of files this kind of run can produce. A file listed both here and in
+        the folder's previous manifest, but not written now, is removed as stale.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written, manifest last.
+
+    Notes
+    -----
+    If writing fails, the staging folder is removed and ``target`` is untouched. Each
+    file is moved into place with an atomic rename; a reader may see a mix of old and
+    new files only during the final renames, and never a partly written file.
+    """
+    target = Path(target)
+    for name in writers:
+        if Path(name).name != name or name == MANIFEST_NAME:
+            raise ValueError(f"writers: {name!r} is not a bare file name other than {MANIFEST_NAME}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Not tempfile.mkdtemp: its 0700 mode would stay on the folder after the rename.
+    staging = target.parent / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    staging.mkdir()
+    try:
+        for name, write in writers.items():
+            write(staging / name)
+        names = [*writers, MANIFEST_NAME]
+        write_manifest({**manifest, "files": names}, staging / MANIFEST_NAME)
+        if not target.exists():
+            try:
+                staging.rename(target)  # the whole folder appears at once
+                return [target / n for n in names]
+            except OSError:
+                pass  # created meanwhile by someone else: fall back to file by file
+        if not target.is_dir():
+            raise NotADirectoryError(f"{target} exists and is not a directory")
+        stale = set(_previous_outputs(target)) & set(owned)
+        for name in writers:
+            os.replace(staging / name, target / name)
+        for name in sorted(stale - set(writers)):
+            (target / name).unlink(missing_ok=True)
+        os.replace(staging / MANIFEST_NAME, target / MANIFEST_NAME)
+        return [target / n for n in names]
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
