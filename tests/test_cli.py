@@ -144,6 +144,9 @@ def test_run_events_parquet_holds_every_replication(
     assert sorted(events["replication"].unique()) == [0, 1, 2]
     assert {"time", "kind", "candidate"} <= set(events.columns)
     assert set(events["kind"].astype(str)) == {"referral", "intake"}
+    for table in ("candidates", "specialists"):
+        frame = pd.read_parquet(out / f"{table}.parquet")
+        assert frame.columns[0] == "replication", f"{table}.parquet starts with the replication"
 
 
 def test_rerun_replaces_only_our_files(tiny_yaml: Path, tmp_path: Path, fake_engine: FakeEngine) -> None:

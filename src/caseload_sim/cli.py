@@ -4,7 +4,8 @@ Commands
 --------
 ``caseload-sim run SCENARIO.yaml [-n N] [--seed S] [--out DIR] [--workers W] [--events]``
     Run N replications, print each KPI's mean and 95 % confidence interval, and write
-    ``replications.csv``, ``summary.csv``, ``manifest.json`` (and ``events.parquet``)
+    ``replications.csv``, ``summary.csv``, ``manifest.json`` (and, with ``--events``,
+    ``events.parquet``, ``candidates.parquet``, ``specialists.parquet``)
     into DIR (default ``out/<scenario name>/``).
 ``caseload-sim validate SCENARIO.yaml ...``
     Check scenario files; ``OK <file>`` or one line per problem.
@@ -22,7 +23,7 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -46,7 +47,14 @@ if TYPE_CHECKING:
 __all__ = ["RUN_OUTPUTS", "app"]
 
 #: Files ``run`` may write into its output folder (``manifest.json`` is always written).
-RUN_OUTPUTS: tuple[str, ...] = ("replications.csv", "summary.csv", "events.parquet", "manifest.json")
+RUN_OUTPUTS: tuple[str, ...] = (
+    "replications.csv",
+    "summary.csv",
+    "events.parquet",
+    "candidates.parquet",
+    "specialists.parquet",
+    "manifest.json",
+)
 _MAX_SEED = 2**63 - 1  # seeds are stored in int64 columns
 
 app = typer.Typer(
@@ -124,16 +132,17 @@ def _progress_bar(total: int, label: str) -> Iterator[ProgressCallback]:
         yield advance
 
 
-def _write_events(logs: Sequence[EventLog], path: Path) -> None:
-    """All replications' events in one parquet file, with a leading ``replication`` column."""
+def _write_log_table(logs: Sequence[EventLog], path: Path, table_of: Callable[[EventLog], Any]) -> None:
+    """One table of every replication's log in one parquet file, with a leading ``replication`` column."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     writer: pq.ParquetWriter | None = None
     try:
-        for replication, log in enumerate(logs):
-            frame = log.to_frame()
+        for log in logs:
+            frame = table_of(log)
+            replication = int(log.meta.get("replication", 0))
             frame.insert(0, "replication", np.full(len(frame), replication, dtype=np.int32))
             table = pa.Table.from_pandas(frame, preserve_index=False)
             if writer is None:
@@ -198,7 +207,12 @@ def run(
         int, typer.Option("--workers", help="Worker processes (>= 1); results do not depend on it.")
     ] = 1,
     events: Annotated[
-        bool, typer.Option("--events", help="Also write events.parquet (every replication's event log).")
+        bool,
+        typer.Option(
+            "--events",
+            help="Also write events.parquet, candidates.parquet and specialists.parquet "
+            "(every replication's event log and entity tables).",
+        ),
     ] = False,
 ) -> None:
     """Run replications of a scenario and write their KPIs.
@@ -235,7 +249,13 @@ def run(
     }
     if events:
         logs = results.events or []
-        writers["events.parquet"] = lambda path: _write_events(logs, path)
+        writers["events.parquet"] = lambda path: _write_log_table(logs, path, lambda log: log.to_frame())
+        writers["candidates.parquet"] = lambda path: _write_log_table(
+            logs, path, lambda log: log.candidates_frame()
+        )
+        writers["specialists.parquet"] = lambda path: _write_log_table(
+            logs, path, lambda log: log.specialists_frame()
+        )
     command = [
         "caseload-sim",
         "run",
