@@ -20,6 +20,7 @@ is allowed.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 from enum import Enum, StrEnum
@@ -829,38 +830,88 @@ def _read_yaml(path: Path, source: str) -> dict[str, Any]:
 
 
 def resolve_document(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
-    """Read a scenario file and resolve its ``extends:`` chain into one mapping."""
+    """Read a scenario file and resolve its ``extends:`` chain into one mapping.
+
+    The parent path is relative to the file that names it; mappings merge key by key,
+    lists and scalars of the child replace the parent's.
+    """
     path = Path(path)
     source = str(path)
     real = path.resolve()
-    if real in _seen:
-        chain = " -> ".join(str(p) for p in (*_seen, real))
-        raise ScenarioError(source, [f"extends: cycle {chain}"])
     doc = _read_yaml(path, source)
     parent = doc.pop("extends", None)
     if parent is None:
         return doc
     if not isinstance(parent, str) or not parent.strip():
         raise ScenarioError(source, [f"extends: got {parent!r}; allowed: a path to another scenario file"])
-    base = resolve_document(path.parent / parent, (*_seen, real))
+    parent_path = path.parent / parent
+    if parent_path.resolve() in (*_seen, real):
+        chain = " -> ".join(str(p) for p in (*_seen, real, parent_path.resolve()))
+        raise ScenarioError(source, [f"extends: {parent!r} makes a cycle: {chain}"])
+    if not parent_path.is_file():
+        raise ScenarioError(source, [f"extends: got {parent!r}; no such file {parent_path}"])
+    base = resolve_document(parent_path, (*_seen, real))
     return _merge(base, doc)
 
 
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The schema section a key path points into (for listing allowed keys)."""
+    model: type[BaseModel] = Scenario
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(str(part))
+        if field is None:
+            return None
+        ann = field.annotation
+        args = getattr(ann, "__args__", ())
+        inner = next((a for a in (ann, *args) if isinstance(a, type) and issubclass(a, BaseModel)), None)
+        if inner is None:
+            return None
+        model = inner
+    return model
+
+
 def _format_error(err: Any) -> str:
-    loc = ".".join(str(x) for x in err.get("loc", ())) or "(top level)"
-    msg = err.get("msg", "invalid")
+    parts = tuple(err.get("loc", ()))
+    loc = ".".join(str(x) for x in parts) or "(top level)"
+    msg = str(err.get("msg", "invalid"))
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
     kind = err.get("type", "")
     if kind == "missing":
+        if parts and isinstance(parts[-1], int):
+            parent = ".".join(str(x) for x in parts[:-1])
+            return f"{parent}: too few values (value number {parts[-1] + 1} is missing)"
         return f"{loc}: required key is missing"
     if kind == "extra_forbidden":
-        return f"{loc}: unknown key (misspelt?); allowed keys are listed in docs/model.md"
-    value = err.get("input")
-    shown = repr(value)
+        model = _model_at(parts[:-1])
+        if model is None:
+            return f"{loc}: unknown key"
+        allowed = list(model.model_fields)
+        close = difflib.get_close_matches(str(parts[-1]), allowed, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        return f"{loc}: unknown key; {hint}allowed: {', '.join(allowed)}"
+    if kind == "string_pattern_mismatch" and parts == ("name",):
+        msg = "allowed: letters, digits, '_', '-' and '.' (the name becomes the output folder)"
+    if kind == "value_error" and isinstance(err.get("input"), dict):
+        return f"{loc}: {msg}"  # a rule across several keys of this section
+    shown = repr(err.get("input"))
     if len(shown) > 80:
         shown = shown[:77] + "..."
     return f"{loc}: got {shown}; {msg}"
+
+
+def _errors(exc: ValidationError) -> list[str]:
+    errs = exc.errors()
+    locs = [tuple(e.get("loc", ())) for e in errs]
+    out = []
+    for e, loc in zip(errs, locs, strict=True):
+        # "too short" of a list whose items failed is a consequence, not a second problem
+        if e.get("type") == "too_short" and any(o[: len(loc)] == loc and len(o) > len(loc) for o in locs):
+            continue
+        out.append(_format_error(e))
+    return out
 
 
 def scenario_from_dict(doc: dict[str, Any], source: str = "<scenario>") -> Scenario:
@@ -868,7 +919,7 @@ def scenario_from_dict(doc: dict[str, Any], source: str = "<scenario>") -> Scena
     try:
         return Scenario.model_validate(doc)
     except ValidationError as exc:
-        raise ScenarioError(source, [_format_error(e) for e in exc.errors()]) from None
+        raise ScenarioError(source, _errors(exc)) from None
     except (TypeError, ValueError, RecursionError) as exc:  # pragma: no cover - defensive
         raise ScenarioError(source, [f"invalid scenario: {exc}"]) from None
 

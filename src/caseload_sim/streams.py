@@ -21,8 +21,8 @@ fixed function of the candidate's identity.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import IntEnum
+from typing import NamedTuple
 
 import numpy as np
 
@@ -65,8 +65,7 @@ class Streams:
         return np.random.Generator(np.random.PCG64(ss))
 
 
-@dataclass(frozen=True, slots=True)
-class CandidateDraws:
+class CandidateDraws(NamedTuple):
     """What a new candidate receives: traits, and its first uniforms and unit-mean gammas.
 
     ``uniforms`` and ``gammas`` are consumed with ``list.pop()`` (from the end: the cheapest

@@ -232,7 +232,7 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
                     clock -= h_early * dt if dt <= span else h_early * span + h * (dt - span)
                 else:
                     clock -= h * dt
-        now = t
+        now = env.now  # the authoritative clock (t - now + now may differ from t by an ulp)
 
         # --- what happened? (most frequent first; exact ties have probability zero)
         if t == t_next:
