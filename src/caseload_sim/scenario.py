@@ -102,7 +102,7 @@ class TeamSpec(_Frozen):
         text="Full-time equivalent of each specialist.",
     )
     referrals_per_week: float = P(
-        1.0,
+        1.1,
         ge=0.0,
         le=100.0,
         unit="referrals/week",
