@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test bench lint
+.PHONY: install run test bench lint docs
 
 ## install: create .venv (if missing) and install the package with its dev tools
 install: $(STAMP)
@@ -37,3 +37,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy src
+
+## docs: regenerate the parameter table in docs/model.md from the scenario schema
+docs: install
+	$(BIN)/python -c "import pathlib, caseload_sim.scenario as s; p = pathlib.Path('docs/model.md'); t = p.read_text(); a, b = '<!-- parameters:start -->\n', '<!-- parameters:end -->'; i = t.index(a) + len(a); p.write_text(t[:i] + s.parameter_markdown() + t[t.index(b):])"

@@ -73,7 +73,7 @@ class CandidateDraws(NamedTuple):
     next block when a list runs low. The order is fixed, so the stream is too.
     """
 
-    index: int  # the candidate's number within its team (its stream's key)
+    number: int  # the candidate's number within its team (its stream's key)
     severity: float
     reduced_capacity: bool
     in_work: bool

@@ -41,6 +41,7 @@ from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
 from caseload_sim.events import Decision, EventKind, ExitReason, JobEndReason, JobType
+from caseload_sim.model.rules import READINESS_BOUND
 
 if TYPE_CHECKING:
     import simpy
@@ -157,6 +158,10 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
         if len(ub) < 16 or not gb:
             c.top_up()
         if dirty:
+            if readiness > READINESS_BOUND:
+                readiness = READINESS_BOUND
+            elif readiness < -READINESS_BOUND:
+                readiness = -READINESS_BOUND
             speed_factor = _exp(r.readiness_speed * readiness)
             h_drop = r.dropout_rate * _exp(r.dropout_readiness * readiness)
             if step == 1:
@@ -247,7 +252,7 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
                 readiness += r.wp_gain
                 dirty = True
                 rec((now, K_WP_END, tid, sid, cid, 3, 0, 0.0))
-                if u() < r.wp_job_prob:  # the employer offers a paid job: agree it (step 4)
+                if jobs_enabled and u() < r.wp_job_prob:  # a paid job offer: agree it (step 4)
                     step = 4
                     sp.demand += hours[3] - load
                     load = hours[3]

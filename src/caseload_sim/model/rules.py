@@ -13,12 +13,24 @@ from dataclasses import dataclass
 
 from caseload_sim.scenario import Scenario, TimeLimitPolicy
 
-__all__ = ["DAYS_PER_MONTH", "DAYS_PER_WEEK", "DAYS_PER_YEAR", "Rules", "limit_days", "slots_for"]
+__all__ = [
+    "DAYS_PER_MONTH",
+    "DAYS_PER_WEEK",
+    "DAYS_PER_YEAR",
+    "READINESS_BOUND",
+    "Rules",
+    "limit_days",
+    "slots_for",
+]
 
 DAYS_PER_YEAR = 365.0
 DAYS_PER_MONTH = DAYS_PER_YEAR / 12.0
 DAYS_PER_WEEK = 7.0
 THREE_YEARS = 3 * DAYS_PER_YEAR
+# Latent readiness lives on a logit scale and is kept within +-4 (probabilities of about
+# 2 % to 98 %): gains from tastings, work practice and lost jobs saturate there, so no
+# combination of valid levers can make rates run away. [A]
+READINESS_BOUND = 4.0
 
 
 def limit_days(policy: TimeLimitPolicy, reduced_capacity: bool, period_days: float) -> float:

@@ -30,7 +30,7 @@ from typing import Any
 import simpy
 
 from caseload_sim.events import EventKind, EventLog, EventRecorder
-from caseload_sim.model.rules import DAYS_PER_WEEK, Rules, limit_days, slots_for
+from caseload_sim.model.rules import DAYS_PER_WEEK, READINESS_BOUND, Rules, limit_days, slots_for
 from caseload_sim.scenario import Scenario
 from caseload_sim.streams import CandidateDraws, CandidateSource, Purpose, Streams
 
@@ -94,7 +94,7 @@ class Candidate:
     ) -> None:
         self.id = cid
         self.team = team
-        self.index = draws.index
+        self.index = draws.number
         self.referral_time = t
         self.severity = draws.severity
         self.reduced_capacity = draws.reduced_capacity
@@ -166,6 +166,7 @@ class Team:
             + r.severity_readiness * (d.severity - 0.5)
             + (r.in_work_readiness if d.in_work else 0.0)
         )
+        readiness = min(max(readiness, -READINESS_BOUND), READINESS_BOUND)
         hours_mult = max(0.1, 1.0 + r.severity_time * (d.severity - 0.5))
         cid = w.next_candidate_id
         w.next_candidate_id = cid + 1

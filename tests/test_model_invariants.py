@@ -1,0 +1,165 @@
+"""Invariants of the simulated world, over random valid scenarios; determinism; common random numbers.
+
+Whatever the levers say, some things must hold in every replication: a candidate is
+in exactly one state at a time, nobody is on a caseload beyond the legal limit, no
+specialist has more candidates than slots, nobody waits while a teammate has room,
+the waiting list is first come first served, and nobody appears or vanishes. The
+hypothesis test draws small worlds (tests/strategies.py) and checks all of it on the
+event log with :func:`~caseload_sim.events.check_transitions` and
+:func:`model_fixtures.caseload_problems`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from caseload_sim.events import EventKind, EventLog, check_transitions
+from caseload_sim.model import build_world, simulate
+from caseload_sim.scenario import Scenario, scenario_from_dict
+from model_fixtures import caseload_problems, derive, load, shortened
+from strategies import scenario_dicts
+
+K = EventKind
+
+
+def _counts(log: EventLog) -> dict[str, int]:
+    """Where everybody is at the end, read from the log alone."""
+    ev = log.events
+    kind, cand = ev["kind"], ev["candidate"]
+    queued = set(cand[kind == K.QUEUED].tolist())
+    taken = cand[kind == K.INTAKE]
+    return {
+        "referred": int(np.sum(kind == K.REFERRAL)),
+        "waiting": len(queued) - sum(1 for c in taken.tolist() if c in queued),
+        "active": len(taken) - int(np.sum(kind == K.EXIT)),
+        "exited": int(np.sum(kind == K.EXIT)),
+    }
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(doc=scenario_dicts(), seed=st.integers(0, 2**32 - 1), replication=st.integers(0, 5))
+def test_caseload_rules_hold_in_random_worlds(doc: dict[str, Any], seed: int, replication: int) -> None:
+    scenario = scenario_from_dict(doc, "<hypothesis>")
+    world = build_world(scenario, seed, replication)
+    log = world.run()
+    kinds = set(log.events["kind"].tolist())
+    for kind in (K.QUEUED, K.EXTENSION, K.JOB_START):  # what the examples exercised
+        event(f"{kind.name} {'seen' if kind in kinds else 'absent'}")
+    event("TIME_LIMIT exit " + ("seen" if np.any(log.of_kind(K.EXIT)["code"] == 5) else "absent"))
+
+    assert check_transitions(log) == [], "the log breaks the candidate state machine"
+    problems = caseload_problems(log, scenario)
+    assert problems == [], "the log breaks the caseload rules:\n" + "\n".join(problems)
+
+    # nobody appears or vanishes: referred = waiting + active + exited, and the log's
+    # account of the end state matches the world's own
+    n = _counts(log)
+    assert n["referred"] == n["waiting"] + n["active"] + n["exited"], n
+    in_world = {
+        "referred": world.next_candidate_id,
+        "waiting": sum(len(t.waiting) for t in world.teams),
+        "active": sum(sp.active for t in world.teams for sp in t.specialists),
+        "exited": n["exited"],
+    }
+    assert n == in_world, f"log says {n}, the world ends with {in_world}"
+    assert np.array_equal(log.candidates["candidate"], np.arange(n["referred"])), (
+        "candidate table should list every referred candidate once, in referral order"
+    )
+    spec_teams = [int(t) for t in log.specialists["team"]]
+    expected = [
+        t
+        for t, spec in enumerate(s for s in scenario.teams for _ in range(s.copies))
+        for _ in range(spec.specialists)
+    ]
+    assert spec_teams == expected, "specialist table should list each team copy's specialists"
+
+
+# ------------------------------------------------------------------ determinism
+
+
+@pytest.fixture(scope="module")
+def short_baseline() -> Scenario:
+    return shortened(load("baseline"), 365.0, 730.0)
+
+
+def _same(a: EventLog, b: EventLog) -> bool:
+    return (
+        np.array_equal(a.events, b.events)
+        and np.array_equal(a.candidates, b.candidates)
+        and np.array_equal(a.specialists, b.specialists)
+    )
+
+
+@pytest.mark.parametrize("name", ["baseline", "national"])
+def test_same_seed_and_replication_give_the_same_log(name: str) -> None:
+    scenario = shortened(load(name), 100.0, 200.0)
+    first = simulate(scenario, 42, 3)
+    other = simulate(scenario, 42, 4)  # run something else in between: no state may leak
+    again = simulate(scenario, 42, 3)
+    assert _same(first, again), "same (scenario, seed, replication) must give an identical log"
+    assert first.meta == again.meta
+    assert not np.array_equal(first.events, other.events), "replications 3 and 4 gave identical logs"
+    assert not np.array_equal(first.candidates, other.candidates)
+    assert not np.array_equal(first.events, simulate(scenario, 43, 3).events), (
+        "seeds 42 and 43 gave identical logs"
+    )
+
+
+# ------------------------------------------------------------- common random numbers
+
+
+def _referrals(log: EventLog) -> np.ndarray:
+    r = log.of_kind(K.REFERRAL)
+    return np.stack([r["time"], r["team"], r["candidate"]])
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"regulation.caseload_cap": 12},
+        {"regulation.caseload_cap": 20},
+        {"regulation.time_limit": "none"},
+        {"week.reporting_hours": 12.0},
+        {"jobs.renew_prob": 0.0},
+    ],
+    ids=lambda c: ",".join(f"{k}={v}" for k, v in c.items()),
+)
+def test_a_policy_lever_does_not_change_who_is_referred_when(
+    short_baseline: Scenario, changes: dict[str, Any]
+) -> None:
+    """Common random numbers: same referral stream and same people, different handling."""
+    variant = derive(short_baseline, changes)
+    for rep in range(2):
+        base, other = simulate(short_baseline, 5, rep), simulate(variant, 5, rep)
+        assert np.array_equal(_referrals(base), _referrals(other)), (
+            f"{changes} changed referral times or teams (replication {rep})"
+        )
+        assert np.array_equal(base.candidates, other.candidates), (
+            f"{changes} changed the referred candidates' traits (replication {rep})"
+        )
+        assert not np.array_equal(base.events, other.events), (
+            f"{changes} changed nothing at all in the log: is the lever wired in?"
+        )
+
+
+def test_one_teams_referral_rate_leaves_other_teams_untouched() -> None:
+    """Streams belong to teams: busier team 1 must not change who team 0 and 2 see, or when."""
+    doc = {
+        "name": "three",
+        "teams": [{"name": f"t{i}", "specialists": 2, "referrals_per_week": 1.0} for i in range(3)],
+        "run": {"warmup_days": 0, "horizon_days": 400},
+    }
+    base = scenario_from_dict(doc)
+    busier = derive(base, {"teams.1.referrals_per_week": 2.5})
+    a, b = simulate(base, 9, 0), simulate(busier, 9, 0)
+    traits = [n for n in a.candidates.dtype.names or () if n != "candidate"]  # ids are global
+    for team in (0, 2):
+        ca, cb = a.candidates[a.candidates["team"] == team], b.candidates[b.candidates["team"] == team]
+        assert len(ca) > 10
+        assert np.array_equal(ca[traits], cb[traits]), f"team {team}'s referrals changed with team 1's rate"
+    assert np.sum(b.candidates["team"] == 1) > np.sum(a.candidates["team"] == 1)
