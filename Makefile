@@ -28,9 +28,9 @@ test: install
 	$(BIN)/pytest --cov=caseload_sim --cov-report=term
 	$(BIN)/caseload-sim validate scenarios/*.yaml
 
-## bench: the performance benchmark (experiments/bench.py)
+## bench: the performance benchmark (experiments/bench.py; 3 rounds, fastest of each, as machines are noisy)
 bench: install
-	$(BIN)/python experiments/bench.py
+	$(BIN)/python experiments/bench.py --repeat 3
 
 ## lint: ruff lint, ruff format check and mypy
 lint: install

@@ -169,25 +169,29 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
             h_search = h_drop + other_rate
             job_loss_base = r.job_loss_rate * _exp(r.job_loss_readiness * readiness)
             dirty = False
-        d = sp.demand
-        eff = 1.0 if d <= sp.capacity else sp.capacity / d
-        in_wp = wp_left > 0.0
+        # Local `now` advances exactly as SimPy's clock does (now + dt, the same float sum),
+        # so it always equals env.now without the cost of reading the property.
         if step < 5:  # searching (steps 1-4): step work, work practice or sick leave
-            speed = 0.0
-            if sick_until >= 0.0:
+            in_wp = wp_left > 0.0
+            if sick_until >= 0.0:  # progress and hazards pause
                 t_next = sick_until
                 t_haz = INF
                 t = t_review if t_review < t_next else t_next
-                yield timeout(t - now)
+                dt = t - now
+                yield timeout(dt)
+                now += dt
             else:
+                t_haz = now + clock / h_search if h_search > 0.0 else INF
                 if in_wp:
+                    speed = 0.0
                     t_next = now + wp_left
                 elif step != 3 or jobs_enabled:
-                    speed = eff * speed_factor
+                    d = sp.demand  # efficiency: the share of asked-for time the specialist has
+                    speed = speed_factor if d <= sp.capacity else speed_factor * sp.capacity / d
                     t_next = now + work / speed
                 else:
+                    speed = 0.0
                     t_next = INF
-                t_haz = now + clock / h_search if h_search > 0.0 else INF
                 t = t_review
                 if t_next < t:
                     t = t_next
@@ -196,13 +200,14 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
                 if t == INF:  # nothing can ever happen (degenerate scenario): rest until the end
                     yield env.event()
                     return
-                yield timeout(t - now)
                 dt = t - now
+                yield timeout(dt)
+                now += dt
                 clock -= h_search * dt
-                if speed > 0.0:
-                    work -= dt * speed
-                elif in_wp:
+                if in_wp:
                     wp_left -= dt
+                else:
+                    work -= dt * speed
             h = h_search
         else:  # in a job: the hazard rate is higher in the early months
             if sick_until >= 0.0:
@@ -211,6 +216,8 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
                 h = 0.0
             else:
                 t_next = INF
+                d = sp.demand
+                eff = 1.0 if d <= sp.capacity else sp.capacity / d
                 h = job_loss_base * (1.0 + protection * (1.0 - eff**priority)) + sick_job_rate
                 if h <= 0.0:
                     t_haz = INF
@@ -229,15 +236,15 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
                 t = t_haz
             if t_job < t:
                 t = t_job
-            yield timeout(t - now)
+            dt = t - now
+            yield timeout(dt)
             if h > 0.0:
-                dt = t - now
                 if now < early_end:
                     span = early_end - now
                     clock -= h_early * dt if dt <= span else h_early * span + h * (dt - span)
                 else:
                     clock -= h * dt
-        now = env.now  # the authoritative clock (t - now + now may differ from t by an ulp)
+            now += dt
 
         # --- what happened? (most frequent first; exact ties have probability zero)
         if t == t_next:
@@ -343,6 +350,8 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
                 rec((now, K_SUBSIDY, tid, sid, cid, 5, 0, sub_rate))
                 continue
             else:  # the subsidy period or fixed term ends: the employer decides
+                d = sp.demand
+                eff = 1.0 if d <= sp.capacity else sp.capacity / d
                 p_hire = _hire_probability(r.hire_prob, r.hire_readiness, readiness, eff**priority)
                 x = u()
                 if x < p_hire:
