@@ -52,9 +52,9 @@ def mmc_scenario() -> Scenario:
     """One team of c = 10 slots, where the only way off the caseload is a constant hazard.
 
     Jobs, dropout, health exits, sick leave, time limits and extensions are off. Step
-    work is made so long (730 days) that nearly nobody reaches job finding, and work
-    practice is off because with jobs disabled it still leads to paid jobs (see
-    :func:`test_jobs_disabled_means_nobody_starts_a_job`).
+    work is made long (730 days) and work practice is off, so the pathway is quiet
+    (fewer events, a faster test); neither matters to the queue, which only sees the
+    constant education hazard.
     """
     return scenario_from_dict(
         {
@@ -167,10 +167,9 @@ LITTLE_QUEUE_TOLERANCE = 0.10  # queue: ±10 % of the mean queue (it comes in lo
 def steady_baseline_logs() -> list[tuple[EventLog, dict[str, float]]]:
     """Baseline replications, warmed up past the longest possible stay (3 years).
 
-    The baseline's own 730-day warm-up is shorter than the 3-year limit: candidates
-    with 3-year stays have not started leaving when the window opens, so exits in the
-    window under-represent long stays and caseload > intake rate x mean stay by ~4 %
-    (the clock here is the only change).
+    A warm-up shorter than the 3-year limit (the baseline once had 730 days) leaves
+    exits in the window under-representing long stays: caseload > intake rate x mean
+    stay by ~4 %. The clock here makes sure, whatever the baseline's own warm-up.
     """
     base = load("baseline")
     longest = legal_limit(base, True)
