@@ -170,17 +170,21 @@ def _regulation(draw: st.DrawFn) -> dict[str, Any]:
 @st.composite
 def _week(draw: st.DrawFn) -> dict[str, Any]:
     hours = draw(_f(20.0, 45.0))
-    # fixed overhead takes at most 85 % of the week, split between its three parts
-    parts = [draw(_f(0.0, 1.0)) for _ in range(3)]
+    # fixed overhead takes at most 85 % of the week, split between its four parts
+    parts = [draw(_f(0.0, 1.0)) for _ in range(4)]
     total = draw(_f(0.0, 0.85)) * hours
     scale = total / sum(parts) if sum(parts) > 0 else 0.0
     visits = min(30.0, round(parts[2] * scale, 3))
+    outside = draw(_f(0.0, 0.9))
+    travel = min(1.0, round(parts[3] * scale / (hours * outside), 4)) if outside > 0.01 else 0.0
     return {
         "hours_per_fte": hours,
         "reporting_hours": min(40.0, round(parts[0] * scale, 3)),
         "other_overhead_hours": min(40.0, round(parts[1] * scale, 3)),
         "employer_visits_per_week": visits,
         "hours_per_employer_visit": 1.0 if visits <= 8.0 else 0.0,
+        "outside_time_share": outside,
+        "travel_hours_per_outside_hour": travel,
         "hours_per_candidate": [draw(_f(0.0, 5.0)) for _ in range(5)],
         "step5_priority": draw(_f(0.0, 5.0)),
     }

@@ -330,6 +330,16 @@ DIRECTIONS = [
         +1,
         "15 instead of 5 reporting hours a week leaves less candidate time, so first jobs come later",
     ),
+    Direction(
+        lambda: load("baseline"),
+        _baseline_with(
+            {"week.outside_time_share": 0.8, "week.travel_hours_per_outside_hour": 0.5},
+            "baseline-more-travel",
+        ),
+        "days_to_first_job_median",
+        +1,
+        "an outside-time rule that costs 15 hours of travel a week leaves less candidate time",
+    ),
 ]
 
 

@@ -679,12 +679,28 @@ class SpecialistWeek(_Frozen):
         text="Reporting and registration overhead.",
     )
     other_overhead_hours: float = P(
-        5.0,
+        3.0,
         ge=0.0,
         le=40.0,
         unit="hours/week per FTE",
-        prov="[A] meetings, travel, supervision",
+        prov="[A] team meetings, method supervision",
         text="Other fixed overhead.",
+    )
+    outside_time_share: float = P(
+        0.4,
+        ge=0.0,
+        le=0.9,
+        unit="share of hours",
+        prov="[S] at least 40 % outside the office (early on misread as 60 %)",
+        text="Required share of working time outside the office, with candidates and employers.",
+    )
+    travel_hours_per_outside_hour: float = P(
+        0.15,
+        ge=0.0,
+        le=1.0,
+        unit="hours per outside hour",
+        prov="[A]",
+        text="Travel the outside-time requirement costs, per hour spent outside.",
     )
     employer_visits_per_week: float = P(
         6.0,
@@ -716,17 +732,29 @@ class SpecialistWeek(_Frozen):
 
     @model_validator(mode="after")
     def _capacity(self) -> SpecialistWeek:
-        over = (
+        over = self.fixed_overhead_hours
+        if over >= self.hours_per_fte:
+            raise ValueError(
+                f"fixed overhead {over:g} h/week (reporting + other + employer visits + travel) leaves "
+                f"no candidate time out of hours_per_fte = {self.hours_per_fte:g}; allowed: less than "
+                "hours_per_fte"
+            )
+        return self
+
+    @property
+    def fixed_overhead_hours(self) -> float:
+        """Hours a full-time week loses before any candidate is seen."""
+        return (
             self.reporting_hours
             + self.other_overhead_hours
             + self.employer_visits_per_week * self.hours_per_employer_visit
+            + self.hours_per_fte * self.outside_time_share * self.travel_hours_per_outside_hour
         )
-        if over >= self.hours_per_fte:
-            raise ValueError(
-                f"fixed overhead {over:g} h/week (reporting + other + employer visits) leaves no "
-                f"candidate time out of hours_per_fte = {self.hours_per_fte:g}; allowed: less than hours_per_fte"
-            )
-        return self
+
+    @property
+    def candidate_hours(self) -> float:
+        """Hours per full-time week left for candidates."""
+        return self.hours_per_fte - self.fixed_overhead_hours
 
 
 class RunSettings(_Frozen):

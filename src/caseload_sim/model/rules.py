@@ -174,10 +174,7 @@ class Rules:
             period_days=reg.period_months * m,
             extension_hours=reg.extension_hours,
             followup_days=reg.followup_after_job_days,
-            candidate_hours_per_fte=wk.hours_per_fte
-            - wk.reporting_hours
-            - wk.other_overhead_hours
-            - wk.employer_visits_per_week * wk.hours_per_employer_visit,
+            candidate_hours_per_fte=wk.candidate_hours,
             hours_per_step=wk.hours_per_candidate,
             step5_priority=wk.step5_priority,
             severity_time=s.candidates.severity_time_effect,
