@@ -3,8 +3,13 @@
 :func:`scenario_dicts` draws *small valid* scenario documents: 1-3 teams of 1-4
 specialists, short runs, and every other lever drawn inside its schema range —
 including the cross-field rules the schema enforces (shares that sum to at most 1, a
-wage subsidy that steps down, fixed overhead that leaves candidate time). Time-limit periods are drawn short (half a month to a year) so that the legal
-limits actually bind within the short horizons.
+wage subsidy that steps down, fixed overhead that leaves candidate time). Time-limit
+periods are drawn short (half a month to a year) so that the legal limits actually bind
+within the short horizons. The workforce levers (quits, absence, recruitment, handover
+policy) and the targets (both measures, creaming and discharge up to certainty) are
+drawn over their whole schema ranges, with quit rates weighted towards the high end so
+that vacancies, handovers and hires happen within a short run; each team may have
+staffing changes that add posts or cut them (taken at the next vacancies).
 
 :func:`mutations` draws one way to break a valid document (delete a required key,
 insert an unknown key, give a wrong type, an out-of-range number, ...), together with
@@ -22,7 +27,7 @@ import annotated_types
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from caseload_sim.scenario import Scenario, TimeLimitPolicy
+from caseload_sim.scenario import HandoverPolicy, Scenario, TargetMeasure, TimeLimitPolicy
 
 __all__ = [
     "REQUIRED_PATHS",
@@ -53,6 +58,14 @@ def _share() -> st.SearchStrategy[float]:
 
 
 @st.composite
+def _change(draw: st.DrawFn) -> dict[str, Any]:
+    return {
+        "at_days": draw(st.one_of(st.just(0.0), st.integers(1, 600).map(float), _f(0.0, 700.0))),
+        "specialists": draw(st.sampled_from([-3, -2, -1, -1, 0, 1, 1, 2, 3])),
+    }
+
+
+@st.composite
 def _team(draw: st.DrawFn, i: int) -> dict[str, Any]:
     return {
         "name": f"team-{i}",
@@ -60,6 +73,8 @@ def _team(draw: st.DrawFn, i: int) -> dict[str, Any]:
         "fte_per_specialist": draw(st.one_of(st.just(1.0), _f(0.5, 1.0))),
         "referrals_per_week": draw(_f(0.2, 3.0)),
         "copies": draw(st.sampled_from([1, 1, 1, 2])),
+        "initial_tenure_months": draw(st.one_of(st.just(0.0), _f(0.0, 600.0))),
+        "changes": draw(st.lists(_change(), max_size=3)),
     }
 
 
@@ -191,6 +206,53 @@ def _week(draw: st.DrawFn) -> dict[str, Any]:
 
 
 @st.composite
+def _workforce(draw: st.DrawFn) -> dict[str, Any]:
+    return {
+        # mostly moderate: crises that take the whole week leave the pathway idle
+        "crises_per_week": draw(st.one_of(_f(0.0, 2.0), _f(0.0, 10.0))),
+        "hours_per_crisis": draw(st.one_of(_f(0.0, 4.0), _f(0.0, 40.0))),
+        "supervision_hours": draw(_f(0.0, 10.0)),
+        "case_meeting_hours": draw(_f(0.0, 10.0)),
+        "stress_recovery": draw(_f(0.0, 5.0)),
+        "stress_overload": draw(_f(0.0, 10.0)),
+        "stress_measurement": draw(_f(0.0, 5.0)),
+        "stress_target": draw(_f(0.0, 5.0)),
+        "individual_target_multiplier": draw(_f(1.0, 10.0)),
+        "stress_failure": draw(_f(0.0, 5.0)),
+        "stress_crisis": draw(_f(0.0, 5.0)),
+        "stress_isolation": draw(_f(0.0, 5.0)),
+        "stress_support": draw(_f(0.0, 5.0)),
+        "stress_success": draw(_f(0.0, 5.0)),
+        # weighted to the high end: vacancies, handovers and hires within a short run
+        "quit_per_year": draw(st.one_of(st.just(0.0), _f(0.0, 1.0), _f(1.0, 10.0), st.just(10.0))),
+        "quit_stress_effect": draw(_f(0.0, 10.0)),
+        "quit_early_months": draw(_f(0.0, 60.0)),
+        "quit_early_multiplier": draw(_f(1.0, 20.0)),
+        "absence_per_year": draw(st.one_of(st.just(0.0), _f(0.0, 20.0))),
+        "absence_stress_effect": draw(_f(0.0, 10.0)),
+        "absence_mean_weeks": draw(st.one_of(st.just(1.0), _f(0.01, 52.0))),
+        "recruitment_mean_months": draw(st.one_of(st.just(0.0), _f(0.0, 36.0))),
+        "initial_effectiveness": draw(st.one_of(st.just(1.0), _f(0.01, 1.0))),
+        "learning_months": draw(_f(0.01, 60.0)),
+        "vacancy_cover": draw(_share()),
+        "handover": draw(st.sampled_from([p.value for p in HandoverPolicy])),
+        "handover_setback_days": draw(_f(0.0, 365.0)),
+    }
+
+
+@st.composite
+def _targets(draw: st.DrawFn) -> dict[str, Any]:
+    return {
+        "measure": draw(st.sampled_from([m.value for m in TargetMeasure])),
+        "work_within_year": draw(_share()),
+        "exits_to_work_per_fte_year": draw(st.one_of(st.just(0.0), _f(0.0, 50.0))),
+        "count_education": draw(st.booleans()),
+        "discharge_strength": draw(_share()),
+        "creaming_strength": draw(st.one_of(st.just(1.0), _share())),
+    }
+
+
+@st.composite
 def scenario_dicts(draw: st.DrawFn) -> dict[str, Any]:
     """A small, valid scenario document (a plain dict, as read from YAML)."""
     n_teams = draw(st.integers(1, 3))
@@ -205,6 +267,8 @@ def scenario_dicts(draw: st.DrawFn) -> dict[str, Any]:
         "sick_leave": draw(_sick_leave()),
         "regulation": draw(_regulation()),
         "week": draw(_week()),
+        "workforce": draw(_workforce()),
+        "targets": draw(_targets()),
         "run": {"warmup_days": draw(_f(0.0, 200.0)), "horizon_days": draw(_f(60.0, 500.0))},
     }
 
@@ -272,6 +336,11 @@ def bounded_leaves(doc: dict[str, Any]) -> list[tuple[Path_, tuple[float, float,
 
                 for i, team in enumerate(node[name]):
                     visit(TeamSpec, team, (*path, name, i))
+            elif name == "changes":
+                from caseload_sim.scenario import StaffingChange
+
+                for i, change in enumerate(node[name]):
+                    visit(StaffingChange, change, (*path, name, i))
             elif ann in (int, float):
                 b = _bounds(model, name)
                 if math.isfinite(b[0]) or math.isfinite(b[1]):

@@ -144,7 +144,7 @@ def test_run_events_parquet_holds_every_replication(
     assert sorted(events["replication"].unique()) == [0, 1, 2]
     assert {"time", "kind", "candidate"} <= set(events.columns)
     assert set(events["kind"].astype(str)) == {"referral", "intake"}
-    for table in ("candidates", "specialists"):
+    for table in ("candidates", "specialists", "weeks"):
         frame = pd.read_parquet(out / f"{table}.parquet")
         assert frame.columns[0] == "replication", f"{table}.parquet starts with the replication"
 

@@ -18,20 +18,25 @@ from caseload_sim.events import (
     EventRecorder,
     ExitReason,
     JobType,
+    LeaveReason,
     check_transitions,
 )
 from caseload_sim.metrics import (
     EXIT_SHARE_NAMES,
     KPI_NAMES,
+    MONTH_DAYS,
+    WORKFORCE_KPI_NAMES,
     candidate_outcomes,
     caseload_series,
     compute_kpis,
     fte_deltas,
     kaplan_meier,
     kaplan_meier_median,
+    post_deltas,
     queue_length_series,
     step_series,
     time_average,
+    vacancies,
     window,
 )
 
@@ -48,37 +53,71 @@ def make_log(
     end: float = 1000.0,
     fte: tuple[float, ...] = (1.0,),
     spec_start: tuple[float | None, ...] | None = None,
+    teams: tuple[int, ...] | None = None,
+    staff: list[tuple] | tuple[tuple, ...] = (),
+    weeks: list[tuple] | tuple[tuple, ...] = (),
+    targets: dict[str, object] | None = None,
 ) -> EventLog:
-    """An EventLog from ``(time, kind, candidate[, code[, value]])`` tuples (any order;
-    sorted stably by time, so same-time rows keep their list order).
+    """An EventLog from ``(time, kind, candidate[, code[, value[, team]]])`` tuples
+    (any order; sorted stably by time, so same-time rows keep their list order).
 
-    One specialist per ``fte`` entry, all in team 0; ``spec_start[i]`` is the time of
-    specialist i's SPECIALIST_START event (default 0; None = no event, table only).
+    One post per ``fte`` entry, in team ``teams[i]`` (default 0); ``spec_start[i]`` is
+    the time of post i's first SPECIALIST_START event (default 0; None = no event,
+    table only). ``staff`` adds post events ``(time, kind, post[, code[, value]])``
+    (a START's value defaults to the post's FTE); they sort before candidate rows at
+    equal times. ``weeks`` are WEEK_DTYPE tuples (see :func:`week`).
     """
     rec = EventRecorder()
+    team_of = [0] * len(fte) if teams is None else list(teams)
     full = []
     for i, f in enumerate(fte):
-        rec.specialists.append((i, 0, f, 15))
+        rec.specialists.append((i, team_of[i], f, 15))
         s = 0.0 if spec_start is None else spec_start[i]
         if s is not None:
-            full.append((s, K.SPECIALIST_START, -1, 15, f, i))
+            full.append((s, K.SPECIALIST_START, -1, 15, f, i, team_of[i]))
+    for t, kind, post, *rest in staff:
+        code = rest[0] if rest else 0
+        value = rest[1] if len(rest) > 1 else (fte[post] if kind == K.SPECIALIST_START else 0.0)
+        full.append((t, kind, -1, code, value, post, team_of[post]))
     for r in rows:
         t, kind, cand, *rest = r
         code = rest[0] if rest else 0
         value = rest[1] if len(rest) > 1 else 0.0
-        full.append((t, kind, cand, code, value, 0))
-    for t, kind, cand, code, value, spec in sorted(full, key=lambda r: r[0]):
-        rec.append((float(t), int(kind), 0, spec, cand, 0, int(code), float(value)))
-    return rec.finish({"window_start": start, "window_end": end, "end_time": end})
+        team = rest[2] if len(rest) > 2 else 0
+        full.append((t, kind, cand, code, value, 0, team))
+    for t, kind, cand, code, value, spec, team in sorted(full, key=lambda r: r[0]):
+        rec.append((float(t), int(kind), team, spec, cand, 0, int(code), float(value)))
+    rec.weeks.extend(weeks)
+    meta: dict[str, object] = {"window_start": start, "window_end": end, "end_time": end}
+    if targets is not None:
+        meta["targets"] = targets
+    return rec.finish(meta)
 
 
-def intake(c: int, t: float, wait: float = 0.0) -> list[tuple]:
+def intake(c: int, t: float, wait: float = 0.0, team: int = 0) -> list[tuple]:
     """Referral (and queueing if wait > 0) followed by intake at ``t``."""
-    rows: list[tuple] = [(t - wait, K.REFERRAL, c)]
+    rows: list[tuple] = [(t - wait, K.REFERRAL, c, 0, 0.0, team)]
     if wait > 0:
-        rows.append((t - wait, K.QUEUED, c, 0, 1.0))
-    rows.append((t, K.INTAKE, c, 0, wait))
+        rows.append((t - wait, K.QUEUED, c, 0, 1.0, team))
+    rows.append((t, K.INTAKE, c, 0, wait, team))
     return rows
+
+
+def week(
+    t: float,
+    post: int,
+    *,
+    present: bool = True,
+    fte: float = 1.0,
+    stress: float = 0.5,
+    demand: float = 30.0,
+    capacity: float = 30.0,
+    visits: float = 0.0,
+    outside: float = 0.5,
+    team: int = 0,
+) -> tuple:
+    """One week-table row (WEEK_DTYPE order)."""
+    return (t, team, post, present, fte, 10, demand, capacity, stress, visits, outside)
 
 
 def job(c: int, t: float, kind: JobType = JobType.FIXED_TERM) -> tuple:
@@ -112,6 +151,7 @@ def test_kpi_names_are_the_interface() -> None:
         "exit_health_share",
         "exit_dropout_share",
         "exit_time_limit_share",
+        "exit_discharged_share",
         "exits_to_work_per_fte_year",
         "wait_days_mean",
         "queue_mean",
@@ -119,8 +159,17 @@ def test_kpi_names_are_the_interface() -> None:
         "intakes_per_year",
         "referrals_per_year",
         "time_on_caseload_mean",
+        "turnover_annual",
+        "vacancy_fte_months",
+        "stress_mean",
+        "stress_p90",
+        "overload_share",
+        "outside_time_share",
+        "employer_visits_per_week",
+        "team_target_met_share",
     )
     assert tuple(f"exit_{r.label}_share" for r in ExitReason) == EXIT_SHARE_NAMES
+    assert KPI_NAMES[-len(WORKFORCE_KPI_NAMES) :] == WORKFORCE_KPI_NAMES
 
 
 def test_empty_log_gives_nan_where_undefined() -> None:
@@ -135,6 +184,12 @@ def test_empty_log_gives_nan_where_undefined() -> None:
         *EXIT_SHARE_NAMES,
         "wait_days_mean",
         "time_on_caseload_mean",
+        "stress_mean",
+        "stress_p90",
+        "overload_share",
+        "outside_time_share",
+        "employer_visits_per_week",
+        "team_target_met_share",
     ):
         assert math.isnan(k[name]), name
     for name in (
@@ -143,6 +198,8 @@ def test_empty_log_gives_nan_where_undefined() -> None:
         "caseload_mean",
         "intakes_per_year",
         "referrals_per_year",
+        "turnover_annual",  # one post held, nobody left
+        "vacancy_fte_months",
     ):
         assert k[name] == 0.0, name
 
@@ -151,8 +208,17 @@ def test_no_staff_and_zero_length_window_give_nan() -> None:
     rows = [*intake(0, 10), leave(0, 20, R.WORK_PERMANENT, 10)]
     k = compute_kpis(make_log(rows, fte=()))
     assert math.isnan(k["exits_to_work_per_fte_year"]) and math.isnan(k["caseload_mean"])
-    k = compute_kpis(make_log(rows, start=50, end=50))
-    for name in ("exits_to_work_per_fte_year", "queue_mean", "caseload_mean", "intakes_per_year"):
+    assert math.isnan(k["turnover_annual"])  # no post held: no rate
+    assert k["vacancy_fte_months"] == 0.0  # no post, nothing vacant
+    weeks = [week(50, 0, stress=0.3, visits=2)]
+    k = compute_kpis(make_log(rows, start=50, end=50, weeks=weeks))
+    for name in (
+        "exits_to_work_per_fte_year",
+        "queue_mean",
+        "caseload_mean",
+        "intakes_per_year",
+        *WORKFORCE_KPI_NAMES,
+    ):
         assert math.isnan(k[name]), name
 
 
@@ -398,7 +464,7 @@ def test_candidate_outcomes_table() -> None:
 
 # --------------------------------------------------------------------- exits and FTE
 def _exit_rows() -> list[tuple]:
-    reasons = [R.WORK_PERMANENT] * 4 + [R.WORK_TEMPORARY] * 2 + [R.EDUCATION, R.TIME_LIMIT]
+    reasons = [R.WORK_PERMANENT] * 4 + [R.WORK_TEMPORARY] * 2 + [R.EDUCATION, R.TIME_LIMIT, R.DISCHARGED]
     rows: list[tuple] = []
     for c, reason in enumerate(reasons):
         rows += [*intake(c, 10 + c), leave(c, 100 + c, reason, 90)]
@@ -408,8 +474,10 @@ def _exit_rows() -> list[tuple]:
 
 def test_exit_shares_and_exits_per_fte_year() -> None:
     k = compute_kpis(make_log(_exit_rows(), start=0, end=730, fte=(1.0, 0.5)))
-    assert [k[n] for n in EXIT_SHARE_NAMES] == pytest.approx([4 / 8, 2 / 8, 1 / 8, 0, 0, 1 / 8])
-    assert k["exits_to_work_per_fte_year"] == pytest.approx(6 / 3.0)  # 1.5 FTE x 2 years
+    assert [k[n] for n in EXIT_SHARE_NAMES] == pytest.approx([4 / 9, 2 / 9, 1 / 9, 0, 0, 1 / 9, 1 / 9])
+    assert k["exits_to_work_per_fte_year"] == pytest.approx(
+        6 / 3.0
+    )  # 1.5 FTE x 2 years (discharged: not work)
 
 
 def test_exits_per_fte_year_weights_fte_by_time_present() -> None:
@@ -420,6 +488,221 @@ def test_exits_per_fte_year_weights_fte_by_time_present() -> None:
     assert compute_kpis(log)["exits_to_work_per_fte_year"] == pytest.approx(6 / 2.5)
     t, d = fte_deltas(log)
     assert sorted(zip(t.tolist(), d.tolist(), strict=True)) == [(0.0, 1.0), (365.0, 0.5)]
+
+
+# ------------------------------------------------------------------ workforce KPIs
+Q = int(LeaveReason.QUIT)
+M = MONTH_DAYS  # 365 / 12
+
+
+def test_post_vacant_two_months_then_refilled() -> None:
+    rows = [*intake(0, 0), *intake(1, 5), leave(1, 50, R.WORK_PERMANENT, 45), *intake(2, 60)]
+    rows += [leave(2, 300, R.WORK_TEMPORARY, 240)]
+    staff = [(100, K.SPECIALIST_LEAVE, 1, Q, 100.0), (100 + 2 * M, K.SPECIALIST_START, 1)]
+    log = make_log(rows, start=0, end=365, fte=(1.0, 1.0), staff=staff)
+    k = compute_kpis(log)
+    # staffed FTE and posts held: 2 except 1 during the two months -> 2 - 1/6 = 11/6
+    assert k["vacancy_fte_months"] == pytest.approx(2.0)
+    assert k["turnover_annual"] == pytest.approx(1 / (11 / 6))
+    assert k["exits_to_work_per_fte_year"] == pytest.approx(2 / (11 / 6))
+    # active: 1 on [0,5), 2 on [5,50), 1 on [50,60), 2 on [60,300), 1 on [300,365] -> 650 / 365
+    assert k["caseload_mean"] == pytest.approx(650 / 365 / (11 / 6))
+    v = vacancies(log)
+    assert v.to_dict("records") == [{"post": 1, "team": 0, "start": 100.0, "end": 100 + 2 * M, "fte": 1.0}]
+    t, d = fte_deltas(log)
+    assert sorted(zip(t.tolist(), d.tolist(), strict=True)) == [
+        (0.0, 1.0),
+        (0.0, 1.0),
+        (100.0, -1.0),
+        (100 + 2 * M, 1.0),
+    ]
+    t, d = post_deltas(log)
+    assert sorted(d.tolist()) == [-1.0, 1.0, 1.0, 1.0]
+
+
+def test_vacancy_before_the_window_and_never_refilled() -> None:
+    # a half-time post empty all year counts 6 FTE-months; a quit before the window is not turnover
+    staff = [(200, K.SPECIALIST_LEAVE, 1, Q, 200.0)]
+    k = compute_kpis(make_log([], start=365, end=730, fte=(1.0, 0.5), staff=staff))
+    assert k["vacancy_fte_months"] == pytest.approx(6.0)
+    assert k["turnover_annual"] == 0.0
+    # the FTE taken away is the one the holder's start brought, not the table's
+    staff = [(0, K.SPECIALIST_START, 1, 15, 0.8), (500, K.SPECIALIST_LEAVE, 1, Q, 500.0)]
+    log = make_log([], start=365, end=730, fte=(1.0, 0.5), spec_start=(0.0, None), staff=staff)
+    assert compute_kpis(log)["vacancy_fte_months"] == pytest.approx(0.8 * (230 / M) / 1)
+    assert time_average(*fte_deltas(log), 365, 730) == pytest.approx(1 + 0.8 * 135 / 365)
+
+
+def test_post_without_a_start_before_its_first_leave_is_held_from_zero() -> None:
+    staff = [(100, K.SPECIALIST_LEAVE, 0, Q, 100.0), (150, K.SPECIALIST_START, 0)]
+    log = make_log([], start=0, end=365, fte=(1.0,), spec_start=(None,), staff=staff)
+    k = compute_kpis(log)
+    assert time_average(*fte_deltas(log), 0, 365) == pytest.approx(315 / 365)
+    assert k["turnover_annual"] == pytest.approx(1 / (315 / 365))
+    assert k["vacancy_fte_months"] == pytest.approx(50 / M)
+
+
+def test_post_closed_at_a_leave_is_not_a_vacancy() -> None:
+    leave_ = (73, K.SPECIALIST_LEAVE, 1, Q, 73.0)
+    closed = (73, K.POST_CLOSED, 1)
+    for staff in ([leave_, closed], [closed, leave_], [leave_, (200, K.POST_CLOSED, 1)]):
+        log = make_log([], start=0, end=365, fte=(1.0, 1.0), staff=staff)
+        k = compute_kpis(log)
+        assert k["vacancy_fte_months"] == 0.0, staff
+        assert len(vacancies(log)) == 0
+        assert k["turnover_annual"] == pytest.approx(1 / 1.2)  # held: 1 + 73/365 = 1.2
+        assert time_average(*fte_deltas(log), 0, 365) == pytest.approx(1.2)
+    # refilled, then cut at the second leaving: only the first gap is a vacancy
+    staff = [
+        leave_,
+        (73 + M, K.SPECIALIST_START, 1),
+        (200, K.SPECIALIST_LEAVE, 1, Q, 200 - 73 - M),
+        (200, K.POST_CLOSED, 1),
+    ]
+    k = compute_kpis(make_log([], start=0, end=365, fte=(1.0, 1.0), staff=staff))
+    assert k["vacancy_fte_months"] == pytest.approx(1.0)
+    held = 1 + (73 + 200 - 73 - M) / 365
+    assert k["turnover_annual"] == pytest.approx(2 / held)
+
+
+def test_leave_for_another_reason_is_a_vacancy_but_not_turnover() -> None:
+    staff = [(0, K.SPECIALIST_LEAVE, 0, Q + 1, 0.0)]
+    k = compute_kpis(make_log([], start=0, end=365, fte=(1.0, 1.0), staff=staff))
+    assert k["turnover_annual"] == 0.0
+    assert k["vacancy_fte_months"] == pytest.approx(12.0)
+
+
+def test_expansion_post_mid_window_weights_fte_and_headcount() -> None:
+    rows: list[tuple] = []
+    for c in range(3):
+        rows += intake(c, 0)
+    for c in range(3, 7):
+        rows += [*intake(c, 10), leave(c, 20 + c, R.WORK_PERMANENT, 10 + c)]
+    staff = [(365 * 0.75, K.SPECIALIST_LEAVE, 0, Q, 273.75)]
+    log = make_log(
+        rows,
+        start=0,
+        end=365,
+        fte=(1.0, 1.0, 0.5),
+        spec_start=(0.0, 0.0, 182.5),  # post 2: an expansion, half-way through
+        teams=(0, 0, 1),
+        staff=staff,
+    )
+    k = compute_kpis(log)
+    # FTE: 2 + 0.5 x 1/2 - 1 x 1/4 = 2.0; posts held: 2 + 1/2 - 1/4 = 2.25
+    assert k["exits_to_work_per_fte_year"] == pytest.approx(4 / 2.0)
+    # active: 3 all year, 4 more on [10, 23..26): (3 x 365 + 13 + 14 + 15 + 16) / 365
+    assert k["caseload_mean"] == pytest.approx((3 * 365 + 58) / 365 / 2.0)
+    assert k["turnover_annual"] == pytest.approx(1 / 2.25)
+    assert k["vacancy_fte_months"] == pytest.approx(3.0)  # post 0 empty for the last quarter
+    assert time_average(*fte_deltas(log, team=1), 0, 365) == pytest.approx(0.25)
+    assert time_average(*post_deltas(log, team=0), 0, 365) == pytest.approx(1.75)
+
+
+def _week_rows() -> list[tuple]:
+    rows = [week(0, 0, stress=1.0, visits=100, demand=99)]  # ends at the window start: out
+    for i in range(1, 11):  # post 0, full time, at work every week
+        rows.append(week(7 * i, 0, stress=0.1 * i, demand=31 if i in (3, 7) else 30, visits=3, outside=0.6))
+    for i in range(1, 6):  # post 1, half time: vacant for five weeks
+        rows.append(week(7 * i, 1, present=False, fte=0.5, stress=NAN, demand=15, capacity=0, outside=0))
+    # then its new holder is off sick for a week (a holder: stress counts, visits do not)
+    rows.append(week(42, 1, present=False, fte=0.5, stress=0.5, demand=20, capacity=0, outside=NAN))
+    for i in range(7, 11):
+        rows.append(week(7 * i, 1, fte=0.5, stress=0.5, demand=10, capacity=12, visits=1, outside=0.2))
+    rows.append(week(77, 0, stress=1.0, visits=50, demand=99))  # after the window
+    return rows
+
+
+def test_week_kpis_by_hand() -> None:
+    k = compute_kpis(make_log([], start=0, end=70, fte=(1.0, 0.5), weeks=_week_rows()))
+    # stress of the 15 post-weeks with a holder: 0.1..1.0 and five times 0.5
+    assert k["stress_mean"] == pytest.approx((5.5 + 2.5) / 15)
+    # sorted: 0.1 .. 0.5 x6 .. 0.6 0.7 0.8 0.9 1.0; position 0.9 x 14 = 12.6 -> 0.8 + 0.6 x 0.1
+    assert k["stress_p90"] == pytest.approx(0.86)
+    assert k["overload_share"] == pytest.approx(3 / 15)  # weeks 3 and 7 of post 0, the sick week
+    assert k["outside_time_share"] == pytest.approx((10 * 0.6 + 4 * 0.2) / 14)
+    # 3 visits a full-time week; 1 visit in a half-time week = 2 per full-time week
+    assert k["employer_visits_per_week"] == pytest.approx((10 * 3 + 4 * 2) / 14)
+
+
+def test_stress_p90_matches_numpy_percentile_without_holders_nan() -> None:
+    weeks = [week(7 * (i + 1), 0, stress=s) for i, s in enumerate([0.2, 0.9, 0.4, 0.4])]
+    weeks.append(week(35, 0, stress=NAN, present=False))
+    k = compute_kpis(make_log([], start=0, end=35, weeks=weeks))
+    assert k["stress_p90"] == pytest.approx(0.4 + 0.7 * 0.5)  # position 2.7 of [.2 .4 .4 .9]
+    assert k["stress_mean"] == pytest.approx(1.9 / 4)
+    # only vacant weeks: stress and overload undefined, and nobody was at work
+    weeks = [week(7, 0, stress=NAN, present=False, demand=10, capacity=0)]
+    k = compute_kpis(make_log([], start=0, end=35, weeks=weeks))
+    for name in (
+        "stress_mean",
+        "stress_p90",
+        "overload_share",
+        "outside_time_share",
+        "employer_visits_per_week",
+    ):
+        assert math.isnan(k[name]), name
+
+
+def test_old_log_without_week_table() -> None:
+    log = make_log([*intake(0, 10)], start=0, end=100, weeks=[week(7, 0)])
+    old = EventLog(log.events, log.candidates, log.specialists, dict(log.meta))  # no weeks
+    k = compute_kpis(old)
+    for name in (
+        "stress_mean",
+        "stress_p90",
+        "overload_share",
+        "outside_time_share",
+        "employer_visits_per_week",
+    ):
+        assert math.isnan(k[name]), name
+    assert k["turnover_annual"] == 0.0 and k["vacancy_fte_months"] == 0.0
+    assert not math.isnan(compute_kpis(log)["stress_mean"])
+
+
+def _team_year_rows() -> list[tuple]:
+    """Window [10, 1105]: years [10, 375) and [375, 740) are scored, [740, 1105) is not."""
+    rows: list[tuple] = []
+    c = 0
+
+    def person(t: float, team: int, job_after: float | None) -> None:
+        nonlocal c
+        rows.extend(intake(c, t, team=team))
+        if job_after is not None:
+            rows.append((t + job_after, K.JOB_START, c, JobType.FIXED_TERM, 0.0, team))
+        c += 1
+
+    person(5, 1, 10)  # before the window: out (would make team 1's year 0 a success)
+    # team 0, year 0: 2 of 3 (incl. a job on day 365 exactly) -> 0.667, meets 0.65
+    person(10, 0, 365)
+    person(110, 0, 30)
+    person(210, 0, None)
+    # team 1, year 0: 1 of 2 -> 0.5, misses
+    person(60, 1, 100)
+    person(374.5, 1, 366)  # job too late
+    # team 0, year 1 (the intake at 375 opens it): 13 of 20 = 0.65 exactly, meets
+    for i in range(20):
+        person(375 + i, 0, 30 if i < 13 else None)
+    # team 1 has no intake in year 1: not scored. Year 2 is not scored.
+    person(800, 1, 20)
+    return rows
+
+
+def test_team_target_met_share() -> None:
+    rows = _team_year_rows()
+    k = compute_kpis(make_log(rows, start=10, end=1105, targets={"work_within_year": 0.65}))
+    assert k["team_target_met_share"] == pytest.approx(2 / 3)
+    # default target when meta has none is 0.65 too
+    assert compute_kpis(make_log(rows, start=10, end=1105))["team_target_met_share"] == pytest.approx(2 / 3)
+    high = compute_kpis(make_log(rows, start=10, end=1105, targets={"work_within_year": 0.7}))
+    assert high["team_target_met_share"] == 0.0
+    low = compute_kpis(make_log(rows, start=10, end=1105, targets={"work_within_year": 0.5}))
+    assert low["team_target_met_share"] == 1.0
+    # a window of exactly two years scores one year; one day shorter scores none
+    assert compute_kpis(make_log(rows, start=10, end=740))["team_target_met_share"] == pytest.approx(0.5)
+    assert math.isnan(compute_kpis(make_log(rows, start=10, end=739))["team_target_met_share"])
+    # scored years without intakes: NaN
+    assert math.isnan(compute_kpis(make_log([], start=0, end=1000))["team_target_met_share"])
 
 
 # ------------------------------------------- random valid logs vs a loop-based reference
@@ -452,7 +735,7 @@ def random_log(seed: int, n_cand: int = 40) -> EventLog:
                     rows.append((t, K.JOB_START, c, int(rng.integers(0, 3)), 0.5))
                     employed = True
                 elif u < 0.6:
-                    rows.append((t, K.EXIT, c, int(rng.integers(2, 6)), t - t_in))
+                    rows.append((t, K.EXIT, c, int(rng.integers(2, 7)), t - t_in))
                     break
                 else:
                     rows.append((t, K.JOB_TASTING, c))
@@ -473,10 +756,65 @@ def random_log(seed: int, n_cand: int = 40) -> EventLog:
                 break
             else:
                 rows.append((t, K.SUBSIDY_CHANGE, c, 0, 0.3))
+    # candidates in two teams
+    cand_team = rng.integers(0, 2, n_cand)
+    rows = [(*r, *((0, 0.0)[len(r) - 3 :]), int(cand_team[r[2]])) for r in rows]
+    # posts: held from 0, from a later start (an expansion) or table-only; holders quit
+    # (or leave for another reason), posts are refilled, left empty or cut
     n_spec = int(rng.integers(1, 4))
     fte = tuple(float(rng.choice([0.5, 1.0])) for _ in range(n_spec))
-    spec_start = tuple(0.0 if rng.random() < 0.6 else float(rng.integers(0, 800)) for _ in range(n_spec))
-    return make_log(rows, start=start, end=end, fte=fte, spec_start=spec_start)
+    teams = tuple(int(rng.integers(0, 2)) for _ in range(n_spec))
+    spec_start: list[float | None] = []
+    staff: list[tuple] = []
+    for i in range(n_spec):
+        u = rng.random()
+        s0 = 0.0 if u < 0.5 else (None if u < 0.6 else float(rng.integers(0, 800)))
+        spec_start.append(s0)
+        t = s0 or 0.0
+        while (t := t + float(rng.integers(0, 400))) <= horizon:
+            lv = (t, K.SPECIALIST_LEAVE, i, Q if rng.random() < 0.85 else Q + 1, 0.0)
+            u = rng.random()
+            if u < 0.2:  # cut: closed at the leaving (logged either side) or after a wind-down
+                later = float(rng.integers(0, 100)) if rng.random() < 0.3 else 0.0
+                cl = (t + later, K.POST_CLOSED, i)
+                staff += [cl, lv] if later == 0 and rng.random() < 0.5 else [lv, cl]
+                break
+            staff.append(lv)
+            if u < 0.35 or (t := t + float(rng.integers(0, 100))) > horizon:
+                break  # never refilled
+            staff.append((t, K.SPECIALIST_START, i, 15, fte[i] if rng.random() < 0.8 else 0.8))
+    weeks = []
+    for i in range(n_spec):
+        for t in range(7, horizon + 1, 7):
+            if rng.random() < 0.3:
+                continue
+            held = rng.random() < 0.85
+            weeks.append(
+                week(
+                    float(t),
+                    i,
+                    present=held and rng.random() < 0.9,
+                    fte=fte[i],
+                    stress=float(rng.choice([0.0, 0.25, 0.5, 0.75, 1.0])) if held else NAN,
+                    demand=float(rng.integers(0, 5)),
+                    capacity=float(rng.integers(0, 5)),
+                    visits=float(rng.integers(0, 4)),
+                    outside=float(rng.random()) if rng.random() < 0.95 else NAN,
+                    team=teams[i],
+                )
+            )
+    targets = None if rng.random() < 0.3 else {"work_within_year": float(rng.choice([0.3, 0.5, 0.65]))}
+    return make_log(
+        rows,
+        start=start,
+        end=end,
+        fte=fte,
+        spec_start=tuple(spec_start),
+        teams=teams,
+        staff=staff,
+        weeks=weeks,
+        targets=targets,
+    )
 
 
 def reference_kpis(log: EventLog) -> dict[str, float]:
@@ -562,15 +900,85 @@ def reference_kpis(log: EventLog) -> dict[str, float]:
     exits = [(code, v) for c in ev for t, k, code, v in ev[c] if k == K.EXIT and start <= t <= end]
     for reason, name in zip(ExitReason, EXIT_SHARE_NAMES, strict=True):
         out[name] = mean([float(code == reason) for code, _ in exits])
-    fte_years = 0.0
+
+    def overlap(a: float, b: float) -> float:
+        return max(0.0, min(b, end) - max(a, start))
+
+    # each post's history: held intervals (begin, end, FTE), vacancies, quits
+    held: list[tuple[float, float, float]] = []
+    vacant: list[tuple[float, float, float]] = []
+    quits = 0
+    staffing = (K.SPECIALIST_START, K.SPECIALIST_LEAVE, K.POST_CLOSED)
     for s in log.specialists:
-        starts = [
-            float(r["time"])
-            for r in log.events
-            if r["kind"] == K.SPECIALIST_START and r["specialist"] == s["specialist"]
+        hist = [
+            (float(r["time"]), int(r["kind"]), int(r["code"]), float(r["value"]), i)
+            for i, r in enumerate(log.events)
+            if r["specialist"] == s["specialist"] and r["kind"] in staffing
         ]
-        begin = starts[0] if starts else 0.0
-        fte_years += float(s["fte"]) * max(0.0, end - max(begin, start)) / 365
+        hist.sort(key=lambda h: (h[0], h[1] == K.POST_CLOSED, h[4]))  # a closure after its leaving
+        first = next((h[1] for h in hist if h[1] != K.POST_CLOSED), None)
+        since: float | None = None if first == K.SPECIALIST_START else 0.0  # held from 0 if no start first
+        fte, gap = float(s["fte"]), None
+        for t, kind, code, value, _ in hist:
+            if kind == K.SPECIALIST_START:
+                if gap is not None:
+                    vacant.append((gap, t, fte))
+                since, fte, gap = t, value, None
+            elif kind == K.SPECIALIST_LEAVE:
+                assert since is not None
+                held.append((since, t, fte))
+                since, gap = None, t
+                quits += code == LeaveReason.QUIT and start <= t <= end
+            else:
+                gap = None  # a cut post is not vacant
+        if since is not None:
+            held.append((since, math.inf, fte))
+        if gap is not None:
+            vacant.append((gap, math.inf, fte))
+    fte_years = sum(f * overlap(a, b) for a, b, f in held) / 365
+    post_years = sum(overlap(a, b) for a, b, _ in held) / 365
+    out["turnover_annual"] = quits / post_years if post_years > 0 else NAN
+    out["vacancy_fte_months"] = sum(f * overlap(a, b) for a, b, f in vacant) / (365 / 12) / years
+
+    # the weeks ending in the window
+    wk = [w for w in log.weeks if start < w["time"] <= end]
+    with_holder = [w for w in wk if not math.isnan(w["stress"])]
+    stress = sorted(float(w["stress"]) for w in with_holder)
+    out["stress_mean"] = mean(stress)
+    if stress:
+        pos = 0.9 * (len(stress) - 1)
+        lo = int(pos)
+        hi = min(lo + 1, len(stress) - 1)
+        out["stress_p90"] = stress[lo] + (pos - lo) * (stress[hi] - stress[lo])
+    else:
+        out["stress_p90"] = NAN
+    out["overload_share"] = mean([float(w["demand"] > w["capacity"]) for w in with_holder])
+    at_work = [w for w in wk if w["present"]]
+    out["outside_time_share"] = mean(
+        [float(w["outside_share"]) for w in at_work if not math.isnan(w["outside_share"])]
+    )
+    out["employer_visits_per_week"] = mean(
+        [float(w["employer_visits"] / w["fte"]) for w in at_work if w["fte"] > 0]
+    )
+
+    # team-years
+    target = (log.meta.get("targets") or {}).get("work_within_year", 0.65)
+    team_of = {int(r["candidate"]): int(r["team"]) for r in log.events if r["kind"] == K.INTAKE}
+    met = []
+    y = 0
+    while start + 365 * (y + 2) <= end:
+        for team in sorted(set(team_of.values())):
+            cs = [
+                c
+                for c, (t, _) in intakes.items()
+                if team_of[c] == team and start + 365 * y <= t < start + 365 * (y + 1)
+            ]
+            if cs:
+                share = sum(job_first[c] - intakes[c][0] <= 365 for c in cs) / len(cs)
+                met.append(float(share >= target - 1e-12))
+        y += 1
+    out["team_target_met_share"] = mean(met)
+
     work_exits = sum(1 for code, _ in exits if code in (0, 1))
     out["exits_to_work_per_fte_year"] = work_exits / fte_years if fte_years > 0 else NAN
     out["wait_days_mean"] = mean([v for t, v in intakes.values() if start <= t <= end])
@@ -602,27 +1010,36 @@ def test_compute_kpis_matches_reference_on_random_logs(seed: int) -> None:
 
 
 def _tile(log: EventLog, copies: int) -> EventLog:
-    """``copies`` independent copies of a log in one (disjoint candidates and specialists)."""
+    """``copies`` independent copies of a log in one (disjoint candidates, posts and teams)."""
     n_c = int(log.events["candidate"].max()) + 1
     n_s = len(log.specialists)
-    parts, specs = [], []
+    n_t = int(max(log.events["team"].max(), log.specialists["team"].max())) + 1
+    parts, specs, weeks = [], [], []
     for i in range(copies):
         e = log.events.copy()
         e["candidate"] = np.where(e["candidate"] >= 0, e["candidate"] + i * n_c, -1)
         e["specialist"] = np.where(e["specialist"] >= 0, e["specialist"] + i * n_s, -1)
+        e["team"] += i * n_t
         parts.append(e)
         s = log.specialists.copy()
         s["specialist"] += i * n_s
+        s["team"] += i * n_t
         specs.append(s)
+        w = log.weeks.copy()
+        w["specialist"] += i * n_s
+        w["team"] += i * n_t
+        weeks.append(w)
     events = np.concatenate(parts)
     events = events[np.argsort(events["time"], kind="stable")]
-    return EventLog(events, log.candidates, np.concatenate(specs), dict(log.meta))
+    return EventLog(events, log.candidates, np.concatenate(specs), dict(log.meta), np.concatenate(weeks))
 
 
-def test_copies_of_a_log_scale_as_expected() -> None:
-    """Doubling the world leaves shares, medians and per-FTE KPIs alone and doubles counts."""
-    log = random_log(7, n_cand=200)
+@pytest.mark.parametrize("seed", [7, 8, 9])
+def test_copies_of_a_log_scale_as_expected(seed: int) -> None:
+    """Tripling the world leaves shares, medians, rates and per-FTE KPIs alone and triples counts."""
+    log = random_log(seed, n_cand=200)
     one, three = compute_kpis(log), compute_kpis(_tile(log, 3))
+    counts = ("queue_mean", "intakes_per_year", "referrals_per_year", "vacancy_fte_months")
     for name in KPI_NAMES:
-        factor = 3 if name in ("queue_mean", "intakes_per_year", "referrals_per_year") else 1
+        factor = 3 if name in counts else 1
         assert three[name] == pytest.approx(factor * one[name], rel=1e-9, nan_ok=True), name

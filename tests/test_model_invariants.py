@@ -21,10 +21,19 @@ from hypothesis import strategies as st
 from caseload_sim.events import EventKind, EventLog, check_transitions
 from caseload_sim.model import build_world, simulate
 from caseload_sim.scenario import Scenario, scenario_from_dict
-from model_fixtures import caseload_problems, derive, load, shortened
+from model_fixtures import (
+    CaseloadReplay,
+    caseload_problems,
+    derive,
+    load,
+    same_table,
+    shortened,
+    world_disagreements,
+)
 from strategies import scenario_dicts
 
 K = EventKind
+SEED_FAULTS = 31
 
 
 def _counts(log: EventLog) -> dict[str, int]:
@@ -41,23 +50,34 @@ def _counts(log: EventLog) -> dict[str, int]:
     }
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(doc=scenario_dicts(), seed=st.integers(0, 2**32 - 1), replication=st.integers(0, 5))
 def test_caseload_rules_hold_in_random_worlds(doc: dict[str, Any], seed: int, replication: int) -> None:
     scenario = scenario_from_dict(doc, "<hypothesis>")
     world = build_world(scenario, seed, replication)
     log = world.run()
-    kinds = set(log.events["kind"].tolist())
-    for kind in (K.QUEUED, K.EXTENSION, K.JOB_START):  # what the examples exercised
+    ev = log.events
+    kinds = set(ev["kind"].tolist())
+    for kind in (
+        K.QUEUED,
+        K.EXTENSION,
+        K.JOB_START,
+        K.HANDOVER,
+        K.POST_CLOSED,
+    ):  # what the examples exercised
         event(f"{kind.name} {'seen' if kind in kinds else 'absent'}")
     event("TIME_LIMIT exit " + ("seen" if np.any(log.of_kind(K.EXIT)["code"] == 5) else "absent"))
+    event("creaming " + ("seen" if np.any(log.of_kind(K.INTAKE)["code"] == 1) else "absent"))
 
     assert check_transitions(log) == [], "the log breaks the candidate state machine"
-    problems = caseload_problems(log, scenario)
+    replay = CaseloadReplay(log, scenario)
+    problems = replay.problems
     assert problems == [], "the log breaks the caseload rules:\n" + "\n".join(problems)
 
-    # nobody appears or vanishes: referred = waiting + active + exited, and the log's
-    # account of the end state matches the world's own
+    # nobody appears or vanishes: referred = waiting + active + exited after every
+    # instant, and the log's account of the end state matches the world's own
+    for snap in replay.snapshots:
+        assert snap.referred == snap.waiting + snap.active + snap.exited, snap
     n = _counts(log)
     assert n["referred"] == n["waiting"] + n["active"] + n["exited"], n
     in_world = {
@@ -67,16 +87,79 @@ def test_caseload_rules_hold_in_random_worlds(doc: dict[str, Any], seed: int, re
         "exited": n["exited"],
     }
     assert n == in_world, f"log says {n}, the world ends with {in_world}"
+    problems = world_disagreements(world, replay)
+    assert problems == [], "the world's end state disagrees with its log:\n" + "\n".join(problems[:20])
     assert np.array_equal(log.candidates["candidate"], np.arange(n["referred"])), (
         "candidate table should list every referred candidate once, in referral order"
     )
+    # the specialist table: each team copy's initial posts in order, then posts added
+    # by staffing changes, as many per team as the changes that came due
     spec_teams = [int(t) for t in log.specialists["team"]]
-    expected = [
+    copies = [s for s in scenario.teams for _ in range(s.copies)]
+    expected = [t for t, spec in enumerate(copies) for _ in range(spec.specialists)]
+    assert spec_teams[: len(expected)] == expected, (
+        "specialist table should list each team copy's specialists"
+    )
+    end = float(log.meta["end_time"])
+    added = sorted(
         t
-        for t, spec in enumerate(s for s in scenario.teams for _ in range(s.copies))
-        for _ in range(spec.specialists)
-    ]
-    assert spec_teams == expected, "specialist table should list each team copy's specialists"
+        for t, spec in enumerate(copies)
+        for ch in spec.changes
+        if ch.at_days < end
+        for _ in range(ch.specialists)
+    )
+    assert sorted(spec_teams[len(expected) :]) == added, "posts added by staffing changes"
+
+
+def _tampered(log: EventLog, rows: np.ndarray) -> EventLog:
+    return EventLog(
+        events=rows, candidates=log.candidates, specialists=log.specialists, meta=log.meta, weeks=log.weeks
+    )
+
+
+def test_the_replay_catches_injected_faults() -> None:
+    """The checker must see a broken log: each fault injected into a valid log is reported."""
+    scenario = derive(
+        shortened(load("baseline"), 0.0, 900.0),
+        {
+            "workforce.quit_per_year": 3.0,
+            "teams.0.referrals_per_week": 2.0,
+            "targets.exits_to_work_per_fte_year": 50.0,
+            "targets.creaming_strength": 1.0,
+            "teams.0.changes": [{"at_days": 200.0, "specialists": -1}],
+        },
+    )
+    log = simulate(scenario, SEED_FAULTS, 0)
+    assert caseload_problems(log, scenario) == [], "the untouched log must be clean"
+    ev = log.events
+    kind, code = ev["kind"], ev["code"]
+
+    def first(mask: np.ndarray) -> int:
+        assert mask.any(), "the run should contain the row the fault needs"
+        return int(np.flatnonzero(mask)[0])
+
+    faults: dict[str, np.ndarray] = {}
+    moved = first((kind == K.HANDOVER) & (code == 1))
+    rows = ev.copy()
+    rows["specialist"][moved] = int(rows["value"][moved])  # moved onto the post that was just left
+    faults["handover to the vacant post"] = rows
+    faults["handover row dropped"] = np.delete(ev, moved)
+    rows = ev.copy()
+    creamed = first((kind == K.INTAKE) & (code == 1))
+    rows["code"][creamed] = 0
+    faults["out-of-turn intake logged as in turn"] = rows
+    rows = ev.copy()
+    fifo = first((kind == K.INTAKE) & (code == 0) & (ev["value"] > 0))
+    rows["code"][fifo] = 1
+    faults["in-turn intake logged as creaming"] = rows
+    faults["POST_CLOSED dropped"] = np.delete(ev, first(kind == K.POST_CLOSED))
+    faults["LEAVE dropped"] = np.delete(ev, first(kind == K.SPECIALIST_LEAVE))
+    rows = ev.copy()
+    restart = first((kind == K.HANDOVER) & (code == 0))
+    rows["code"][restart] = 1
+    faults["restart logged as a move"] = rows
+    for name, rows in faults.items():
+        assert caseload_problems(_tampered(log, rows), scenario), f"the replay missed: {name}"
 
 
 # ------------------------------------------------------------------ determinism
@@ -92,6 +175,7 @@ def _same(a: EventLog, b: EventLog) -> bool:
         np.array_equal(a.events, b.events)
         and np.array_equal(a.candidates, b.candidates)
         and np.array_equal(a.specialists, b.specialists)
+        and same_table(a.weeks, b.weeks)
     )
 
 

@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from caseload_sim.events import check_transitions
 from caseload_sim.model import simulate
 from caseload_sim.scenario import Scenario, ScenarioError, load_scenario, resolve_document, scenario_from_dict
-from model_fixtures import SCENARIO_DIR, caseload_problems, shortened
+from model_fixtures import SCENARIO_DIR, caseload_problems, shortened, week_table_problems
 from strategies import Mutation, apply_mutation, dotted, mutations, scenario_dicts
 
 SCENARIO_FILES = sorted(SCENARIO_DIR.glob("*.yaml"))
@@ -75,11 +75,20 @@ def test_scenario_names_are_unique() -> None:
 
 @pytest.mark.parametrize("path", SCENARIO_FILES, ids=lambda p: p.name)
 def test_scenario_file_runs_and_obeys_the_rules(path: Path) -> None:
-    scenario = shortened(load_scenario(path), 0.0, 120.0)
+    """Each shipped file runs 120 days — or until two months past its last staffing change."""
+    full = load_scenario(path)
+    last_change = max((c.at_days for t in full.teams for c in t.changes), default=0.0)
+    scenario = shortened(full, 0.0, max(120.0, last_change + 60.0))
     log = simulate(scenario, 1, 0)
-    assert len(log.candidates) > 0, f"{path.name}: nobody referred in 120 days"
+    assert len(log.candidates) > 0, f"{path.name}: nobody referred"
     assert check_transitions(log) == []
     assert caseload_problems(log, scenario) == []
+    assert len(log.weeks) > 0 and week_table_problems(log) == []
+    posts = sum(
+        t.copies * (t.specialists + sum(c.specialists for c in t.changes if c.specialists > 0))
+        for t in full.teams
+    )
+    assert len(log.specialists) == posts, f"{path.name}: {len(log.specialists)} posts, expected {posts}"
 
 
 # ------------------------------------------------------------------ extends

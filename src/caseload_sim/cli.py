@@ -5,7 +5,7 @@ Commands
 ``caseload-sim run SCENARIO.yaml [-n N] [--seed S] [--out DIR] [--workers W] [--events]``
     Run N replications, print each KPI's mean and 95 % confidence interval, and write
     ``replications.csv``, ``summary.csv``, ``manifest.json`` (and, with ``--events``,
-    ``events.parquet``, ``candidates.parquet``, ``specialists.parquet``)
+    ``events.parquet``, ``candidates.parquet``, ``specialists.parquet``, ``weeks.parquet``)
     into DIR (default ``out/<scenario name>/``).
 ``caseload-sim validate SCENARIO.yaml ...``
     Check scenario files; ``OK <file>`` or one line per problem.
@@ -53,6 +53,7 @@ RUN_OUTPUTS: tuple[str, ...] = (
     "events.parquet",
     "candidates.parquet",
     "specialists.parquet",
+    "weeks.parquet",
     "manifest.json",
 )
 _MAX_SEED = 2**63 - 1  # seeds are stored in int64 columns
@@ -210,8 +211,8 @@ def run(
         bool,
         typer.Option(
             "--events",
-            help="Also write events.parquet, candidates.parquet and specialists.parquet "
-            "(every replication's event log and entity tables).",
+            help="Also write events.parquet, candidates.parquet, specialists.parquet and "
+            "weeks.parquet (every replication's event log, entity tables and week table).",
         ),
     ] = False,
 ) -> None:
@@ -256,6 +257,7 @@ def run(
         writers["specialists.parquet"] = lambda path: _write_log_table(
             logs, path, lambda log: log.specialists_frame()
         )
+        writers["weeks.parquet"] = lambda path: _write_log_table(logs, path, lambda log: log.weeks_frame())
     command = [
         "caseload-sim",
         "run",

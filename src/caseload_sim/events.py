@@ -7,9 +7,10 @@ the candidate's step after the event, a kind-specific ``code`` and a kind-specif
 millions of times); :meth:`EventRecorder.finish` turns them into typed columns once.
 Metrics, reports and tests read the columns; none of them reaches into the model.
 
-Beside the events, the log holds a **candidate table** (traits drawn at referral) and
-a **specialist table** (team, FTE, caseload slots), plus the run's metadata (window,
-seed, replication). Field meanings are documented in ``docs/model.md``.
+Beside the events, the log holds a **candidate table** (traits drawn at referral), a
+**specialist table** (one row per post: team, FTE, caseload slots), a **week table**
+(one row per post and week: demand, capacity, stress, employer visits, outside time),
+plus the run's metadata (window, seed, replication). Field meanings are documented in ``docs/model.md``.
 
 Candidate states and the allowed transitions are defined here too
 (:data:`ALLOWED`), so that tests and users can check any log against the state
@@ -31,6 +32,7 @@ __all__ = [
     "CANDIDATE_DTYPE",
     "EVENT_DTYPE",
     "SPECIALIST_DTYPE",
+    "WEEK_DTYPE",
     "Decision",
     "EventKind",
     "EventLog",
@@ -38,6 +40,7 @@ __all__ = [
     "ExitReason",
     "JobEndReason",
     "JobType",
+    "LeaveReason",
     "State",
     "check_transitions",
 ]
@@ -63,6 +66,12 @@ class EventKind(IntEnum):
     EXTENSION = 14  # follow-up extended (value: new limit, days since intake)
     EXIT = 15  # leaves the caseload (code: ExitReason, value: days on caseload)
     POST_EXIT_JOB_END = 16  # a person discharged to work later loses the job (value: days since exit)
+    SPECIALIST_LEAVE = 17  # the holder of a post leaves (code: LeaveReason, value: tenure in days)
+    HANDOVER = 18  # a candidate gets a new specialist (specialist: new post, code: 1 moved to another
+    #                post / 0 same post, new holder; value: the old post)
+    ABSENCE_START = 19  # the post's holder starts a sick absence
+    ABSENCE_END = 20  # the sick absence ends
+    POST_CLOSED = 21  # a post cut by attrition has wound down its caseload and closes
 
 
 class JobType(IntEnum):
@@ -91,10 +100,15 @@ class ExitReason(IntEnum):
     HEALTH = 3
     DROPOUT = 4
     TIME_LIMIT = 5
+    DISCHARGED = 6  # discharged at a review, under target pressure, while not progressing
 
     @property
     def label(self) -> str:
         return self.name.lower()
+
+
+class LeaveReason(IntEnum):
+    QUIT = 0
 
 
 class State(IntEnum):
@@ -141,6 +155,22 @@ SPECIALIST_DTYPE = np.dtype(
         ("slots", "i4"),
     ]
 )
+# One row per post and week (at the end of the week): the specialist's week as lived.
+WEEK_DTYPE = np.dtype(
+    [
+        ("time", "f8"),  # end of the week, days
+        ("team", "i4"),
+        ("specialist", "i4"),  # the post
+        ("present", "?"),  # a holder at work (not vacant, not absent) during the week
+        ("fte", "f8"),
+        ("caseload", "i4"),  # candidates on the post at the end of the week
+        ("demand", "f8"),  # hours a week the caseload asked for
+        ("capacity", "f8"),  # candidate hours the post had that week (after crises, learning, cover)
+        ("stress", "f8"),  # the holder's stress at the end of the week, [0, 1]; NaN if vacant
+        ("employer_visits", "f8"),  # employer visits made
+        ("outside_share", "f8"),  # share of working time spent outside the office
+    ]
+)
 
 _K = EventKind
 # (state before) -> {kind: state after}. STEP moves are checked against the step column.
@@ -158,6 +188,7 @@ ALLOWED: dict[State, dict[EventKind, State | None]] = {
             _K.SICK_START: None,
             _K.SICK_END: None,
             _K.EXTENSION: None,
+            _K.HANDOVER: None,
             _K.EXIT: State.EXITED,
         }
         for s in (State.STEP1, State.STEP2, State.STEP3, State.STEP4)
@@ -169,6 +200,7 @@ ALLOWED: dict[State, dict[EventKind, State | None]] = {
         _K.SICK_START: None,
         _K.SICK_END: None,
         _K.EXTENSION: None,
+        _K.HANDOVER: None,
         _K.EXIT: State.EXITED,
     },
     State.EXITED: {_K.POST_EXIT_JOB_END: State.EXITED},
@@ -178,7 +210,7 @@ ALLOWED: dict[State, dict[EventKind, State | None]] = {
 class EventRecorder:
     """Append-only sink used by the running model: ``rec.append((t, kind, team, spec, cand, step, code, value))``."""
 
-    __slots__ = ("append", "candidates", "deferred", "rows", "specialists")
+    __slots__ = ("append", "candidates", "deferred", "rows", "specialists", "weeks")
 
     def __init__(self) -> None:
         self.rows: list[tuple[Any, ...]] = []
@@ -187,6 +219,7 @@ class EventRecorder:
         self.deferred: list[tuple[Any, ...]] = []
         self.candidates: list[tuple[Any, ...]] = []
         self.specialists: list[tuple[Any, ...]] = []
+        self.weeks: list[tuple[Any, ...]] = []
 
     def finish(self, meta: dict[str, Any]) -> EventLog:
         events = np.fromiter(self.rows, dtype=EVENT_DTYPE, count=len(self.rows))
@@ -206,9 +239,11 @@ class EventRecorder:
             if self.specialists
             else np.empty(0, SPECIALIST_DTYPE)
         )
+        weeks = np.fromiter(self.weeks, dtype=WEEK_DTYPE, count=len(self.weeks))
         self.rows.clear()
         self.candidates.clear()
-        return EventLog(events=events, candidates=cands, specialists=specs, meta=dict(meta))
+        self.weeks.clear()
+        return EventLog(events=events, candidates=cands, specialists=specs, meta=dict(meta), weeks=weeks)
 
 
 @dataclass(frozen=True)
@@ -223,6 +258,7 @@ class EventLog:
     candidates: np.ndarray
     specialists: np.ndarray
     meta: dict[str, Any] = field(default_factory=dict)
+    weeks: np.ndarray = field(default_factory=lambda: np.empty(0, WEEK_DTYPE))
 
     def __len__(self) -> int:
         return len(self.events)
@@ -245,6 +281,9 @@ class EventLog:
 
     def specialists_frame(self) -> pd.DataFrame:
         return pd.DataFrame({n: self.specialists[n] for n in SPECIALIST_DTYPE.names or ()})
+
+    def weeks_frame(self) -> pd.DataFrame:
+        return pd.DataFrame({n: self.weeks[n] for n in WEEK_DTYPE.names or ()})
 
     def to_parquet(self, path: str | Path, **extra_columns: Any) -> None:
         df = self.to_frame()

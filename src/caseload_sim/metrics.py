@@ -50,13 +50,16 @@ The KPIs (column names are part of the interface, see ``KPI_NAMES``)
     work. Losing the job and finding another before day 182 counts as in work.
 ``exit_<reason>_share``
     How the exits in the window split by reason: ``work_permanent``,
-    ``work_temporary``, ``education``, ``health``, ``dropout``, ``time_limit``.
-    The six shares sum to 1 (NaN if nobody exited).
+    ``work_temporary``, ``education``, ``health``, ``dropout``, ``time_limit``,
+    ``discharged`` (sent away at a review while not progressing, under target
+    pressure). The seven shares sum to 1 (NaN if nobody exited).
 ``exits_to_work_per_fte_year``
     Exits to work (permanent or temporary) in the window per full-time specialist
     year. Compare with the target "at least 9 per specialist per year". The
-    denominator is the FTE actually present in the window (a specialist who joins
-    half-way counts half).
+    denominator is the FTE actually staffed in the window: a post counts from the
+    day its holder starts until the day the holder leaves, so a specialist who joins
+    half-way counts half and a post standing vacant counts nothing while it is empty.
+    (Sick absence does not reduce it: an absent specialist still holds the post.)
 ``wait_days_mean``
     Mean days from referral to intake, for intakes in the window. People still
     waiting when the window closes are *not* included (their wait is unfinished),
@@ -66,7 +69,8 @@ The KPIs (column names are part of the interface, see ``KPI_NAMES``)
     Time-average number of people on waiting lists during the window.
 ``caseload_mean``
     Time-average number of candidates on caseloads, per specialist FTE (the
-    time-average of candidates divided by the time-average of staffed FTE).
+    time-average of candidates divided by the time-average of staffed FTE, as for
+    ``exits_to_work_per_fte_year``).
 ``intakes_per_year``, ``referrals_per_year``
     Intakes and referrals in the window, per 365 days.
 ``time_on_caseload_mean``
@@ -74,16 +78,78 @@ The KPIs (column names are part of the interface, see ``KPI_NAMES``)
     Little's law links the last three: active candidates ~= intake rate x time on
     caseload, i.e. ``caseload_mean * FTE ~= intakes_per_year / 365 * time_on_caseload_mean``.
 
+The workforce KPIs
+------------------
+A **post** is a place for one specialist (one row of ``log.specialists``); a
+**holder** is the person in it. A post is *held* from its holder's start to the
+holder's leaving, then *vacant* until the next holder starts. A post cut by
+attrition is closed when its holder leaves: it is not refilled, and the time
+after that is not a vacancy (a cut is a decision, not a gap).
+
+``turnover_annual``
+    Share of the staff who quit per year: specialists leaving their post by their
+    own choice in the window, divided by the average number of posts held during
+    the window, per year. 0.2 means one in five specialists leaves in a year.
+``vacancy_fte_months``
+    How much staffing the service loses to empty posts: full-time months of vacant
+    posts per year of window. One full-time post empty for two months in a year
+    gives 2; a half-time post empty all year gives 6. Cut posts do not count.
+``stress_mean``, ``stress_p90``
+    The specialists' stress (0 = none, 1 = maximal) at the end of each week,
+    averaged over the post-weeks in the window that had a holder (at work or off
+    sick), and the level that only the most stressed 10 % of those post-weeks
+    exceed (90th percentile). The second shows whether a tolerable average hides a
+    group that is burning out.
+``overload_share``
+    Share of the post-weeks with a holder in which the caseload asked for more
+    hours than the post had for candidates (demand above capacity; equal is not
+    overload).
+``outside_time_share``
+    Share of working time spent out of the office (with employers and candidates
+    at the workplace), averaged over the weeks a specialist was at work. The model
+    is meant to be practised mostly outside the office.
+``employer_visits_per_week``
+    Employer visits per full-time week at work: visits divided by the post's FTE
+    (a half-time specialist making one visit counts as two), averaged over the
+    weeks a specialist was at work.
+``team_target_met_share``
+    How often a team reaches the target "65 % into work within a year" (the
+    target share comes from the run's ``meta["targets"]["work_within_year"]``).
+    Each team is scored per whole year of the window: the candidates it took in
+    during that year, and whether they started a paid job within 365 days (the
+    rule of ``work_12m``). Only years whose intakes can be followed for a full year
+    before the window closes are scored, so a 3-year window scores 2 years. The KPI
+    is the share of scored team-years (teams with at least one intake that year)
+    that met the target.
+
+The weekly KPIs (``stress_*``, ``overload_share``, ``outside_time_share``,
+``employer_visits_per_week``) read the week table ``log.weeks`` (one row per post
+and week, stamped at the week's end); a week belongs to the window if it *ends* in
+``(window_start, window_end]``. They are NaN for a log without week rows. Turnover
+and vacancy are read from the events, so a log from a model without staff turnover
+gives 0 for both (NaN only if no post is held at all, or the window is empty).
+
 Conventions
 -----------
 * "Within 365 days" includes day 365; an event exactly at a window edge is inside.
-* Step functions (queue, caseload, FTE) change *at* the event time: the level at
+* Step functions (queue, caseload, FTE, posts held) change *at* the event time: the level at
   time ``t`` includes every change with time ``<= t``. Events with equal times are
   applied in log (row) order.
 * A person is "in paid work" from a job start until the next job end; after an
   exit to work (``work_permanent``/``work_temporary``) they stay in work until a
   post-exit job loss is recorded. An exit for any other reason means not in work.
-* KPIs that are undefined (empty cohort, no exits, no staff, window too short) are NaN.
+* KPIs that are undefined (empty cohort, no exits, no staff, window too short, no
+  week rows) are NaN.
+* The FTE a holder takes away when leaving is the FTE their start brought (the
+  ``value`` of the post's last SPECIALIST_START; the table FTE if there was none).
+  Posts in ``log.specialists`` without a SPECIALIST_START before their first
+  SPECIALIST_LEAVE (e.g. old logs, with no start events) are held from time 0.
+* A post's vacancy runs from the leaving to the post's next SPECIALIST_START (or
+  for ever); if a POST_CLOSED for the post comes after the leaving and before any
+  new start (in the model: at the same instant), there is no vacancy at all.
+* Percentiles interpolate linearly between order statistics (numpy's default).
+* The target comparison allows for rounding: a share within 1e-12 of the target
+  meets it (13 of 20 meets 65 %).
 """
 
 from __future__ import annotations
@@ -94,12 +160,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .events import Decision, EventKind, EventLog, ExitReason, JobType
+from .events import WEEK_DTYPE, Decision, EventKind, EventLog, ExitReason, JobType, LeaveReason
 
 __all__ = [
+    "DEFAULT_WORK_TARGET",
     "EXIT_SHARE_NAMES",
     "KPI_NAMES",
+    "MONTH_DAYS",
     "RETENTION_DAYS",
+    "WORKFORCE_KPI_NAMES",
     "WORK_FOLLOW_UP_DAYS",
     "YEAR_DAYS",
     "candidate_outcomes",
@@ -109,10 +178,12 @@ __all__ = [
     "fte_deltas",
     "kaplan_meier",
     "kaplan_meier_median",
+    "post_deltas",
     "queue_deltas",
     "queue_length_series",
     "step_series",
     "time_average",
+    "vacancies",
     "window",
 ]
 
@@ -122,6 +193,10 @@ WORK_FOLLOW_UP_DAYS = 365.0
 """Follow-up for ``work_12m`` / ``permanent_12m``: days after intake."""
 RETENTION_DAYS = 182.0
 """Follow-up for ``retention_6m``: days after the first job start."""
+MONTH_DAYS = YEAR_DAYS / 12
+"""Days per month, for ``vacancy_fte_months``."""
+DEFAULT_WORK_TARGET = 0.65
+"""Target share into work within a year, if ``meta["targets"]["work_within_year"]`` is missing."""
 
 EXIT_SHARE_NAMES: tuple[str, ...] = (
     "exit_work_permanent_share",
@@ -130,8 +205,21 @@ EXIT_SHARE_NAMES: tuple[str, ...] = (
     "exit_health_share",
     "exit_dropout_share",
     "exit_time_limit_share",
+    "exit_discharged_share",
 )
 """``exit_<reason>_share`` names, in :class:`ExitReason` code order."""
+
+WORKFORCE_KPI_NAMES: tuple[str, ...] = (
+    "turnover_annual",
+    "vacancy_fte_months",
+    "stress_mean",
+    "stress_p90",
+    "overload_share",
+    "outside_time_share",
+    "employer_visits_per_week",
+    "team_target_met_share",
+)
+"""The workforce KPIs, last in :data:`KPI_NAMES`."""
 
 KPI_NAMES: tuple[str, ...] = (
     "work_12m",
@@ -146,12 +234,14 @@ KPI_NAMES: tuple[str, ...] = (
     "intakes_per_year",
     "referrals_per_year",
     "time_on_caseload_mean",
+    *WORKFORCE_KPI_NAMES,
 )
 """Every key returned by :func:`compute_kpis`, in column order."""
 
 _WORK_EXITS = (int(ExitReason.WORK_PERMANENT), int(ExitReason.WORK_TEMPORARY))
 _NAN = float("nan")
 _KM_TOL = 1e-9
+_TARGET_TOL = 1e-12
 
 
 # --------------------------------------------------------------------------- window
@@ -222,6 +312,7 @@ class _Prepared:
     time: np.ndarray
     kind: np.ndarray
     team: np.ndarray
+    spec: np.ndarray  # specialist (post) id
     cid: np.ndarray  # dense candidate index (-1: no candidate)
     code: np.ndarray
     value: np.ndarray
@@ -263,6 +354,7 @@ def _prepare(log: EventLog) -> _Prepared:
         time=np.ascontiguousarray(ev["time"], dtype=float),
         kind=kind,
         team=np.ascontiguousarray(ev["team"]),
+        spec=np.ascontiguousarray(ev["specialist"]),
         cid=cid,
         code=np.ascontiguousarray(ev["code"]),
         value=np.ascontiguousarray(ev["value"], dtype=float),
@@ -296,16 +388,140 @@ def _caseload_deltas(p: _Prepared, team: int | None = None) -> tuple[np.ndarray,
     return times, deltas
 
 
-def _fte_deltas(p: _Prepared, log: EventLog, team: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    s = _team_filter(p, p.rows(EventKind.SPECIALIST_START), team)
-    times, deltas = p.time[s], p.value[s]
-    # Specialists in the table without a SPECIALIST_START event count from time 0.
-    spec = log.specialists
-    if team is not None:
-        spec = spec[spec["team"] == team]
-    started = np.isin(spec["specialist"], log.events["specialist"][s])
-    extra = spec["fte"][~started].astype(float)
-    return np.concatenate([times, np.zeros(len(extra))]), np.concatenate([deltas, extra])
+_START, _LEAVE, _CLOSE = 0, 1, 2
+
+
+@dataclass
+class _Staffing:
+    """Posts' staffing changes, and the vacancies they leave.
+
+    ``time/team/fte/held``: one row per start (incl. a start at 0 for posts held from
+    the start without an event) and per leaving; ``fte`` is the signed FTE change and
+    ``held`` the change of posts held (+1/-1). ``quit_*``: leavings with code QUIT.
+    ``vac_*``: one row per vacancy (a leaving not followed by a closure of the post),
+    from ``vac_start`` to ``vac_end`` (inf: never refilled).
+    """
+
+    time: np.ndarray
+    team: np.ndarray
+    fte: np.ndarray
+    held: np.ndarray
+    quit_time: np.ndarray
+    quit_team: np.ndarray
+    vac_post: np.ndarray
+    vac_team: np.ndarray
+    vac_start: np.ndarray
+    vac_end: np.ndarray
+    vac_fte: np.ndarray
+
+
+def _staffing(p: _Prepared, log: EventLog) -> _Staffing:
+    table = log.specialists
+    s = p.rows(EventKind.SPECIALIST_START)
+    lv = p.rows(EventKind.SPECIALIST_LEAVE)
+    cl = p.rows(EventKind.POST_CLOSED)
+    # Table posts whose holder leaves before any start (or that have no start) are held
+    # from time 0, with no event: logs that record only later starts, or none.
+    first_start, first_leave = _first_row(p, s, table), _first_row(p, lv, table)
+    pre = table[(first_start == _NONE) | (first_leave < first_start)]
+    n_pre = len(pre)
+    time = np.concatenate([np.zeros(n_pre), p.time[s], p.time[lv], p.time[cl]])
+    post = np.concatenate([pre["specialist"], p.spec[s], p.spec[lv], p.spec[cl]]).astype(np.int64)
+    team = np.concatenate([pre["team"], p.team[s], p.team[lv], p.team[cl]]).astype(np.int64)
+    what = np.repeat(np.array([_START, _START, _LEAVE, _CLOSE]), [n_pre, len(s), len(lv), len(cl)])
+    value = np.concatenate([pre["fte"].astype(float), p.value[s], np.full(len(lv) + len(cl), np.nan)])
+    row = np.concatenate([np.full(n_pre, -1, np.int64), s, lv, cl])
+    # Each post's history in order: by time, then log order; at equal times a closure
+    # comes after the leaving it belongs to, whichever was logged first.
+    order = np.lexsort((row, what == _CLOSE, time, post))
+    time, post, team, what, value = (a[order] for a in (time, post, team, what, value))
+    m = len(time)
+    pos = np.arange(m)
+    is_start, is_leave = what == _START, what == _LEAVE
+
+    def same_post(idx: np.ndarray, at: np.ndarray) -> np.ndarray:
+        ok = (idx >= 0) & (idx < m)
+        ok[ok] = post[idx[ok]] == post[at[ok]]
+        return ok
+
+    li = np.flatnonzero(is_leave)
+    # FTE the holder takes away: the post's last start before the leaving, else the table
+    prev_start = np.maximum.accumulate(np.where(is_start, pos, -1))[li]
+    has_prev = same_post(prev_start, li)
+    leave_fte = np.zeros(len(li))
+    leave_fte[has_prev] = value[prev_start[has_prev]]
+    if (~has_prev).any() and len(table):
+        ids = table["specialist"].astype(np.int64)
+        by_id = np.argsort(ids, kind="stable")
+        k = np.clip(np.searchsorted(ids[by_id], post[li[~has_prev]]), 0, len(ids) - 1)
+        found = ids[by_id][k] == post[li[~has_prev]]
+        leave_fte[~has_prev] = np.where(found, table["fte"][by_id][k].astype(float), 0.0)
+
+    def next_of(mask: np.ndarray) -> np.ndarray:
+        """Position of the first ``mask`` row after each leaving (``m``: none)."""
+        nxt = np.minimum.accumulate(np.where(mask, pos, m)[::-1])[::-1]
+        out = np.full(len(li), m, np.int64)
+        inside = li + 1 < m
+        out[inside] = nxt[li[inside] + 1]
+        return out
+
+    next_start, next_close = next_of(is_start), next_of(what == _CLOSE)
+    has_next = same_post(next_start, li)
+    closed = same_post(next_close, li) & (~has_next | (next_close < next_start))
+    vac = ~closed
+    vac_end = np.full(len(li), np.inf)
+    vac_end[has_next] = time[next_start[has_next]]
+
+    code = np.concatenate([np.zeros(n_pre + len(s), np.int64), p.code[lv], np.zeros(len(cl), np.int64)])
+    quit_ = is_leave & (code[order] == int(LeaveReason.QUIT))
+    sl = is_start | is_leave
+    fte = np.where(is_start, value, 0.0)
+    fte[li] = -leave_fte
+    return _Staffing(
+        time=time[sl],
+        team=team[sl],
+        fte=fte[sl],
+        held=np.where(is_start, 1.0, -1.0)[sl],
+        quit_time=time[quit_],
+        quit_team=team[quit_],
+        vac_post=post[li][vac],
+        vac_team=team[li][vac],
+        vac_start=time[li][vac],
+        vac_end=vac_end[vac],
+        vac_fte=leave_fte[vac],
+    )
+
+
+_NONE = np.iinfo(np.int64).max
+
+
+def _first_row(p: _Prepared, rows: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """For each table post, the first of ``rows`` (log-ordered) on that post (``_NONE``: none)."""
+    ids, first = np.unique(p.spec[rows], return_index=True)
+    out = np.full(len(table), _NONE, np.int64)
+    if len(ids) and len(table):
+        want = table["specialist"]
+        k = np.clip(np.searchsorted(ids, want), 0, len(ids) - 1)
+        found = ids[k] == want
+        out[found] = rows[first[k[found]]]
+    return out
+
+
+def _by_team(team: np.ndarray, want: int | None, *arrays: np.ndarray) -> tuple[np.ndarray, ...]:
+    if want is None:
+        return arrays
+    keep = team == want
+    return tuple(a[keep] for a in arrays)
+
+
+def _fte_deltas(st: _Staffing, team: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    t, d = _by_team(st.team, team, st.time, st.fte)
+    return t, d
+
+
+def _post_deltas(st: _Staffing, team: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    t, d = _by_team(st.team, team, st.time, st.held)
+    return t, d
 
 
 def queue_deltas(log: EventLog, team: int | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -324,12 +540,32 @@ def caseload_deltas(log: EventLog, team: int | None = None) -> tuple[np.ndarray,
 
 
 def fte_deltas(log: EventLog, team: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Changes of staffed FTE: +FTE at each SPECIALIST_START (its ``value``).
+    """Changes of staffed FTE: +FTE at each SPECIALIST_START (its ``value``), -FTE at
+    each SPECIALIST_LEAVE (the FTE of the post's last start, else its table FTE).
 
-    Specialists listed in ``log.specialists`` without a start event are present from
-    time 0 with their table FTE. (There is no event for a specialist leaving yet.)
+    Posts listed in ``log.specialists`` with no start event before their first
+    leaving are held from time 0 with their table FTE. Sick absence does not change
+    staffed FTE.
     """
-    return _fte_deltas(_prepare(log), log, team)
+    return _fte_deltas(_staffing(_prepare(log), log), team)
+
+
+def post_deltas(log: EventLog, team: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Changes of the number of posts held: +1 at each SPECIALIST_START, -1 at each
+    SPECIALIST_LEAVE (+1 at time 0 for posts held from the start, see :func:`fte_deltas`)."""
+    return _post_deltas(_staffing(_prepare(log), log), team)
+
+
+def vacancies(log: EventLog, team: int | None = None) -> pd.DataFrame:
+    """One row per vacancy: ``post, team, start, end, fte``.
+
+    A vacancy runs from a holder's leaving to the post's next SPECIALIST_START
+    (``end`` = inf if it is never refilled). A leaving followed by a POST_CLOSED of
+    the post (before any new start) is a cut, not a vacancy, and has no row.
+    """
+    st = _staffing(_prepare(log), log)
+    cols = _by_team(st.vac_team, team, st.vac_post, st.vac_team, st.vac_start, st.vac_end, st.vac_fte)
+    return pd.DataFrame(dict(zip(("post", "team", "start", "end", "fte"), cols, strict=True)))
 
 
 def queue_length_series(log: EventLog, team: int | None = None) -> pd.Series:
@@ -535,7 +771,8 @@ def compute_kpis(log: EventLog) -> dict[str, float]:
     for name, n_reason in zip(EXIT_SHARE_NAMES, counts, strict=True):
         k[name] = float(n_reason / len(xr)) if len(xr) else _NAN
     work_exits = int(counts[list(_WORK_EXITS)].sum())
-    fte_mean = time_average(*_fte_deltas(p, log), start, end)
+    staff = _staffing(p, log)
+    fte_mean = time_average(*_fte_deltas(staff), start, end)
     k["exits_to_work_per_fte_year"] = _div(work_exits, fte_mean * years)
 
     # --- waiting and load
@@ -548,4 +785,77 @@ def compute_kpis(log: EventLog) -> dict[str, float]:
     k["intakes_per_year"] = _div(int(win.sum()), years)
     k["referrals_per_year"] = _div(int(_in(p.time[rr], start, end).sum()), years)
     k["time_on_caseload_mean"] = _mean(p.value[xr])
+
+    # --- workforce: turnover and vacancies from the events
+    quits = int(_in(staff.quit_time, start, end).sum())
+    k["turnover_annual"] = _div(quits, time_average(*_post_deltas(staff), start, end) * years)
+    vac_days = np.clip(staff.vac_end, start, end) - np.clip(staff.vac_start, start, end)
+    k["vacancy_fte_months"] = _div(float(np.dot(staff.vac_fte, vac_days)) / MONTH_DAYS, years)
+
+    # --- workforce: the weeks as lived (week rows ending in the window)
+    k.update(_week_kpis(_weeks(log), start, end))
+
+    # --- teams meeting the work target, year by year
+    k["team_target_met_share"] = _team_target_met_share(
+        p.team[ir], it, o.first_job[ic], start, end, _work_target(log)
+    )
     return {name: float(k[name]) for name in KPI_NAMES}
+
+
+def _weeks(log: EventLog) -> np.ndarray:
+    weeks = getattr(log, "weeks", None)  # logs made before the week table existed
+    return weeks if weeks is not None else np.empty(0, WEEK_DTYPE)
+
+
+def _week_kpis(w: np.ndarray, start: float, end: float) -> dict[str, float]:
+    w = w[(w["time"] > start) & (w["time"] <= end)]
+    stress = w["stress"].astype(float)
+    held = np.isfinite(stress)
+    present = w["present"].astype(bool)
+    outside = w["outside_share"][present].astype(float)
+    fte = w["fte"][present].astype(float)
+    visits = w["employer_visits"][present].astype(float)
+    return {
+        "stress_mean": _mean(stress[held]),
+        "stress_p90": float(np.percentile(stress[held], 90)) if held.any() else _NAN,
+        "overload_share": _mean(w["demand"][held] > w["capacity"][held]),
+        "outside_time_share": _mean(outside[np.isfinite(outside)]),
+        "employer_visits_per_week": _mean(visits[fte > 0] / fte[fte > 0]),
+    }
+
+
+def _work_target(log: EventLog) -> float:
+    targets = log.meta.get("targets") or {}
+    return float(targets.get("work_within_year", DEFAULT_WORK_TARGET))
+
+
+def _team_target_met_share(
+    team: np.ndarray, intake: np.ndarray, first_job: np.ndarray, start: float, end: float, target: float
+) -> float:
+    """Share of team-years (with at least one intake) whose intakes reached ``target``.
+
+    Year ``y`` covers intakes in ``[start + 365 y, start + 365 (y + 1))`` and is scored
+    only if ``start + 365 (y + 2) <= end``. Success: a first job within 365 days.
+    """
+    if not math.isfinite(end - start):
+        return _NAN
+    n_years = max(int((end - start) // YEAR_DAYS) - 1, 0)
+    while n_years > 0 and start + YEAR_DAYS * (n_years + 1) > end:  # guard against rounding
+        n_years -= 1
+    while start + YEAR_DAYS * (n_years + 2) <= end:
+        n_years += 1
+    if n_years == 0:
+        return _NAN
+    y = np.floor((intake - start) / YEAR_DAYS)
+    y -= start + YEAR_DAYS * y > intake  # put boundary intakes in the right year
+    y += start + YEAR_DAYS * (y + 1) <= intake
+    keep = (y >= 0) & (y < n_years)
+    if not keep.any():
+        return _NAN
+    teams, t_idx = np.unique(team[keep], return_inverse=True)
+    group = t_idx * n_years + y[keep].astype(np.int64)
+    size = np.bincount(group, minlength=len(teams) * n_years)
+    work = first_job[keep] - intake[keep] <= WORK_FOLLOW_UP_DAYS
+    hits = np.bincount(group, weights=work.astype(float), minlength=len(teams) * n_years)
+    scored = size > 0
+    return float(np.mean(hits[scored] / size[scored] >= target - _TARGET_TOL))

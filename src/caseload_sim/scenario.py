@@ -42,7 +42,12 @@ __all__ = [
     "SickLeave",
     "SpecialistWeek",
     "TeamSpec",
+    "HandoverPolicy",
+    "StaffingChange",
+    "TargetMeasure",
+    "Targets",
     "TimeLimitPolicy",
+    "Workforce",
     "WageSubsidyRules",
     "load_scenario",
     "parameter_markdown",
@@ -86,6 +91,23 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
 
 
+class StaffingChange(_Frozen):
+    """A scheduled change of a team's staffing (expansion or cut)."""
+
+    at_days: float = P(
+        0.0, ge=0.0, le=36500.0, unit="days", prov="[A]", text="When the change happens, days from the start."
+    )
+    specialists: int = P(
+        0,
+        ge=-50,
+        le=50,
+        unit="posts",
+        prov="[A]",
+        text="Posts added (new, inexperienced hires with empty caseloads) or, if negative, closed by "
+        "attrition: the next vacancies are not refilled, and a closed post winds down its caseload.",
+    )
+
+
 class TeamSpec(_Frozen):
     """A team of job specialists with its own referral stream and waiting list."""
 
@@ -122,6 +144,20 @@ class TeamSpec(_Frozen):
         prov="[A] convenience",
         text="Number of identical teams this entry stands for; each copy has its "
         "own referral stream, waiting list and specialists.",
+    )
+    initial_tenure_months: float = P(
+        36.0,
+        ge=0.0,
+        le=600.0,
+        unit="months",
+        prov="[A] a mature team; 0 for a brand-new team",
+        text="How long the specialists present at time 0 have held their posts (drives the learning curve).",
+    )
+    changes: tuple[StaffingChange, ...] = Field(
+        (),
+        max_length=50,
+        description="Scheduled staffing changes: new posts (positive) or posts closed when they next fall "
+        "vacant (negative). [A]",
     )
 
 
@@ -757,6 +793,260 @@ class SpecialistWeek(_Frozen):
         return self.hours_per_fte - self.fixed_overhead_hours
 
 
+class HandoverPolicy(StrEnum):
+    """What happens to a caseload when its specialist leaves."""
+
+    redistribute = "redistribute"
+    wait = "wait"
+
+
+class Workforce(_Frozen):
+    """Specialists as people: crises, support, stress, absence, quits, recruitment, learning."""
+
+    crises_per_week: float = P(
+        0.5,
+        ge=0.0,
+        le=10.0,
+        unit="crises/week per specialist",
+        prov="[S] 'something explodes' regularly; value [A]",
+        text="Rate of unplanned crises (Poisson).",
+    )
+    hours_per_crisis: float = P(
+        2.0, ge=0.0, le=40.0, unit="hours", prov="[A]", text="Candidate time a crisis takes from the week."
+    )
+    supervision_hours: float = P(
+        1.0,
+        ge=0.0,
+        le=10.0,
+        unit="hours/week per specialist",
+        prov="[S] method supervisor, often a half position; value [A]",
+        text="Method supervision received.",
+    )
+    case_meeting_hours: float = P(
+        1.0,
+        ge=0.0,
+        le=10.0,
+        unit="hours/week",
+        prov="[S] team case discussion relieves; value [A]",
+        text="Team case meetings (part of the other overhead, not extra time).",
+    )
+    stress_recovery: float = P(
+        0.12,
+        ge=0.0,
+        le=5.0,
+        unit="per week",
+        prov="[A]",
+        text="Weekly relief that brings stress down when nothing presses.",
+    )
+    stress_overload: float = P(
+        0.4,
+        ge=0.0,
+        le=10.0,
+        unit="per week per unit of overload",
+        prov="[S] many balls in the air; value [A]",
+        text="Pressure from demand above capacity (overload = demand/capacity - 1).",
+    )
+    stress_measurement: float = P(
+        0.02,
+        ge=0.0,
+        le=5.0,
+        unit="per week",
+        prov="[S] measured and counted weekly; value [A]",
+        text="Constant pressure of being counted.",
+    )
+    stress_target: float = P(
+        0.06,
+        ge=0.0,
+        le=5.0,
+        unit="per week at a full shortfall",
+        prov="[S] targets felt individually; value [A]",
+        text="Pressure from a shortfall against the exits-to-work target (0 on target, 1 at none).",
+    )
+    individual_target_multiplier: float = P(
+        2.0,
+        ge=1.0,
+        le=10.0,
+        unit="relative",
+        prov="[S] worse when targets are measured per person; value [A]",
+        text="Target pressure multiplier when targets are measured per person.",
+    )
+    stress_failure: float = P(
+        0.03,
+        ge=0.0,
+        le=5.0,
+        unit="per failure",
+        prov="[S] failures after long effort; value [A]",
+        text="Pressure from each job lost or candidate dropping out.",
+    )
+    stress_crisis: float = P(
+        0.01, ge=0.0, le=5.0, unit="per crisis hour", prov="[A]", text="Pressure from each hour of crisis."
+    )
+    stress_isolation: float = P(
+        0.03,
+        ge=0.0,
+        le=5.0,
+        unit="per week",
+        prov="[S] loneliness in the role; value [A]",
+        text="Pressure in a team of three or fewer present specialists.",
+    )
+    stress_support: float = P(
+        0.03,
+        ge=0.0,
+        le=5.0,
+        unit="per hour of support",
+        prov="[S] team support and method supervision relieve; value [A]",
+        text="Relief per hour of supervision and case meetings.",
+    )
+    stress_success: float = P(
+        0.03,
+        ge=0.0,
+        le=5.0,
+        unit="per success",
+        prov="[S] 'manic-happy' after a success; value [A]",
+        text="Relief from each job start or exit to work.",
+    )
+    quit_per_year: float = P(
+        0.08,
+        ge=0.0,
+        le=10.0,
+        unit="1/year",
+        prov="[L] 27 % in other public jobs; IPS specialists 45 %; value [A]",
+        text="Quit hazard of an unstressed, settled specialist.",
+    )
+    quit_stress_effect: float = P(
+        2.0,
+        ge=0.0,
+        le=10.0,
+        unit="per unit stress",
+        prov="[S] many doubt they can stay; value [A]",
+        text="Quit hazard multiplier exp(effect x stress).",
+    )
+    quit_early_months: float = P(
+        6.0, ge=0.0, le=60.0, unit="months", prov="[S] people quit in the first months", text="Misfit period."
+    )
+    quit_early_multiplier: float = P(
+        2.0, ge=1.0, le=20.0, unit="relative", prov="[A]", text="Quit hazard multiplier in the misfit period."
+    )
+    absence_per_year: float = P(
+        0.5,
+        ge=0.0,
+        le=20.0,
+        unit="episodes/year",
+        prov="[A]",
+        text="Sick-absence episodes of an unstressed specialist (0 switches absence off).",
+    )
+    absence_stress_effect: float = P(
+        2.0,
+        ge=0.0,
+        le=10.0,
+        unit="per unit stress",
+        prov="[A]",
+        text="Absence rate multiplier exp(effect x stress).",
+    )
+    absence_mean_weeks: float = P(
+        2.0, gt=0.0, le=52.0, unit="weeks", prov="[A]", text="Mean length of a sick absence (whole weeks)."
+    )
+    recruitment_mean_months: float = P(
+        3.0,
+        ge=0.0,
+        le=36.0,
+        unit="months",
+        prov="[A] advertising, hiring, notice",
+        text="Mean time a vacancy stays open (exponential, in whole weeks).",
+    )
+    initial_effectiveness: float = P(
+        0.6,
+        gt=0.0,
+        le=1.0,
+        unit="share",
+        prov="[S] a three-day course, then learning on the job; value [A]",
+        text="Effectiveness of a new hire (share of a settled specialist's pace).",
+    )
+    learning_months: float = P(
+        6.0,
+        gt=0.0,
+        le=60.0,
+        unit="months",
+        prov="[S] teams take well over a year to consolidate; value [A]",
+        text="Time constant of the learning curve: 1 - (1 - initial) x exp(-tenure / learning).",
+    )
+    vacancy_cover: float = P(
+        0.2,
+        ge=0.0,
+        le=1.0,
+        unit="share",
+        prov="[A] colleagues and the leader cover the urgent",
+        text="Share of a post's candidate time covered while it is vacant or its holder is absent.",
+    )
+    handover: HandoverPolicy = Field(
+        HandoverPolicy.redistribute,
+        description="redistribute: a leaver's candidates go to colleagues with free slots, the rest "
+        "wait for the replacement; wait: all wait for the replacement. [A]",
+        json_schema_extra={"unit": "-", "provenance": "[A]", "range": "redistribute or wait"},
+    )
+    handover_setback_days: float = P(
+        14.0,
+        ge=0.0,
+        le=365.0,
+        unit="days of work",
+        prov="[S] each departure breaks relationships; value [A]",
+        text="Extra step work after a change of specialist (relationship restart).",
+    )
+
+
+class TargetMeasure(StrEnum):
+    team = "team"
+    individual = "individual"
+
+
+class Targets(_Frozen):
+    """Result targets and their side effects."""
+
+    measure: TargetMeasure = Field(
+        TargetMeasure.team,
+        description="team: targets measured per team (as intended); individual: per specialist (as often "
+        "felt). [S]",
+        json_schema_extra={"unit": "-", "provenance": "[S]", "range": "team or individual"},
+    )
+    work_within_year: float = P(
+        0.65,
+        ge=0.0,
+        le=1.0,
+        unit="share",
+        prov="[S] 65 % into work within a year",
+        text="Target share of intakes into work within a year.",
+    )
+    exits_to_work_per_fte_year: float = P(
+        9.0,
+        ge=0.0,
+        le=50.0,
+        unit="exits/FTE-year",
+        prov="[S] at least 9 per full-time specialist",
+        text="Target exits to work per full-time specialist-year.",
+    )
+    count_education: bool = Field(
+        False,
+        description="Whether exits to education count as positive (a sore point). [S]",
+        json_schema_extra={"unit": "-", "provenance": "[S]", "range": "true or false"},
+    )
+    discharge_strength: float = P(
+        0.2,
+        ge=0.0,
+        le=1.0,
+        unit="probability at full pressure",
+        prov="[A] modest",
+        text="Chance, at a review under full target pressure, of discharging a candidate still in steps 1-2.",
+    )
+    creaming_strength: float = P(
+        0.2,
+        ge=0.0,
+        le=1.0,
+        unit="probability at full pressure",
+        prov="[S] intake is sometimes selective; value [A]",
+        text="Chance, at full target pressure, that a free slot goes to the readiest of the first five waiting.",
+    )
+
+
 class RunSettings(_Frozen):
     """Clock of one replication: a warm-up, then the measurement window."""
 
@@ -798,6 +1088,8 @@ class Scenario(_Frozen):
     sick_leave: SickLeave = SickLeave()
     regulation: Regulation = Regulation()
     week: SpecialistWeek = SpecialistWeek()
+    workforce: Workforce = Workforce()
+    targets: Targets = Targets()
     run: RunSettings = RunSettings()
 
     @property
@@ -988,6 +1280,7 @@ def parameter_table() -> list[dict[str, str]]:
 
     walk(Scenario, "")
     walk(TeamSpec, "teams[].")
+    walk(StaffingChange, "teams[].changes[].")
     return rows
 
 

@@ -49,6 +49,8 @@ class Purpose(IntEnum):
     CANDIDATES = 2
     CANDIDATE_OVERFLOW = 3
     WORLD = 4
+    TEAM_CHOICES = 5
+    POSTS = 6
 
 
 class Streams:

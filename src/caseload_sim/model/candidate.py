@@ -36,9 +36,12 @@ and speeds are re-read at every event of the candidate and held constant in betw
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
+
+from simpy import Interrupt
 
 from caseload_sim.events import Decision, EventKind, ExitReason, JobEndReason, JobType
 from caseload_sim.model.rules import READINESS_BOUND
@@ -51,6 +54,7 @@ if TYPE_CHECKING:
 __all__ = ["pathway"]
 
 INF = math.inf
+LIMIT_TOLERANCE = 1e-6  # days: a review this close to the legal limit is the limit
 _log = math.log
 _exp = math.exp
 
@@ -80,6 +84,7 @@ X_EDU = int(ExitReason.EDUCATION)
 X_HEALTH = int(ExitReason.HEALTH)
 X_DROPOUT = int(ExitReason.DROPOUT)
 X_LIMIT = int(ExitReason.TIME_LIMIT)
+X_DISCHARGED = int(ExitReason.DISCHARGED)
 E_MISMATCH = int(JobEndReason.MISMATCH)
 E_DROPOUT = int(JobEndReason.DROPOUT)
 E_SICK = int(JobEndReason.SICKNESS)
@@ -129,15 +134,17 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
     jobs_enabled = r.jobs_enabled
     extension_hours = r.extension_hours
     regression_prob = r.regression_prob
+    discharge_strength = w.scenario.targets.discharge_strength
 
     now = intake = env.now
     limit_at = intake + c.limit
     review = intake + period if limit_at < INF else INF
-    t_review = review if review < limit_at else limit_at
+    t_review = review if review < limit_at - LIMIT_TOLERANCE else limit_at
 
     step = 1
-    load = hours[0]
+    load = c.load = hours[0]
     sp.demand += load
+    c.running = True
     work = step_mean[0] * g()  # remaining work of the current step (days at full speed)
     wp_left = 0.0  # remaining work practice (days), step 3 only
     sick_until = -1.0  # end of the current sick leave; < 0 when not sick
@@ -178,7 +185,10 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
                 t_haz = INF
                 t = t_review if t_review < t_next else t_next
                 dt = t - now
-                yield timeout(dt)
+                try:
+                    yield timeout(dt)
+                except Interrupt:
+                    dt, t = env.now - now, -1.0
                 now += dt
             else:
                 t_haz = now + clock / h_search if h_search > 0.0 else INF
@@ -197,11 +207,18 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
                     t = t_next
                 if t_haz < t:
                     t = t_haz
-                if t == INF:  # nothing can ever happen (degenerate scenario): rest until the end
-                    yield env.event()
-                    return
+                if t == INF:  # nothing can happen until something changes: rest until woken
+                    t = -1.0
+                    with contextlib.suppress(Interrupt):
+                        yield env.event()
                 dt = t - now
-                yield timeout(dt)
+                if t >= 0.0:
+                    try:
+                        yield timeout(dt)
+                    except Interrupt:
+                        dt, t = env.now - now, -1.0
+                else:
+                    dt = env.now - now
                 now += dt
                 clock -= h_search * dt
                 if in_wp:
@@ -237,7 +254,10 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
             if t_job < t:
                 t = t_job
             dt = t - now
-            yield timeout(dt)
+            try:
+                yield timeout(dt)
+            except Interrupt:
+                dt, t = env.now - now, -1.0
             if h > 0.0:
                 if now < early_end:
                     span = early_end - now
@@ -247,6 +267,16 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
             now += dt
 
         # --- what happened? (most frequent first; exact ties have probability zero)
+        if t < 0.0:  # woken: a new specialist, or the specialist's capacity changed; re-plan
+            now = env.now
+            if c.specialist is not sp:
+                sp = c.specialist
+                sid = sp.id
+            if c.setback:
+                if step < 5:
+                    work += c.setback  # a relationship restart: the step takes longer
+                c.setback = 0.0
+            continue
         if t == t_next:
             if sick_until >= 0.0:  # sick leave over
                 rec((now, K_SICK_END, tid, sid, cid, step, 0, 0.0))
@@ -262,7 +292,7 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
                 if jobs_enabled and u() < r.wp_job_prob:  # a paid job offer: agree it (step 4)
                     step = 4
                     sp.demand += hours[3] - load
-                    load = hours[3]
+                    load = c.load = hours[3]
                     work = step_mean[3] * g()
                     rec((now, K_STEP, tid, sid, cid, 4, 1, 0.0))
                 continue
@@ -272,7 +302,7 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
                 dirty = True
                 work = step_mean[step - 1] * g() * r.regression_work_share
                 sp.demand += hours[step - 1] - load
-                load = hours[step - 1]
+                load = c.load = hours[step - 1]
                 rec((now, K_STEP, tid, sid, cid, step, -1, 0.0))
                 if step == 3:
                     wp_left, gain = _enter_step3(w, c, now, sid)
@@ -284,7 +314,7 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
                     dirty = True  # the engagement dropout multiplier no longer applies
                 work = step_mean[step - 1] * g()
                 sp.demand += hours[step - 1] - load
-                load = hours[step - 1]
+                load = c.load = hours[step - 1]
                 rec((now, K_STEP, tid, sid, cid, step, 1, 0.0))
                 if step == 3:
                     wp_left, gain = _enter_step3(w, c, now, sid)
@@ -320,8 +350,9 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
                 t_job = min(followup_end, step_down_at, decision_at)
                 step = 5
                 sp.demand += hours[4] - load
-                load = hours[4]
+                load = c.load = hours[4]
                 rec((now, K_JOB_START, tid, sid, cid, 5, job_type, sub_rate))
+                sp.successes += 1
                 continue
         elif t == t_haz:  # the hazard clock ran out: which hazard?
             clock = -_log(1.0 - u())
@@ -381,16 +412,19 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
                 rec((now, K_DECISION, tid, sid, cid, 5, END, 0.0))
                 lost, exit_reason = E_EMPLOYER, -1
         else:  # t == t_review: extend the follow-up, or discharge at the legal limit
-            if review < limit_at:
+            lost = -1
+            if review >= limit_at - LIMIT_TOLERANCE:  # sums of periods may miss the limit by an ulp
+                exit_reason = X_LIMIT if step < 5 else (X_PERM if job_type == PERMANENT else X_TEMP)
+            elif step <= 2 and discharge_strength > 0.0 and u() < discharge_strength * sp.pressure:
+                exit_reason = X_DISCHARGED  # not progressing while the counts press: discharged
+            else:
                 review += period
-                t_review = review if review < limit_at else limit_at
+                t_review = review if review < limit_at - LIMIT_TOLERANCE else limit_at
                 rec((now, K_EXTENSION, tid, sid, cid, step, 0, t_review - intake))
                 if extension_hours > 0.0:
                     sp.demand += extension_hours
                     _release_later(w, sp, extension_hours)
                 continue
-            lost = -1
-            exit_reason = X_LIMIT if step < 5 else (X_PERM if job_type == PERMANENT else X_TEMP)
 
         if lost >= 0:  # the job ended: back to job finding, with something learned
             if sub_rate > 0.0:
@@ -398,8 +432,9 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
                 rec((now, K_SUBSIDY, tid, sid, cid, 5, 0, 0.0))
             step = 3
             sp.demand += hours[2] - load
-            load = hours[2]
+            load = c.load = hours[2]
             rec((now, K_JOB_END, tid, sid, cid, 3, lost, 0.0))
+            sp.failures += 1
             job_type = -1
             early_end = -INF
             followup_end = step_down_at = decision_at = t_job = INF
@@ -465,6 +500,17 @@ def _exit(
     rec((now, K_EXIT, tid, sid, cid, step, reason, now - intake))
     sp.active -= 1
     sp.demand -= load
+    sp.caseload.discard(c)
+    c.running = False
+    c.process = None
+    if reason in (X_PERM, X_TEMP):
+        sp.successes += 1
+        sp.work_exits += 1
+    elif reason == X_EDU:
+        if w.scenario.targets.count_education:
+            sp.work_exits += 1
+    elif reason == X_DROPOUT:
+        sp.failures += 1
     if reason in (X_PERM, X_TEMP) and w.rules.post_exit_loss_rate > 0.0:
         # nobody follows the person any more: the job's end is known now, logged in time order later
         gap = -_log(1.0 - c.uniforms.pop()) / w.rules.post_exit_loss_rate

@@ -17,6 +17,11 @@ proportion, and step-5 workplace follow-up thins first (efficiency raised to the
 The specialist's demand is kept up to date incrementally at every step change, so
 reading a specialist's efficiency costs O(1) in the event loop; a candidate's
 progress rate is re-read at each of its own events (piecewise constant between them).
+
+A :class:`Specialist` object is a **post**: it keeps its slots and caseload while the
+people holding it come and go (``model/workforce.py``: the week, stress, absence,
+quits, recruitment, handover). Referrals and freed slots only go to posts that have
+a holder and are not being cut.
 """
 
 from __future__ import annotations
@@ -30,7 +35,15 @@ from typing import Any
 import simpy
 
 from caseload_sim.events import EventKind, EventLog, EventRecorder
-from caseload_sim.model.rules import DAYS_PER_WEEK, READINESS_BOUND, Rules, limit_days, slots_for
+from caseload_sim.model import workforce
+from caseload_sim.model.rules import (
+    DAYS_PER_MONTH,
+    DAYS_PER_WEEK,
+    READINESS_BOUND,
+    Rules,
+    limit_days,
+    slots_for,
+)
 from caseload_sim.scenario import Scenario
 from caseload_sim.streams import CandidateDraws, CandidateSource, Purpose, Streams
 
@@ -39,21 +52,68 @@ __all__ = ["Candidate", "Specialist", "Team", "World"]
 _REFERRAL = int(EventKind.REFERRAL)
 _QUEUED = int(EventKind.QUEUED)
 _INTAKE = int(EventKind.INTAKE)
+CREAMING_WINDOW = 5  # a creaming specialist chooses among the first five waiting
 
 
 class Specialist:
-    """A job specialist: caseload slots, candidates followed and the hours they ask for."""
+    """A specialist's post: slots, the caseload on it, the hours it asks for and has.
 
-    __slots__ = ("active", "capacity", "demand", "fte", "id", "slots", "team")
+    The holder's state (stress, tenure, absence) lives here too; ``held`` is false
+    while the post is vacant. ``capacity`` (candidate hours this week) is set weekly by
+    the workforce process from the learning curve, crises, absence and vacancy cover.
+    """
 
-    def __init__(self, sid: int, team: int, fte: float, slots: int, capacity: float) -> None:
+    __slots__ = (
+        "absent_weeks",
+        "active",
+        "base_capacity",
+        "capacity",
+        "caseload",
+        "closing",
+        "demand",
+        "failures",
+        "fte",
+        "held",
+        "id",
+        "number",
+        "pressure",
+        "refill_at",
+        "slots",
+        "stress",
+        "successes",
+        "team",
+        "tenure_start",
+        "work_exits",
+        "work_rate",
+    )
+
+    def __init__(self, sid: int, team: int, number: int, fte: float, slots: int, capacity: float) -> None:
         self.id = sid
         self.team = team
+        self.number = number  # the post's number within its team (its stream's key)
         self.fte = fte
         self.slots = slots
-        self.capacity = capacity  # candidate hours per week
+        self.base_capacity = capacity  # candidate hours per week of a settled holder
+        self.capacity = capacity  # candidate hours this week
         self.active = 0
+        self.caseload: set[Candidate] = set()
         self.demand = 0.0  # hours per week asked by the caseload (plus short-lived admin work)
+        self.held = True
+        self.closing = False
+        self.absent_weeks = 0
+        self.refill_at = math.inf
+        self.tenure_start = 0.0
+        self.stress = 0.0
+        self.pressure = 0.0  # target pressure felt, 0..1
+        self.work_rate = 0.0  # exits to work per year (exponentially weighted, one-year memory)
+        self.failures = 0  # this week: jobs lost, dropouts
+        self.successes = 0  # this week: job starts, exits to work
+        self.work_exits = 0  # this week: exits that count for the target
+
+    @property
+    def open(self) -> bool:
+        """Takes new candidates: held and not being cut."""
+        return self.held and not self.closing
 
     def efficiency(self) -> float:
         """Share of the asked candidate time the specialist can give this week (<= 1)."""
@@ -67,6 +127,10 @@ class Candidate:
     __slots__ = (
         "blocks",
         "gammas",
+        "load",
+        "process",
+        "running",
+        "setback",
         "hours_mult",
         "id",
         "in_work",
@@ -107,6 +171,15 @@ class Candidate:
         self.blocks = [0, 0]  # overflow blocks taken (uniforms, gammas)
         self.specialist: Specialist | None = None
         self.waited = False
+        self.load = 0.0  # hours a week this candidate asks of its specialist
+        self.setback = 0.0  # step work added by a change of specialist, applied at the next event
+        self.process: simpy.Process | None = None
+        self.running = False  # the pathway process has started (it can be interrupted)
+
+    def wake(self) -> None:
+        """The candidate's specialist or their capacity changed: re-plan now."""
+        if self.running and self.process is not None:
+            self.process.interrupt()
 
     def top_up(self) -> None:
         """Make sure at least one event's worth of draws is left (the loop checks first)."""
@@ -130,7 +203,14 @@ class Team:
         self.rate_per_day = referrals_per_week / DAYS_PER_WEEK
         self.specialists = specialists
         self.waiting: deque[Candidate] = deque()
+        self.cuts_pending = 0  # posts to close at the next vacancies
+        # the week's tally, made by the first post to settle its week (workforce._tally)
+        self.week_of_tally = -1.0
+        self.present = len(specialists)
+        self.work_rate_per_fte = 0.0
         self._referral_gen = world.streams.generator(Purpose.REFERRALS, index)
+        self._choice_gen = world.streams.generator(Purpose.TEAM_CHOICES, index)
+        self._choices: list[float] = []
         r = world.rules
         s = world.scenario.candidates
         self.source = CandidateSource(
@@ -174,12 +254,7 @@ class Team:
         c = Candidate(cid, self, now, d, readiness, hours_mult, w.limit_days[d.reduced_capacity])
         w.rec.candidates.append((cid, self.index, now, d.severity, d.reduced_capacity, d.in_work, readiness))
         w.append((now, _REFERRAL, self.index, -1, cid, 0, 0, 0.0))
-        best: Specialist | None = None
-        best_fill = 1.0
-        for sp in self.specialists:
-            fill = sp.active / sp.slots
-            if fill < best_fill:
-                best, best_fill = sp, fill
+        best = self.most_room()
         if best is None:
             self.waiting.append(c)
             c.waited = True
@@ -187,19 +262,59 @@ class Team:
         else:
             self.assign(c, best)
 
-    def assign(self, c: Candidate, sp: Specialist) -> None:
+    def most_room(self, exclude: Specialist | None = None) -> Specialist | None:
+        """The open post with the lowest share of slots filled (ties: lowest number), if any has room."""
+        best: Specialist | None = None
+        best_fill = 1.0
+        for sp in self.specialists:
+            if sp.held and not sp.closing and sp is not exclude:
+                fill = sp.active / sp.slots
+                if fill < best_fill:
+                    best, best_fill = sp, fill
+        return best
+
+    def assign(self, c: Candidate, sp: Specialist, code: int = 0) -> None:
+        """Intake: ``c`` joins ``sp``'s caseload and starts step 1 (code 1: chosen out of turn)."""
         w = self.world
         now = w.env.now
         c.specialist = sp
         sp.active += 1
-        w.append((now, _INTAKE, self.index, sp.id, c.id, 1, 0, now - c.referral_time))
+        sp.caseload.add(c)
+        w.append((now, _INTAKE, self.index, sp.id, c.id, 1, code, now - c.referral_time))
         w.processes_started += 1
-        w.env.process(w.pathway(w, c))
+        c.process = w.env.process(w.pathway(w, c))
 
     def release(self, sp: Specialist) -> None:
-        """A slot of ``sp`` is free: the head of the waiting list takes it."""
-        if self.waiting:
-            self.assign(self.waiting.popleft(), sp)
+        """A slot of ``sp`` is free: the head of the waiting list takes it, if the post is open.
+
+        Under target pressure a specialist may pick the readiest of the first few
+        waiting instead ("creaming"); that intake is logged with code 1.
+        """
+        if not self.waiting or not sp.held or sp.closing:
+            return
+        strength = self.world.creaming_strength
+        if strength > 0.0 and len(self.waiting) > 1 and self.choice() < strength * sp.pressure:
+            first = [self.waiting[i] for i in range(min(CREAMING_WINDOW, len(self.waiting)))]
+            pick = max(first, key=lambda cand: cand.readiness)  # max keeps the earliest of ties
+            if pick is not first[0]:
+                self.waiting.remove(pick)
+                self.assign(pick, sp, code=1)
+                return
+        self.assign(self.waiting.popleft(), sp)
+
+    def fill(self, sp: Specialist) -> None:
+        """Give an open post's free slots to the waiting list (a hire, a new post)."""
+        while self.waiting and sp.held and not sp.closing and sp.active < sp.slots:
+            before = len(self.waiting)
+            self.release(sp)
+            if len(self.waiting) == before:
+                break
+
+    def choice(self) -> float:
+        """A uniform draw from the team's own stream of choices (creaming)."""
+        if not self._choices:
+            self._choices = self._choice_gen.random(256).tolist()
+        return self._choices.pop()
 
 
 class World:
@@ -216,6 +331,7 @@ class World:
         self.rules = Rules.from_scenario(scenario)
         self.rec = EventRecorder()
         self.append = self.rec.append
+        self.weeks_append = self.rec.weeks.append
         self.pathway = pathway
         self.next_candidate_id = 0
         self.processes_started = 0  # SimPy processes created so far (for benchmarks)
@@ -226,30 +342,49 @@ class World:
             limit_days(reg.time_limit, True, period),
         )
         self.end_time = scenario.run.warmup_days + scenario.run.horizon_days
+        self.creaming_strength = scenario.targets.creaming_strength
         self.teams: list[Team] = []
-        sid = 0
+        self.posts: list[Specialist] = []
         for spec in scenario.teams:
             for copy in range(spec.copies):
                 index = len(self.teams)
                 name = spec.name if spec.copies == 1 else f"{spec.name}-{copy + 1}"
-                members = []
+                team = Team(self, index, name, spec.referrals_per_week, [])
+                self.teams.append(team)
+                tenure = spec.initial_tenure_months * DAYS_PER_MONTH
                 for _ in range(spec.specialists):
-                    fte = spec.fte_per_specialist
-                    sp = Specialist(
-                        sid,
-                        index,
-                        fte,
-                        slots_for(reg.caseload_cap, fte),
-                        fte * self.rules.candidate_hours_per_fte,
+                    self.add_post(team, spec.fte_per_specialist, tenure)
+                for change in spec.changes:
+                    self.processes_started += 1
+                    self.env.process(
+                        workforce.staffing_change(
+                            self, team, change.at_days, change.specialists, spec.fte_per_specialist
+                        )
                     )
-                    members.append(sp)
-                    self.rec.specialists.append((sid, index, fte, sp.slots))
-                    self.append((0.0, int(EventKind.SPECIALIST_START), index, sid, -1, -1, sp.slots, fte))
-                    sid += 1
-                self.teams.append(Team(self, index, name, spec.referrals_per_week, members))
         for team in self.teams:
             self.processes_started += 1
             self.env.process(team.referrals())
+
+    def add_post(self, team: Team, fte: float, tenure: float) -> Specialist:
+        """A new post with a holder who has been in it for ``tenure`` days (0: a new hire)."""
+        sid = len(self.posts)
+        now = self.env.now
+        sp = Specialist(
+            sid,
+            team.index,
+            len(team.specialists),
+            fte,
+            slots_for(self.scenario.regulation.caseload_cap, fte),
+            fte * self.rules.candidate_hours_per_fte,
+        )
+        sp.tenure_start = now - tenure
+        self.posts.append(sp)
+        team.specialists.append(sp)
+        self.rec.specialists.append((sid, team.index, fte, sp.slots))
+        self.append((now, int(EventKind.SPECIALIST_START), team.index, sid, -1, -1, sp.slots, fte))
+        self.processes_started += 1
+        self.env.process(workforce.post_weeks(self, team, sp))
+        return sp
 
     def run(self) -> EventLog:
         """Run to the end of the measurement window and return the finished log."""
@@ -277,5 +412,11 @@ class World:
             "total_fte": s.total_fte,
             "teams": len(self.teams),
             "time_limit_days": [None if math.isinf(x) else x for x in self.limit_days],
+            "targets": {
+                "work_within_year": s.targets.work_within_year,
+                "exits_to_work_per_fte_year": s.targets.exits_to_work_per_fte_year,
+                "count_education": s.targets.count_education,
+                "measure": s.targets.measure.value,
+            },
         }
         return self.rec.finish(meta)

@@ -1,0 +1,306 @@
+"""Specialists as people: the week as lived, stress, absence, quits, recruitment, handover.
+
+Every post runs one SimPy process that wakes at the end of each week and settles the
+week the way a team leader would look back on it:
+
+- **The week as lived.** The caseload asked for ``demand`` hours; the post had
+  ``capacity`` candidate hours (a settled holder's hours, times the learning curve of
+  a new hire, minus the hours unplanned crises took, or only the cover colleagues give
+  while the post is vacant or its holder absent). When demand exceeds capacity the
+  specialist cuts employer visits and time outside the office in proportion.
+- **Stress**, a number in [0, 1], moves each week by
+  ``stress += (1 - stress) * P / (1 + P) - stress * R / (1 + R)`` where the
+  pressures ``P`` are overload, being counted, target shortfall (stronger when targets
+  are measured per person), failures after long effort, crisis hours and isolation in
+  a small team, and the reliefs ``R`` are recovery, supervision and case meetings, and
+  successes. Both terms are below 1, so stress stays in [0, 1] by construction.
+- **Absence and quits.** A holder falls sick with a weekly chance that grows with
+  stress, and quits with a hazard ``quit_per_year * exp(quit_stress_effect * stress)``,
+  higher in the first months (misfits leave early).
+- **Vacancy and handover.** When a holder leaves, the post's candidates go to
+  colleagues with free slots (``handover: redistribute``) or all wait for the
+  replacement (``wait``); a change of specialist costs the candidate extra step work
+  (a relationship restart). The vacancy lasts a recruitment delay; the new holder
+  starts at ``initial_effectiveness`` and learns. A post that a staffing cut closes is
+  not refilled: it winds its caseload down and then closes.
+
+Everything here happens at week ends, so a quit, an absence or a hire lands on the
+weekly grid. Candidates whose specialist changes (a handover, a vacancy, a new
+holder) are woken to re-plan at once; a week's crises and a short absence reach them
+at their next event, like every other change of capacity.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
+
+from caseload_sim.events import EventKind, LeaveReason
+from caseload_sim.model.rules import DAYS_PER_MONTH, DAYS_PER_WEEK, DAYS_PER_YEAR
+from caseload_sim.scenario import HandoverPolicy, TargetMeasure
+from caseload_sim.streams import Purpose
+
+if TYPE_CHECKING:
+    import simpy
+
+    from caseload_sim.model.world import Candidate, Specialist, Team, World
+
+__all__ = ["post_weeks", "staffing_change"]
+
+_exp = math.exp
+_log = math.log
+K_START = int(EventKind.SPECIALIST_START)
+K_LEAVE = int(EventKind.SPECIALIST_LEAVE)
+K_HANDOVER = int(EventKind.HANDOVER)
+K_ABSENCE_START = int(EventKind.ABSENCE_START)
+K_ABSENCE_END = int(EventKind.ABSENCE_END)
+K_POST_CLOSED = int(EventKind.POST_CLOSED)
+QUIT = int(LeaveReason.QUIT)
+WEEKS_PER_YEAR = DAYS_PER_YEAR / DAYS_PER_WEEK
+SMALL_TEAM = 3  # present holders at or below this: isolation
+MIN_CAPACITY = 1e-6  # hours; keeps speeds finite when nobody covers a post
+LEARNED = 12.0  # after 12 learning time constants the curve is flat (within 1e-5)
+
+
+def post_weeks(w: World, team: Team, sp: Specialist) -> Generator[simpy.Event, Any, None]:
+    """The weekly process of one post, from its creation until it closes."""
+    env = w.env
+    timeout = env.timeout
+    rec = w.weeks_append
+    s = w.scenario
+    wf = s.workforce
+    tg = s.targets
+    gen = w.streams.generator(Purpose.POSTS, team.index, sp.number)
+    expo: list[float] = []  # unit exponentials: "u < 1 - exp(-h)" is "E < h"
+    crises: list[int] = []
+    visits_quota = s.week.employer_visits_per_week * sp.fte
+    outside_required = s.week.outside_time_share
+    relief_base = wf.stress_recovery + wf.stress_support * (wf.supervision_hours + wf.case_meeting_hours)
+    s_measure, s_over, s_target = wf.stress_measurement, wf.stress_overload, wf.stress_target
+    s_fail, s_crisis, s_iso, s_success = (
+        wf.stress_failure,
+        wf.stress_crisis,
+        wf.stress_isolation,
+        wf.stress_success,
+    )
+    hours_per_crisis = wf.hours_per_crisis
+    target = tg.exits_to_work_per_fte_year
+    individual = tg.measure is TargetMeasure.individual
+    target_mult = wf.individual_target_multiplier if individual else 1.0
+    quit_rate = wf.quit_per_year / WEEKS_PER_YEAR  # per week
+    quit_effect, quit_early_mult = wf.quit_stress_effect, wf.quit_early_multiplier
+    early_days = wf.quit_early_months * DAYS_PER_MONTH
+    absence_rate = wf.absence_per_year / WEEKS_PER_YEAR
+    absence_effect = wf.absence_stress_effect
+    learn_days = wf.learning_months * DAYS_PER_MONTH
+    alpha = 1.0 - _exp(-DAYS_PER_WEEK / DAYS_PER_YEAR)  # weekly weight of a one-year memory
+    sp.work_rate = target * sp.fte  # a post starts on target: no pressure before any history
+    now = env.now
+    sp.capacity = _capacity(sp, now, wf, learn_days, 0.0)
+
+    while True:
+        yield timeout(DAYS_PER_WEEK)
+        now += DAYS_PER_WEEK  # the very sum SimPy makes: equals env.now
+        if len(expo) < 4:
+            expo = gen.standard_exponential(256).tolist()
+            crises = gen.poisson(wf.crises_per_week, 256).tolist()
+        # --- the week that ended
+        held = sp.held
+        present = held and sp.absent_weeks == 0
+        demand = sp.demand
+        capacity = sp.capacity
+        load = demand / capacity
+        sp.work_rate += alpha * (sp.work_exits * WEEKS_PER_YEAR - sp.work_rate)
+        crisis_hours = crises.pop() * hours_per_crisis if present else 0.0
+        if held:
+            if team.week_of_tally != now:
+                _tally(team, now)
+            # target pressure: shortfall of exits to work against the target, team or own
+            if target > 0.0:
+                rate = sp.work_rate / sp.fte if individual else team.work_rate_per_fte
+                short = 1.0 - rate / target
+                sp.pressure = 0.0 if short <= 0.0 else min(1.0, short * target_mult)
+            pressure = (
+                s_measure
+                + s_target * sp.pressure
+                + s_fail * sp.failures
+                + s_crisis * crisis_hours
+                + (s_over * (load - 1.0) if load > 1.0 else 0.0)
+                + (s_iso if team.present <= SMALL_TEAM else 0.0)
+            )
+            relief = relief_base + s_success * sp.successes
+            stress = sp.stress
+            stress += (1.0 - stress) * pressure / (1.0 + pressure) - stress * relief / (1.0 + relief)
+            sp.stress = stress
+            _record(rec, now, team, sp, present, demand, capacity, load, visits_quota, outside_required)
+            # quit? (a hazard that grows with stress; misfits leave in the first months)
+            tenure = now - sp.tenure_start
+            hazard = quit_rate * _exp(quit_effect * stress)
+            if tenure < early_days:
+                hazard *= quit_early_mult
+            if expo.pop() < hazard:
+                _leave(w, team, sp, now, tenure, gen)
+            elif sp.absent_weeks > 0:
+                sp.absent_weeks -= 1
+                if sp.absent_weeks == 0:
+                    w.append((now, K_ABSENCE_END, team.index, sp.id, -1, -1, 0, 0.0))
+            elif absence_rate > 0.0 and expo.pop() < absence_rate * _exp(absence_effect * stress):
+                # a geometric number of whole weeks with the given mean
+                mean = wf.absence_mean_weeks
+                extra = int(expo.pop() / -_log(1.0 - 1.0 / mean)) if mean > 1.0 else 0
+                sp.absent_weeks = 1 + extra
+                w.append((now, K_ABSENCE_START, team.index, sp.id, -1, -1, sp.absent_weeks, 0.0))
+        else:
+            _record(rec, now, team, sp, present, demand, capacity, load, visits_quota, outside_required)
+            if sp.closing and sp.active == 0:
+                return  # wound down: the post is gone
+            if not sp.closing and now >= sp.refill_at:
+                _hire(w, team, sp, now)
+        sp.failures = sp.successes = sp.work_exits = 0
+        sp.capacity = _capacity(sp, now, wf, learn_days, crisis_hours)
+
+
+def _record(
+    rec: Any,
+    now: float,
+    team: Team,
+    sp: Specialist,
+    present: bool,
+    demand: float,
+    capacity: float,
+    load: float,
+    visits_quota: float,
+    outside_required: float,
+) -> None:
+    """One row of the week table: the week that ended, with the holder's stress after it."""
+    share = 1.0 if load <= 1.0 else 1.0 / load  # under overload, visits and outside time shrink
+    rec(
+        (
+            now,
+            team.index,
+            sp.id,
+            present,
+            sp.fte,
+            sp.active,
+            demand,
+            capacity,
+            sp.stress if sp.held else math.nan,
+            visits_quota * share if present else 0.0,
+            outside_required * share if present else 0.0,
+        )
+    )
+
+
+def _tally(team: Team, now: float) -> None:
+    """Once a week per team: how many are at work, and the team's exits to work per FTE-year."""
+    fte = rate = 0.0
+    present = 0
+    for p in team.specialists:
+        if p.held:
+            fte += p.fte
+            rate += p.work_rate
+            if p.absent_weeks == 0:
+                present += 1
+    team.present = present
+    team.work_rate_per_fte = rate / fte if fte > 0.0 else 0.0
+    team.week_of_tally = now
+
+
+def _capacity(sp: Specialist, now: float, wf: Any, learn_days: float, crisis_hours: float) -> float:
+    """Candidate hours the post has this coming week."""
+    if sp.held and sp.absent_weeks == 0:
+        tenure = now - sp.tenure_start
+        if tenure < LEARNED * learn_days:
+            hours = sp.base_capacity * (1.0 - (1.0 - wf.initial_effectiveness) * _exp(-tenure / learn_days))
+        else:
+            hours = sp.base_capacity
+        hours -= crisis_hours
+    else:
+        hours = sp.base_capacity * wf.vacancy_cover
+    return hours if hours > MIN_CAPACITY else MIN_CAPACITY
+
+
+def _wake_all(sp: Specialist) -> None:
+    # in candidate order: a set's order follows memory addresses, and the order of
+    # same-instant wake-ups decides the order of what follows
+    for c in sorted(sp.caseload, key=_by_id):
+        c.wake()
+
+
+def _by_id(c: Candidate) -> int:
+    return c.id
+
+
+def _leave(w: World, team: Team, sp: Specialist, now: float, tenure: float, gen: Any) -> None:
+    """The holder quits: the post falls vacant (or closes, under a cut); the caseload is handed over."""
+    wf = w.scenario.workforce
+    w.append((now, K_LEAVE, team.index, sp.id, -1, -1, QUIT, tenure))
+    sp.held = False
+    sp.absent_weeks = 0
+    sp.stress = 0.0
+    sp.pressure = 0.0
+    if team.cuts_pending > 0:
+        team.cuts_pending -= 1
+        sp.closing = True
+        w.append((now, K_POST_CLOSED, team.index, sp.id, -1, -1, 0, 0.0))
+    else:
+        weeks = math.ceil(
+            -wf.recruitment_mean_months * DAYS_PER_MONTH * _log(1.0 - gen.random()) / DAYS_PER_WEEK
+        )
+        sp.refill_at = now + weeks * DAYS_PER_WEEK
+    if wf.handover is HandoverPolicy.redistribute or sp.closing:
+        # longest on the caseload first: candidate numbers follow referral order
+        for c in sorted(sp.caseload, key=_by_id):
+            other = team.most_room(exclude=sp)
+            if other is None:
+                break
+            _move(w, c, sp, other, now, wf.handover_setback_days)
+    _wake_all(sp)  # those left behind now have only the cover
+
+
+def _move(w: World, c: Candidate, old: Specialist, new: Specialist, now: float, setback: float) -> None:
+    """Hand candidate ``c`` from post ``old`` to post ``new`` (a relationship restart)."""
+    old.caseload.discard(c)
+    old.active -= 1
+    old.demand -= c.load
+    new.caseload.add(c)
+    new.active += 1
+    new.demand += c.load
+    c.specialist = new
+    c.setback += setback
+    w.append((now, K_HANDOVER, new.team, new.id, c.id, -1, 1, float(old.id)))
+    c.wake()
+
+
+def _hire(w: World, team: Team, sp: Specialist, now: float) -> None:
+    """A new holder takes the post: a restart for every candidate on it; free slots are filled."""
+    sp.held = True
+    sp.refill_at = math.inf
+    sp.tenure_start = now
+    sp.stress = 0.0
+    sp.work_rate = w.scenario.targets.exits_to_work_per_fte_year * sp.fte
+    w.append((now, K_START, team.index, sp.id, -1, -1, sp.slots, sp.fte))
+    setback = w.scenario.workforce.handover_setback_days
+    for c in sorted(sp.caseload, key=_by_id):
+        c.setback += setback
+        w.append((now, K_HANDOVER, team.index, sp.id, c.id, -1, 0, float(sp.id)))
+    sp.capacity = _capacity(
+        sp, now, w.scenario.workforce, w.scenario.workforce.learning_months * DAYS_PER_MONTH, 0.0
+    )
+    _wake_all(sp)
+    team.fill(sp)
+
+
+def staffing_change(
+    w: World, team: Team, at_days: float, posts: int, fte: float
+) -> Generator[simpy.Event, Any, None]:
+    """A scheduled change: new posts with new hires, or cuts taken at the next vacancies."""
+    if at_days > 0.0:
+        yield w.env.timeout(at_days)
+    if posts > 0:
+        for _ in range(posts):
+            sp = w.add_post(team, fte, 0.0)
+            team.fill(sp)
+    elif posts < 0:
+        team.cuts_pending += -posts
