@@ -270,7 +270,9 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
         if t < 0.0:  # woken: a new specialist, or the specialist's capacity changed; re-plan
             now = env.now
             if c.specialist is not sp:
-                sp = c.specialist
+                new_post = c.specialist
+                assert new_post is not None
+                sp = new_post
                 sid = sp.id
             if c.setback:
                 if step < 5:
