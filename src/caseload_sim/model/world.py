@@ -110,16 +110,6 @@ class Specialist:
         self.successes = 0  # this week: job starts, exits to work
         self.work_exits = 0  # this week: exits that count for the target
 
-    @property
-    def open(self) -> bool:
-        """Takes new candidates: held and not being cut."""
-        return self.held and not self.closing
-
-    def efficiency(self) -> float:
-        """Share of the asked candidate time the specialist can give this week (<= 1)."""
-        d = self.demand
-        return 1.0 if d <= self.capacity else self.capacity / d
-
 
 class Candidate:
     """A job seeker referred to the team; traits drawn at referral from their own stream."""
@@ -211,7 +201,6 @@ class Team:
         self._referral_gen = world.streams.generator(Purpose.REFERRALS, index)
         self._choice_gen = world.streams.generator(Purpose.TEAM_CHOICES, index)
         self._choices: list[float] = []
-        r = world.rules
         s = world.scenario.candidates
         self.source = CandidateSource(
             world.streams,
@@ -221,7 +210,6 @@ class Team:
             in_work_share=s.in_work_at_intake_share,
             gamma_shape=1.0 / (world.scenario.pathway.step_duration_cv**2),
         )
-        del r
 
     def referrals(self) -> Generator[simpy.Event, Any, None]:
         """Poisson referrals: exponential gaps from the team's own stream."""
@@ -388,7 +376,8 @@ class World:
 
     def run(self) -> EventLog:
         """Run to the end of the measurement window and return the finished log."""
-        # The loop allocates millions of short-lived objects and no reference cycles; the
+        # The loop allocates millions of short-lived objects; the only cycles (a candidate,
+        # its process and its post's caseload) are broken when the candidate exits. The
         # cyclic garbage collector would rescan the growing log again and again (~40 % of
         # the run time), so it is paused for the run and restored after.
         was_enabled = gc.isenabled()
