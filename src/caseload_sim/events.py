@@ -226,8 +226,9 @@ class EventRecorder:
         if self.deferred:
             end = meta.get("end_time", np.inf)
             later = np.array([r for r in self.deferred if r[0] < end], dtype=EVENT_DTYPE)
-            events = np.concatenate([events, later])
-            events = events[np.argsort(events["time"], kind="stable")]
+            later = later[np.argsort(later["time"], kind="stable")]
+            # merge into the time-ordered rows: each lands after the rows of its instant
+            events = np.insert(events, np.searchsorted(events["time"], later["time"], side="right"), later)
             self.deferred.clear()
         cands = (
             np.array(self.candidates, dtype=CANDIDATE_DTYPE)

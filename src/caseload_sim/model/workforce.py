@@ -94,6 +94,7 @@ def post_weeks(w: World, team: Team, sp: Specialist) -> Generator[simpy.Event, A
     absence_rate = wf.absence_per_year / WEEKS_PER_YEAR
     absence_effect = wf.absence_stress_effect
     learn_days = wf.learning_months * DAYS_PER_MONTH
+    settled_days = LEARNED * learn_days
     alpha = 1.0 - _exp(-DAYS_PER_WEEK / DAYS_PER_YEAR)  # weekly weight of a one-year memory
     sp.work_rate = target * sp.fte  # a post starts on target: no pressure before any history
     now = env.now
@@ -158,7 +159,11 @@ def post_weeks(w: World, team: Team, sp: Specialist) -> Generator[simpy.Event, A
             if not sp.closing and now >= sp.refill_at:
                 _hire(w, team, sp, now)
         sp.failures = sp.successes = sp.work_exits = 0
-        sp.capacity = _capacity(sp, now, wf, learn_days, crisis_hours)
+        if sp.held and sp.absent_weeks == 0 and now - sp.tenure_start >= settled_days:
+            hours = sp.base_capacity - crisis_hours  # a settled holder at work
+            sp.capacity = hours if hours > MIN_CAPACITY else MIN_CAPACITY
+        else:
+            sp.capacity = _capacity(sp, now, wf, learn_days, crisis_hours)
 
 
 def _record(

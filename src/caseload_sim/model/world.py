@@ -115,25 +115,23 @@ class Candidate:
     """A job seeker referred to the team; traits drawn at referral from their own stream."""
 
     __slots__ = (
-        "blocks",
+        "g_blocks",
         "gammas",
-        "load",
-        "process",
-        "running",
-        "setback",
         "hours_mult",
         "id",
-        "in_work",
         "index",
         "limit",
+        "load",
+        "process",
         "readiness",
         "reduced_capacity",
         "referral_time",
-        "severity",
+        "running",
+        "setback",
         "specialist",
         "team",
+        "u_blocks",
         "uniforms",
-        "waited",
     )
 
     def __init__(
@@ -150,17 +148,15 @@ class Candidate:
         self.team = team
         self.index = draws.number
         self.referral_time = t
-        self.severity = draws.severity
         self.reduced_capacity = draws.reduced_capacity
-        self.in_work = draws.in_work
         self.readiness = readiness
         self.hours_mult = hours_mult
         self.limit = limit
         self.uniforms = draws.uniforms  # pop() gives the next draw
         self.gammas = draws.gammas
-        self.blocks = [0, 0]  # overflow blocks taken (uniforms, gammas)
+        self.u_blocks = 0  # overflow blocks taken
+        self.g_blocks = 0
         self.specialist: Specialist | None = None
-        self.waited = False
         self.load = 0.0  # hours a week this candidate asks of its specialist
         self.setback = 0.0  # step work added by a change of specialist, applied at the next event
         self.process: simpy.Process | None = None
@@ -174,11 +170,11 @@ class Candidate:
     def top_up(self) -> None:
         """Make sure at least one event's worth of draws is left (the loop checks first)."""
         if len(self.uniforms) < 16:
-            self.blocks[0] += 1
-            self.team.source.top_up(self.uniforms, self.index, 0, self.blocks[0])
+            self.u_blocks += 1
+            self.team.source.top_up(self.uniforms, self.index, 0, self.u_blocks)
         if not self.gammas:
-            self.blocks[1] += 1
-            self.team.source.top_up(self.gammas, self.index, 1, self.blocks[1])
+            self.g_blocks += 1
+            self.team.source.top_up(self.gammas, self.index, 1, self.g_blocks)
 
 
 class Team:
@@ -245,7 +241,6 @@ class Team:
         best = self.most_room()
         if best is None:
             self.waiting.append(c)
-            c.waited = True
             w.append((now, _QUEUED, self.index, -1, cid, 0, 0, float(len(self.waiting))))
         else:
             self.assign(c, best)
