@@ -208,17 +208,15 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
                 if t_haz < t:
                     t = t_haz
                 if t == INF:  # nothing can happen until something changes: rest until woken
-                    t = -1.0
                     with contextlib.suppress(Interrupt):
                         yield env.event()
-                dt = t - now
-                if t >= 0.0:
+                    dt, t = env.now - now, -1.0
+                else:
+                    dt = t - now
                     try:
                         yield timeout(dt)
                     except Interrupt:
                         dt, t = env.now - now, -1.0
-                else:
-                    dt = env.now - now
                 now += dt
                 clock -= h_search * dt
                 if in_wp:
