@@ -2,22 +2,38 @@
 
 Commands
 --------
-``caseload-sim run SCENARIO.yaml [-n N] [--seed S] [--out DIR] [--workers W] [--events]``
+``caseload-sim run SCENARIO.yaml [-n N] [--seed S] [--out DIR] [--workers W] [--events] [--precision H ...]``
     Run N replications, print each KPI's mean and 95 % confidence interval, and write
     ``replications.csv``, ``summary.csv``, ``manifest.json`` (and, with ``--events``,
     ``events.parquet``, ``candidates.parquet``, ``specialists.parquet``, ``weeks.parquet``)
     into DIR (default ``out/<scenario name>/``).
+``caseload-sim compare BASE.yaml ALT.yaml ... [-n N] [--seed S] [--out DIR] [--workers W] [--precision H ...]``
+    Run every scenario on the same replication keys (common random numbers), print
+    for each alternative its paired differences from the base, and write
+    ``comparison.csv``, ``replications.csv`` and ``manifest.json`` into DIR (default
+    ``out/compare-<base>-<alt>-.../``, or ``out/compare-<hash>/`` when that is long).
 ``caseload-sim validate SCENARIO.yaml ...``
     Check scenario files; ``OK <file>`` or one line per problem.
+``caseload-sim diff A.yaml B.yaml``
+    Say what differs between two resolved scenarios, one line per parameter.
+
+Enough replications: with ``--precision H`` (``run`` and ``compare``), ``-n`` is only
+the number to start with; replications are added until the 95 % half-width of each
+chosen KPI (``--precision-kpis``, default work_12m, exits_to_work_per_fte_year, stress_mean, or
+``all``) is at most H times its absolute mean, in every scenario, or until
+``--max-replications`` (default 200). Which of the two happened is said on stderr and
+recorded in the manifest; the files equal those of a plain run with the final ``-n``.
 
 Bad input — a missing or unreadable file, invalid YAML, a schema violation, an option
 out of range — is reported on stderr, one line per problem (file, key path, value, what
 is allowed), with exit status 2, no traceback, and nothing written. The CLI is the only
-layer that prints; everything it shows comes from :mod:`caseload_sim.experiment`.
+layer that prints; everything it shows comes from :mod:`caseload_sim.experiment` and
+:mod:`caseload_sim.diff`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -26,6 +42,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -38,13 +55,18 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from caseload_sim.events import EventLog
+    from caseload_sim.experiment import (
+        ComparisonResults,
+        PrecisionOutcome,
+        PrecisionTarget,
+        ReplicationResults,
+    )
     from caseload_sim.experiment import Progress as ProgressCallback
-    from caseload_sim.experiment import ReplicationResults
 
-# numpy, pandas, scipy and the model are imported inside `run`, so that `--help`,
-# `--version` and `validate` answer quickly.
+# numpy, pandas, scipy and the model are imported inside `run` and `compare`, so that
+# `--help`, `--version`, `validate` and `diff` answer quickly.
 
-__all__ = ["RUN_OUTPUTS", "app"]
+__all__ = ["COMPARE_OUTPUTS", "RUN_OUTPUTS", "app"]
 
 #: Files ``run`` may write into its output folder (``manifest.json`` is always written).
 RUN_OUTPUTS: tuple[str, ...] = (
@@ -56,11 +78,15 @@ RUN_OUTPUTS: tuple[str, ...] = (
     "weeks.parquet",
     "manifest.json",
 )
+#: Files ``compare`` writes into its output folder.
+COMPARE_OUTPUTS: tuple[str, ...] = ("comparison.csv", "replications.csv", "manifest.json")
 _MAX_SEED = 2**63 - 1  # seeds are stored in int64 columns
+_MAX_REPLICATIONS = 200  # default ceiling of --precision
+_MAX_FOLDER_NAME = 80  # longer default compare folder names become a hash
 
 app = typer.Typer(
     name="caseload-sim",
-    help="Simulate NAV job specialists' caseloads: run scenarios and check them.",
+    help="Simulate NAV job specialists' caseloads: run, compare and check scenarios.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -88,10 +114,10 @@ def main(
         typer.Option("--version", callback=_show_version, is_eager=True, help="Show the version and exit."),
     ] = False,
 ) -> None:
-    """Simulate NAV job specialists' caseloads: run scenarios and check them."""
+    """Simulate NAV job specialists' caseloads: run, compare and check scenarios."""
 
 
-# --- run ------------------------------------------------------------------------------
+# --- shared by run and compare ---------------------------------------------------------
 
 
 def _option_problems(replications: int, seed: int, workers: int) -> list[str]:
@@ -119,6 +145,97 @@ def _out_problems(out: Path) -> list[str]:
     return []
 
 
+def _precision_target(
+    replications: int, precision: float | None, precision_kpis: str | None, max_replications: int | None
+) -> tuple[PrecisionTarget | None, list[str]]:
+    """The precision target the options ask for (or ``None``), and the problems with them."""
+    if precision is None:
+        unused = [
+            f"{name}: only used with --precision"
+            for name, value in (
+                ("--precision-kpis", precision_kpis),
+                ("--max-replications", max_replications),
+            )
+            if value is not None
+        ]
+        return None, unused
+    from caseload_sim.experiment import DEFAULT_PRECISION_KPIS, PrecisionTarget, kpi_names
+
+    problems = []
+    if not (math.isfinite(precision) and precision > 0):
+        problems.append(
+            f"--precision: got {precision}; allowed: a number > 0 "
+            "(the largest 95 % half-width relative to the mean, e.g. 0.05)"
+        )
+    ceiling = _MAX_REPLICATIONS if max_replications is None else max_replications
+    if ceiling < 2:
+        problems.append(f"--max-replications: got {ceiling}; allowed: an integer >= 2")
+    elif replications > ceiling:
+        problems.append(
+            f"-n/--replications: got {replications}; allowed: at most --max-replications ({ceiling}) "
+            "with --precision"
+        )
+    names = kpi_names()
+    if precision_kpis is None:
+        chosen: tuple[str, ...] = DEFAULT_PRECISION_KPIS
+    elif precision_kpis.strip() == "all":
+        chosen = names
+    else:
+        chosen = tuple(k.strip() for k in precision_kpis.split(",") if k.strip())
+    unknown = [k for k in chosen if k not in names]
+    if unknown or not chosen:
+        shown = ", ".join(map(repr, unknown)) if unknown else repr(precision_kpis)
+        problems.append(
+            f"--precision-kpis: got {shown}; allowed: all, or KPI names separated by commas: {', '.join(names)}"
+        )
+    if problems:
+        return None, problems
+    return PrecisionTarget(relative_half_width=precision, kpis=chosen, max_replications=ceiling), []
+
+
+def _precision_lines(outcome: PrecisionOutcome) -> list[str]:
+    """What happened to a precision target, for stderr."""
+    target = (
+        f"{100 * outcome.target.confidence:g} % half-width <= {outcome.target.relative_half_width:g} x |mean|"
+    )
+    kpis = ", ".join(outcome.kpis)
+    dropped = outcome.replications_run - outcome.replications
+    run = f" ({outcome.replications_run} run, the last {dropped} dropped)" if dropped else ""
+    if outcome.reached:
+        return [f"precision reached: {target} for {kpis} after {outcome.replications} replications{run}"]
+    lines = [
+        f"precision NOT reached: stopped at the maximum of {outcome.replications} replications; "
+        f"still wider than {target}:"
+    ]
+    for row in outcome.unmet().to_dict(orient="records"):
+        lines.append(
+            f"  {row['scenario']} {row['kpi']}: half-width {_fmt(float(row['half_width']))} "
+            f"around a mean of {_fmt(float(row['mean']))}"
+        )
+    return lines
+
+
+def _publish(
+    out_dir: Path, writers: dict[str, Callable[[Path], None]], manifest: dict[str, Any], owned: Sequence[str]
+) -> list[Path]:
+    """Write the output folder (see :func:`caseload_sim.manifest.publish`), or stop with status 1."""
+    try:
+        return publish(out_dir, writers, manifest, owned=owned)
+    except OSError as exc:
+        _fail([f"--out: cannot write {out_dir}: {exc}"], code=1)
+
+
+def _scenario_problems(paths: Sequence[Path]) -> tuple[list[Scenario], list[str]]:
+    """Load scenario files; the valid ones, and one line per problem in the others."""
+    worlds, problems = [], []
+    for path in paths:
+        try:
+            worlds.append(load_scenario(path))
+        except ScenarioError as exc:
+            problems.extend(str(exc).splitlines())
+    return worlds, problems
+
+
 @contextmanager
 def _progress_bar(total: int, label: str) -> Iterator[ProgressCallback]:
     """A rich progress bar on stderr; yields the callback that advances it."""
@@ -127,8 +244,8 @@ def _progress_bar(total: int, label: str) -> Iterator[ProgressCallback]:
     with Progress(*columns, console=console) as bar:
         task = bar.add_task(label, total=total)
 
-        def advance(done: int, _total: int) -> None:
-            bar.update(task, completed=done)
+        def advance(done: int, planned: int) -> None:
+            bar.update(task, completed=done, total=planned)  # planned grows with --precision
 
         yield advance
 
@@ -172,6 +289,15 @@ def _fmt(x: float) -> str:
     return f"{x:.3g}"
 
 
+def _signed(x: float) -> str:
+    """A difference, with its sign."""
+    return f"+{_fmt(x)}" if x > 0 else _fmt(x)
+
+
+def _interval(low: float, high: float, fmt: Callable[[float], str] = _fmt) -> str:
+    return "n/a" if math.isnan(low) else f"[{fmt(low)}, {fmt(high)}]"
+
+
 def _kpi_table(results: ReplicationResults) -> Table:
     title = f"{results.scenario.name}: {results.n} replications, seed {results.seed}"
     table = Table(title=title, title_justify="left")
@@ -188,16 +314,43 @@ def _kpi_table(results: ReplicationResults) -> Table:
         s["n"].to_numpy(int),
         strict=True,
     ):
-        ci = "n/a" if math.isnan(low) else f"[{_fmt(low)}, {_fmt(high)}]"
-        table.add_row(str(kpi), _fmt(mean), ci, str(n))
+        table.add_row(str(kpi), _fmt(mean), _interval(low, high), str(n))
     return table
+
+
+_PRECISION_HELP = (
+    "Keep adding replications (starting from -n) until the 95 % half-width of each chosen KPI "
+    "is at most this share of its absolute mean, e.g. 0.05."
+)
+_PRECISION_KPIS_HELP = (
+    "KPIs --precision applies to: names separated by commas, or 'all' "
+    "(default: work_12m,exits_to_work_per_fte_year,stress_mean)."
+)
+_MAX_REPLICATIONS_HELP = f"With --precision, stop at this many replications (default {_MAX_REPLICATIONS})."
+
+
+def _precision_command(
+    precision: float | None, precision_kpis: str | None, max_replications: int | None
+) -> list[str]:
+    """The precision options as given, for the manifest's command line."""
+    words: list[str] = []
+    if precision is not None:
+        words += ["--precision", repr(precision)]
+    if precision_kpis is not None:
+        words += ["--precision-kpis", precision_kpis]
+    if max_replications is not None:
+        words += ["--max-replications", str(max_replications)]
+    return words
 
 
 @app.command()
 def run(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)],
     replications: Annotated[
-        int, typer.Option("-n", "--replications", help="Number of replications (>= 1).")
+        int,
+        typer.Option(
+            "-n", "--replications", help="Number of replications (>= 1); with --precision, to start."
+        ),
     ] = 10,
     seed: Annotated[int, typer.Option("--seed", help="Root seed (>= 0); replication i uses (seed, i).")] = 1,
     out: Annotated[
@@ -215,6 +368,15 @@ def run(
             "weeks.parquet (every replication's event log, entity tables and week table).",
         ),
     ] = False,
+    precision: Annotated[
+        float | None, typer.Option("--precision", help=_PRECISION_HELP, show_default=False)
+    ] = None,
+    precision_kpis: Annotated[
+        str | None, typer.Option("--precision-kpis", help=_PRECISION_KPIS_HELP, show_default=False)
+    ] = None,
+    max_replications: Annotated[
+        int | None, typer.Option("--max-replications", help=_MAX_REPLICATIONS_HELP, show_default=False)
+    ] = None,
 ) -> None:
     """Run replications of a scenario and write their KPIs.
 
@@ -232,6 +394,8 @@ def run(
     if world is not None:
         out_dir = out if out is not None else Path("out") / world.name
         problems.extend(_out_problems(out_dir))
+    target, precision_problems = _precision_target(replications, precision, precision_kpis, max_replications)
+    problems.extend(precision_problems)
     if problems or world is None:
         _fail(problems)
 
@@ -240,7 +404,13 @@ def run(
     started = utc_now()
     with _progress_bar(replications, "replications") as advance:
         results = run_replications(
-            world, replications, seed, workers=workers, keep_events=events, progress=advance
+            world,
+            replications,
+            seed,
+            workers=workers,
+            keep_events=events,
+            progress=advance,
+            precision=target,
         )
     finished = utc_now()
 
@@ -271,22 +441,187 @@ def run(
         "--workers",
         str(workers),
         *(["--events"] if events else []),
+        *_precision_command(precision, precision_kpis, max_replications),
     ]
-    manifest = build_manifest(
-        world,
-        seed,
-        replications,
-        started,
-        finished,
-        extra={"command": command, "scenario_file": str(scenario), "workers": workers},
-    )
-    try:
-        written = publish(out_dir, writers, manifest, owned=RUN_OUTPUTS)
-    except OSError as exc:
-        _fail([f"--out: cannot write {out_dir}: {exc}"], code=1)
+    extra: dict[str, Any] = {"command": command, "scenario_file": str(scenario), "workers": workers}
+    if results.precision is not None:
+        extra["precision"] = results.precision.to_manifest()
+    manifest = build_manifest(world, seed, results.n, started, finished, extra=extra)
+    written = _publish(out_dir, writers, manifest, RUN_OUTPUTS)
 
+    for line in _precision_lines(results.precision) if results.precision is not None else []:
+        typer.echo(line, err=True)
     console = Console()
     console.print(_kpi_table(results))
+    console.print(
+        f"wrote {out_dir}{os.sep}: {', '.join(p.name for p in written)}", markup=False, highlight=False
+    )
+
+
+# --- compare ----------------------------------------------------------------------------
+
+
+def _compare_folder(names: Sequence[str]) -> Path:
+    """``out/compare-<base>-<alt>-...``, or ``out/compare-<hash>`` when that would be long."""
+    folder = "compare-" + "-".join(names)
+    if len(folder) > _MAX_FOLDER_NAME:
+        folder = "compare-" + hashlib.sha256("\n".join(names).encode()).hexdigest()[:12]
+    return Path("out") / folder
+
+
+def _comparison_tables(results: ComparisonResults) -> list[Table]:
+    """One table per alternative: KPI, base mean, alternative mean, paired diff, p better, var ratio."""
+    c = results.comparison
+    base = results.base.name
+    tables = []
+    base_mean = dict(
+        zip(c.loc[c["scenario"] == base, "kpi"], c.loc[c["scenario"] == base, "mean"], strict=True)
+    )
+    for name in results.names[1:]:
+        rows = c[c["scenario"] == name]
+        table = Table(
+            title=f"{name} vs {base}: {results.n} paired replications, seed {results.seed}",
+            title_justify="left",
+            caption="base, alt: means over the replications. diff = alt - base, paired by replication, "
+            "with its 95 % CI. p better: share of replications in which alt did better (ties count "
+            "half). var ratio: variance of the paired difference / that of independent runs (< 1: the "
+            "common random numbers sharpened the comparison).",
+            caption_justify="left",
+            box=box.SIMPLE_HEAD,
+            pad_edge=False,
+            collapse_padding=True,
+        )
+        # On a narrow terminal the KPI names fold and the intervals wrap; numbers are never cut.
+        table.add_column("KPI", overflow="fold")
+        for header in ("base", "alt", "diff"):
+            table.add_column(header, justify="right", no_wrap=True)
+        table.add_column("95 % CI", justify="right")
+        for header in ("p better", "var ratio"):
+            table.add_column(header, justify="right", no_wrap=True)
+        for row in rows.to_dict(orient="records"):
+            d, low, high = float(row["diff"]), float(row["diff_ci_low"]), float(row["diff_ci_high"])
+            p, ratio = float(row["p_better"]), float(row["pairing_variance_ratio"])
+            table.add_row(
+                str(row["kpi"]),
+                _fmt(float(base_mean[row["kpi"]])),
+                _fmt(float(row["mean"])),
+                _signed(d),
+                _interval(low, high, _signed),
+                "n/a" if math.isnan(p) else f"{100 * p:.0f} %",
+                "n/a" if math.isnan(ratio) else f"{ratio:.2f}",
+            )
+        tables.append(table)
+    return tables
+
+
+@app.command()
+def compare(
+    base: Annotated[Path, typer.Argument(help="The base scenario's YAML file.", show_default=False)],
+    alternatives: Annotated[
+        list[Path], typer.Argument(help="One or more alternative scenarios' YAML files.", show_default=False)
+    ],
+    replications: Annotated[
+        int,
+        typer.Option(
+            "-n", "--replications", help="Replications per scenario (>= 1); with --precision, to start."
+        ),
+    ] = 10,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Root seed (>= 0); replication i of every scenario uses (seed, i).")
+    ] = 1,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="Output folder (default: out/compare-<base>-<alternatives>/).", show_default=False
+        ),
+    ] = None,
+    workers: Annotated[
+        int, typer.Option("--workers", help="Worker processes (>= 1); results do not depend on it.")
+    ] = 1,
+    precision: Annotated[
+        float | None, typer.Option("--precision", help=_PRECISION_HELP, show_default=False)
+    ] = None,
+    precision_kpis: Annotated[
+        str | None, typer.Option("--precision-kpis", help=_PRECISION_KPIS_HELP, show_default=False)
+    ] = None,
+    max_replications: Annotated[
+        int | None, typer.Option("--max-replications", help=_MAX_REPLICATIONS_HELP, show_default=False)
+    ] = None,
+) -> None:
+    """Compare scenarios with the base on common random numbers.
+
+    Runs every scenario on the same replication keys (seed, i), so the scenarios share
+    their referrals and luck wherever the policy does not change them, and reports for
+    each alternative and KPI the paired difference from the base with its 95 % CI, the
+    share of replications in which the alternative did better, and how much the pairing
+    shrank the variance of the difference. Writes comparison.csv, replications.csv and
+    manifest.json into the output folder; files this command does not write are left alone.
+    """
+    paths = [base, *alternatives]
+    problems = _option_problems(replications, seed, workers)
+    worlds, scenario_problems = _scenario_problems(paths)
+    problems.extend(scenario_problems)
+    names = [w.name for w in worlds]
+    if not scenario_problems:
+        for name in sorted({n for n in names if names.count(n) > 1}):
+            files = ", ".join(str(path) for path, n in zip(paths, names, strict=True) if n == name)
+            problems.append(f"scenario name {name!r} is used by {files}; allowed: a different name for each")
+        out_dir = out if out is not None else _compare_folder(names)
+        problems.extend(_out_problems(out_dir))
+    target, precision_problems = _precision_target(replications, precision, precision_kpis, max_replications)
+    problems.extend(precision_problems)
+    if problems:
+        _fail(problems)
+
+    from caseload_sim.experiment import compare_scenarios
+
+    started = utc_now()
+    with _progress_bar(replications * len(worlds), "runs (scenario x replication)") as advance:
+        results = compare_scenarios(
+            worlds, replications, seed, workers=workers, progress=advance, precision=target
+        )
+    finished = utc_now()
+
+    writers = {
+        "comparison.csv": _csv_writer(results.comparison),
+        "replications.csv": _csv_writer(results.replications()),
+    }
+    command = [
+        "caseload-sim",
+        "compare",
+        *map(str, paths),
+        "-n",
+        str(replications),
+        "--seed",
+        str(seed),
+        "--out",
+        str(out_dir),
+        "--workers",
+        str(workers),
+        *_precision_command(precision, precision_kpis, max_replications),
+    ]
+    extra: dict[str, Any] = {
+        "kind": "comparison",
+        "command": command,
+        "scenario_files": [str(path) for path in paths],
+        "workers": workers,
+        "base": results.base.name,
+        "scenarios": [
+            {"name": w.name, "file": str(path), "sha256": w.digest(), "scenario": w.model_dump(mode="json")}
+            for w, path in zip(worlds, paths, strict=True)
+        ],
+    }
+    if results.precision is not None:
+        extra["precision"] = results.precision.to_manifest()
+    # The standard entries (scenario, scenario_sha256, ...) describe the base; "scenarios" all.
+    manifest = build_manifest(results.base, seed, results.n, started, finished, extra=extra)
+    written = _publish(out_dir, writers, manifest, COMPARE_OUTPUTS)
+
+    for line in _precision_lines(results.precision) if results.precision is not None else []:
+        typer.echo(line, err=True)
+    console = Console()
+    for table in _comparison_tables(results):
+        console.print(table)
     console.print(
         f"wrote {out_dir}{os.sep}: {', '.join(p.name for p in written)}", markup=False, highlight=False
     )
@@ -317,3 +652,30 @@ def validate(
             typer.echo(f"OK {path}")
     if invalid:
         _fail([f"{invalid} of {len(scenarios)} scenario file(s) invalid"])
+
+
+# --- diff -----------------------------------------------------------------------------
+
+
+@app.command("diff")
+def diff_command(
+    first: Annotated[Path, typer.Argument(metavar="A", help="A scenario YAML file.", show_default=False)],
+    second: Annotated[
+        Path, typer.Argument(metavar="B", help="Another scenario YAML file.", show_default=False)
+    ],
+) -> None:
+    """Say what differs between two scenarios, in words.
+
+    Compares the resolved scenarios (after extends: and defaults) and prints one line per
+    changed parameter: its key path, A's value -> B's value, its unit and meaning. Teams
+    are compared by position. Prints "no differences" when the two describe the same
+    world (names and descriptions are not compared).
+    """
+    worlds, problems = _scenario_problems([first, second])
+    if problems:
+        _fail(problems)
+    from caseload_sim.diff import scenario_diff
+
+    lines = scenario_diff(worlds[0], worlds[1])
+    for line in lines or ["no differences"]:
+        typer.echo(line)

@@ -13,6 +13,20 @@ replication — e.g. no cohort could be followed for the full year — and is th
 such replications are left out of that KPI's statistics, and ``n`` says how many
 remained.
 
+Comparing scenarios (:func:`compare_scenarios`) runs every scenario on the *same*
+replication keys ``(seed, i)``. The model draws its randomness from streams keyed by
+purpose and entity, so replication *i* of two scenarios sees the same referrals, the
+same candidates and the same luck wherever the policy does not change them: **common
+random numbers**. The difference of a KPI is then estimated replication by replication
+(a paired comparison, :func:`comparison_table`), and much of the noise cancels; the
+``pairing_variance_ratio`` column says how much.
+
+Enough replications (:class:`PrecisionTarget`): instead of a fixed number, replications
+are added until each chosen KPI's 95 % interval is narrow enough relative to its mean.
+The stopping point is decided as if the rule were checked after every single
+replication, so the final number — and hence every table — does not depend on how many
+workers ran them.
+
 Everything here is pure: no printing, no files. The CLI prints and writes.
 """
 
@@ -34,11 +48,21 @@ if TYPE_CHECKING:
     from caseload_sim.events import EventLog
 
 __all__ = [
+    "COMPARISON_COLUMNS",
+    "DEFAULT_PRECISION_KPIS",
     "ID_COLUMNS",
+    "PRECISION_COLUMNS",
     "SUMMARY_COLUMNS",
+    "ComparisonResults",
+    "PrecisionOutcome",
+    "PrecisionTarget",
     "Progress",
     "ReplicationResults",
+    "compare_scenarios",
+    "comparison_table",
+    "kpi_directions",
     "kpi_names",
+    "precision_table",
     "run_replication",
     "run_replications",
     "summarize",
@@ -48,6 +72,37 @@ __all__ = [
 ID_COLUMNS: tuple[str, ...] = ("replication", "seed")
 #: Columns of :func:`summarize`'s output, in order.
 SUMMARY_COLUMNS: tuple[str, ...] = ("kpi", "mean", "std", "ci_low", "ci_high", "n")
+#: Columns of :func:`comparison_table`'s output, in order (the first nine are the
+#: documented interface of ``comparison.csv``; the last three are extras).
+COMPARISON_COLUMNS: tuple[str, ...] = (
+    "scenario",
+    "kpi",
+    "mean",
+    "ci_low",
+    "ci_high",
+    "diff",
+    "diff_ci_low",
+    "diff_ci_high",
+    "p_better",
+    "pairing_variance_ratio",
+    "n",
+    "n_paired",
+)
+#: Columns of :func:`precision_table`'s output, in order.
+PRECISION_COLUMNS: tuple[str, ...] = (
+    "scenario",
+    "kpi",
+    "n",
+    "mean",
+    "half_width",
+    "relative_half_width",
+    "met",
+)
+#: KPIs a precision target applies to unless others are chosen: the share into work,
+#: the exits to work per FTE-year and the specialists' stress — candidates, the team's
+#: output and the workforce. (The mean wait is left out: near capacity it is so skewed
+#: that a tight relative interval can need thousands of replications.)
+DEFAULT_PRECISION_KPIS: tuple[str, ...] = ("work_12m", "exits_to_work_per_fte_year", "stress_mean")
 
 #: Progress callback: ``progress(done, total)`` after each finished replication.
 Progress = Callable[[int, int], None]
@@ -60,6 +115,18 @@ def kpi_names() -> tuple[str, ...]:
     from caseload_sim.metrics import KPI_NAMES
 
     return tuple(KPI_NAMES)
+
+
+def kpi_directions() -> dict[str, int]:
+    """Which way each KPI is better (``caseload_sim.metrics.KPI_BETTER``): +1, -1 or 0.
+
+    Empty if the metrics module declares no directions (then every ``p_better`` is NaN).
+    """
+    try:
+        from caseload_sim.metrics import KPI_BETTER
+    except ImportError:
+        return {}
+    return dict(KPI_BETTER)
 
 
 def run_replication(
@@ -111,6 +178,9 @@ class ReplicationResults:
     events
         The replications' event logs in replication order, or ``None`` if they were
         not kept.
+    precision
+        How a precision target was met, or ``None`` when the number of replications
+        was fixed.
     """
 
     scenario: Scenario
@@ -118,6 +188,7 @@ class ReplicationResults:
     table: pd.DataFrame
     summary: pd.DataFrame
     events: list[EventLog] | None = None
+    precision: PrecisionOutcome | None = None
 
     @property
     def n(self) -> int:
@@ -201,6 +272,347 @@ def summarize(
     )
 
 
+# --- enough replications ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PrecisionTarget:
+    """Add replications until the chosen KPIs are estimated precisely enough.
+
+    The rule, for every scenario and every chosen KPI: the half-width ``h`` of the
+    KPI's Student-t interval for the mean (see :func:`summarize`) is at most
+    ``relative_half_width`` times the absolute mean, ``h <= H * |mean|``; ``H = 0.05``
+    asks for "the mean ± 5 %". In a comparison the rule applies to each scenario's own
+    mean, not to the differences (a difference near zero — a lever that hardly
+    matters — could never be estimated to within a few per cent of itself).
+
+    Edge cases: a KPI with the same value in every replication (``h = 0``) meets the
+    rule, even at mean 0; a KPI defined in only one replication does not; a KPI not
+    defined in any replication so far cannot be estimated at all and does not hold
+    the run up. A KPI whose mean is near zero needs many replications to meet a
+    *relative* target — choose the KPIs accordingly.
+
+    Replications are added in batches of ``batch`` (default: ``max(5, workers)``),
+    but the stopping point is the first number of replications ``n >= initial`` at
+    which the rule holds — as if it were checked after every replication — so the
+    result depends neither on the batch size nor on the workers, and equals a plain
+    run of that many replications. Replications run beyond that point are dropped.
+
+    Attributes
+    ----------
+    relative_half_width
+        ``H``, the largest allowed half-width relative to ``|mean|`` (> 0).
+    kpis
+        KPIs the rule applies to; ``None`` means :data:`DEFAULT_PRECISION_KPIS`.
+    max_replications
+        Stop here even if the rule does not hold (>= 2).
+    batch
+        Replications started at a time; ``None`` for ``max(5, workers)``.
+    confidence
+        Coverage of the intervals, strictly between 0 and 1.
+    """
+
+    relative_half_width: float
+    kpis: tuple[str, ...] | None = None
+    max_replications: int = 200
+    batch: int | None = None
+    confidence: float = 0.95
+
+    def __post_init__(self) -> None:
+        h = self.relative_half_width
+        if not (math.isfinite(h) and h > 0):
+            raise ValueError(f"relative_half_width: got {h}; allowed: a number > 0")
+        if self.max_replications < 2:
+            raise ValueError(f"max_replications: got {self.max_replications}; allowed: an integer >= 2")
+        if self.kpis is not None and not self.kpis:
+            raise ValueError("kpis: got an empty list; allowed: at least one KPI name, or None")
+        if self.batch is not None and self.batch < 1:
+            raise ValueError(f"batch: got {self.batch}; allowed: an integer >= 1")
+        if not 0.0 < self.confidence < 1.0:
+            raise ValueError(f"confidence: got {self.confidence}; allowed: strictly between 0 and 1")
+
+    def resolved_kpis(self, available: Sequence[str]) -> tuple[str, ...]:
+        """The KPIs the rule applies to, checked against the ``available`` KPI names.
+
+        Raises
+        ------
+        ValueError
+            If a chosen KPI is not among ``available``.
+        """
+        chosen = self.kpis if self.kpis is not None else DEFAULT_PRECISION_KPIS
+        unknown = [k for k in chosen if k not in available]
+        if unknown:
+            raise ValueError(
+                f"precision KPIs: unknown {', '.join(map(repr, unknown))}; allowed: {', '.join(available)}"
+            )
+        return tuple(dict.fromkeys(chosen))
+
+
+@dataclass(frozen=True)
+class PrecisionOutcome:
+    """How a :class:`PrecisionTarget` was met (or not).
+
+    Attributes
+    ----------
+    target
+        The target that was asked for.
+    kpis
+        The KPIs it applied to.
+    reached
+        Whether the rule held for every scenario and KPI; ``False`` means the run
+        stopped at ``target.max_replications``.
+    initial
+        The number of replications run before the rule was first checked.
+    replications
+        The final number of replications (the results hold exactly these).
+    replications_run
+        Replications actually simulated per scenario, including any run beyond the
+        stopping point in the last batch and dropped.
+    table
+        :func:`precision_table` at the final number of replications.
+    """
+
+    target: PrecisionTarget
+    kpis: tuple[str, ...]
+    reached: bool
+    initial: int
+    replications: int
+    replications_run: int
+    table: pd.DataFrame
+
+    def unmet(self) -> pd.DataFrame:
+        """The rows of :attr:`table` whose KPI does not meet the rule."""
+        return self.table[~self.table["met"]]
+
+    def to_manifest(self) -> dict[str, object]:
+        """A JSON-ready description for the manifest (non-finite numbers become ``None``)."""
+
+        def num(x: object) -> object:
+            if isinstance(x, float | np.floating):
+                return float(x) if math.isfinite(x) else None
+            if isinstance(x, np.integer | np.bool_):
+                return x.item()
+            return x
+
+        return {
+            "rule": f"{100 * self.target.confidence:g} % half-width <= relative_half_width x |mean|, "
+            "for every scenario and KPI",
+            "relative_half_width": self.target.relative_half_width,
+            "confidence": self.target.confidence,
+            "kpis": list(self.kpis),
+            "initial_replications": self.initial,
+            "max_replications": self.target.max_replications,
+            "reached": self.reached,
+            "stopped": "precision reached" if self.reached else "maximum replications reached",
+            "replications": self.replications,
+            "replications_run": self.replications_run,
+            "achieved": [
+                {col: num(val) for col, val in row.items()} for row in self.table.to_dict(orient="records")
+            ],
+        }
+
+
+def _precision_arrays(
+    values: np.ndarray, confidence: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per column of ``values`` (replications x KPIs; NaN = undefined): n, mean, half-width, relative."""
+    from scipy import stats
+
+    defined = ~np.isnan(values)
+    n = defined.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(n > 0, np.nansum(values, axis=0) / np.maximum(n, 1), np.nan)
+        dev = np.where(defined, values - mean, 0.0)
+        var = np.where(n >= 2, (dev * dev).sum(axis=0) / np.maximum(n - 1, 1), np.nan)
+        tq = stats.t.ppf((1.0 + confidence) / 2.0, np.maximum(n - 1, 1))
+        half = np.where(n >= 2, tq * np.sqrt(var / np.maximum(n, 1)), np.nan)
+        relative = np.where(half == 0.0, 0.0, half / np.abs(mean))
+    relative = np.where(n >= 2, relative, np.nan)
+    return n, mean, half, relative
+
+
+def _rule_holds(values: np.ndarray, target: float, confidence: float) -> bool:
+    n, _mean, _half, relative = _precision_arrays(values, confidence)
+    return bool(np.all((n == 0) | (relative <= target)))
+
+
+def precision_table(
+    tables: Mapping[str, pd.DataFrame], kpis: Sequence[str], target: float, confidence: float = 0.95
+) -> pd.DataFrame:
+    """How precisely each scenario's KPIs are estimated, against a relative target.
+
+    Parameters
+    ----------
+    tables
+        Scenario name -> results table (one row per replication).
+    kpis
+        The KPIs to assess.
+    target
+        The largest allowed half-width relative to ``|mean|`` (see :class:`PrecisionTarget`).
+    confidence
+        Coverage of the intervals.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``scenario, kpi, n, mean, half_width, relative_half_width, met``:
+        ``relative_half_width`` is ``half_width / |mean|`` (0 when the half-width is 0,
+        infinite when only the mean is 0, NaN when ``n < 2``); ``met`` says whether it
+        is at most ``target`` (true also when ``n == 0``: an undefined KPI is not
+        held against the run).
+    """
+    parts = []
+    for name, table in tables.items():
+        values = table[list(kpis)].to_numpy(dtype=np.float64)
+        n, mean, half, relative = _precision_arrays(values, confidence)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "scenario": name,
+                    "kpi": list(kpis),
+                    "n": n.astype(np.int64),
+                    "mean": mean,
+                    "half_width": half,
+                    "relative_half_width": relative,
+                    "met": (n == 0) | (relative <= target),
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)[list(PRECISION_COLUMNS)]
+
+
+# --- running replications of one or more scenarios ----------------------------------
+
+
+def _replication_task(
+    scenarios: tuple[Scenario, ...], seed: int, keep_events: bool, task: tuple[int, int]
+) -> tuple[dict[str, float], EventLog | None]:
+    """Replication ``task[1]`` of scenario number ``task[0]`` (module level, so it pickles)."""
+    which, replication = task
+    return run_replication(scenarios[which], seed, replication, keep_events=keep_events)
+
+
+@dataclass
+class _Batches:
+    """Replications of several scenarios, run batch by batch on the same keys (seed, i)."""
+
+    scenarios: tuple[Scenario, ...]
+    seed: int
+    keep_events: bool
+    runner: Executor
+    progress: Progress | None
+    rows: list[list[dict[str, float]]]
+    logs: list[list[EventLog]]
+    planned: int = 0
+    done: int = 0
+
+    @property
+    def count(self) -> int:
+        """Replications run so far, per scenario."""
+        return len(self.rows[0])
+
+    def run_until(self, stop: int) -> None:
+        """Run replications ``count .. stop-1`` of every scenario."""
+        self.planned = stop
+        tasks = [(k, i) for i in range(self.count, stop) for k in range(len(self.scenarios))]
+
+        def on_result(_index: int, _result: object) -> None:
+            self.done += 1
+            if self.progress is not None:
+                self.progress(self.done, self.planned * len(self.scenarios))
+
+        task = partial(_replication_task, self.scenarios, self.seed, self.keep_events)
+        for (k, _i), (kpis, log) in zip(
+            tasks, self.runner.map(task, tasks, on_result=on_result), strict=True
+        ):
+            self.rows[k].append(kpis)
+            if log is not None:
+                self.logs[k].append(log)
+
+    def values(self, kpis: Sequence[str]) -> list[np.ndarray]:
+        """Per scenario, the replications x ``kpis`` array so far."""
+        return [
+            np.array([[row.get(k, math.nan) for k in kpis] for row in rows], dtype=np.float64).reshape(
+                len(rows), len(kpis)
+            )
+            for rows in self.rows
+        ]
+
+
+def _run(
+    scenarios: Sequence[Scenario],
+    n: int,
+    seed: int,
+    workers: int,
+    keep_events: bool,
+    progress: Progress | None,
+    executor: Executor | None,
+    precision: PrecisionTarget | None,
+) -> tuple[list[pd.DataFrame], list[list[EventLog]], PrecisionOutcome | None]:
+    """Run replications of every scenario on the same keys; optionally to a precision target."""
+    if n < 1:
+        raise ValueError(f"n: got {n}; allowed: an integer >= 1")
+    if seed < 0:
+        raise ValueError(f"seed: got {seed}; allowed: an integer >= 0")
+    names = kpi_names()
+    chosen: tuple[str, ...] = ()
+    if precision is not None:
+        if n > precision.max_replications:
+            raise ValueError(
+                f"n: got {n}; allowed: at most max_replications ({precision.max_replications}) "
+                "when a precision target is set"
+            )
+        chosen = precision.resolved_kpis(names)
+    runner = executor if executor is not None else make_executor(workers)
+    batches = _Batches(
+        scenarios=tuple(scenarios),
+        seed=seed,
+        keep_events=keep_events,
+        runner=runner,
+        progress=progress,
+        rows=[[] for _ in scenarios],
+        logs=[[] for _ in scenarios],
+    )
+    batches.run_until(n)
+    outcome: PrecisionOutcome | None = None
+    final = n
+    if precision is not None:
+        step = precision.batch if precision.batch is not None else max(5, runner.workers)
+        checked = max(n, 2) - 1  # the rule is first checked at n (an interval needs 2 values)
+        stop: int | None = None
+        while True:
+            arrays = batches.values(chosen)
+            for m in range(checked + 1, batches.count + 1):
+                if all(
+                    _rule_holds(a[:m], precision.relative_half_width, precision.confidence) for a in arrays
+                ):
+                    stop = m
+                    break
+            checked = batches.count
+            if stop is not None or batches.count >= precision.max_replications:
+                break
+            batches.run_until(min(precision.max_replications, batches.count + step))
+        final = stop if stop is not None else batches.count
+    tables = [_results_table(rows[:final], seed, names) for rows in batches.rows]
+    logs = [scenario_logs[:final] for scenario_logs in batches.logs]
+    if precision is not None:
+        outcome = PrecisionOutcome(
+            target=precision,
+            kpis=chosen,
+            reached=stop is not None,
+            initial=n,
+            replications=final,
+            replications_run=batches.count,
+            table=precision_table(
+                {s.name: t for s, t in zip(scenarios, tables, strict=True)},
+                chosen,
+                precision.relative_half_width,
+                precision.confidence,
+            ),
+        )
+    return tables, logs, outcome
+
+
 def run_replications(
     scenario: Scenario,
     n: int,
@@ -209,6 +621,7 @@ def run_replications(
     keep_events: bool = False,
     progress: Progress | None = None,
     executor: Executor | None = None,
+    precision: PrecisionTarget | None = None,
 ) -> ReplicationResults:
     """Run replications ``0 .. n-1`` of a scenario and summarise their KPIs.
 
@@ -219,7 +632,8 @@ def run_replications(
     scenario
         The validated world to simulate.
     n
-        Number of replications, at least 1.
+        Number of replications, at least 1; with ``precision``, the number run before
+        the rule is first checked (at most ``precision.max_replications``).
     seed
         Root seed (a non-negative integer); replication *i* uses ``(seed, i)``.
     workers
@@ -227,37 +641,287 @@ def run_replications(
     keep_events
         Keep every replication's event log in the result (memory grows with ``n``).
     progress
-        Called as ``progress(done, n)`` in this process after each replication.
+        Called as ``progress(done, total)`` in this process after each replication;
+        ``total`` is ``n``, or with ``precision`` the replications planned so far.
     executor
         Where to run the replications; default :func:`make_executor(workers)
         <caseload_sim.executors.make_executor>`.
+    precision
+        Keep adding replications until this target is met (see :class:`PrecisionTarget`).
 
     Returns
     -------
     ReplicationResults
     """
-    if n < 1:
-        raise ValueError(f"n: got {n}; allowed: an integer >= 1")
-    if seed < 0:
-        raise ValueError(f"seed: got {seed}; allowed: an integer >= 0")
-    names = kpi_names()
-    runner = executor if executor is not None else make_executor(workers)
-    done = 0
-
-    def on_result(_index: int, _result: object) -> None:
-        nonlocal done
-        done += 1
-        if progress is not None:
-            progress(done, n)
-
-    task = partial(run_replication, scenario, seed, keep_events=keep_events)
-    outcomes = runner.map(task, list(range(n)), on_result=on_result)
-    table = _results_table([kpis for kpis, _ in outcomes], seed, names)
-    events = [log for _, log in outcomes if log is not None] if keep_events else None
+    tables, logs, outcome = _run([scenario], n, seed, workers, keep_events, progress, executor, precision)
     return ReplicationResults(
         scenario=scenario,
         seed=seed,
-        table=table,
-        summary=summarize(table),
-        events=events,
+        table=tables[0],
+        summary=summarize(tables[0]),
+        events=logs[0] if keep_events else None,
+        precision=outcome,
+    )
+
+
+# --- comparing scenarios ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ComparisonResults:
+    """The outcome of :func:`compare_scenarios`.
+
+    Attributes
+    ----------
+    scenarios
+        The scenarios, the base first.
+    seed
+        The experiment's root seed; replication *i* of every scenario used ``(seed, i)``.
+    tables
+        One results table per scenario (as :attr:`ReplicationResults.table`), same order.
+    comparison
+        :func:`comparison_table` of the tables.
+    precision
+        How a precision target was met, or ``None`` when the number was fixed.
+    """
+
+    scenarios: tuple[Scenario, ...]
+    seed: int
+    tables: tuple[pd.DataFrame, ...]
+    comparison: pd.DataFrame
+    precision: PrecisionOutcome | None = None
+
+    @property
+    def base(self) -> Scenario:
+        """The scenario the others are compared with."""
+        return self.scenarios[0]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The scenarios' names, the base first."""
+        return tuple(s.name for s in self.scenarios)
+
+    @property
+    def n(self) -> int:
+        """Number of replications of each scenario."""
+        return len(self.tables[0])
+
+    def replications(self) -> pd.DataFrame:
+        """All results tables in one: ``scenario``, ``replication``, ``seed``, KPIs.
+
+        One row per scenario and replication, scenario by scenario in input order.
+        """
+        return pd.concat(
+            [
+                t.assign(scenario=name)[["scenario", *t.columns]]
+                for name, t in zip(self.names, self.tables, strict=True)
+            ],
+            ignore_index=True,
+        )
+
+
+def _paired(
+    base: np.ndarray, alt: np.ndarray, direction: int, tq: Callable[[int], float]
+) -> tuple[float, float, float, float, float, int]:
+    """diff, its CI, p_better and the pairing variance ratio of paired values (NaN pairs dropped)."""
+    keep = ~(np.isnan(base) | np.isnan(alt))
+    b, a = base[keep], alt[keep]
+    d = a - b
+    n = int(d.size)
+    diff = float(d.mean()) if n else math.nan
+    low = high = ratio = math.nan
+    if n >= 2:
+        half = tq(n - 1) * float(d.std(ddof=1)) / math.sqrt(n)
+        low, high = diff - half, diff + half
+        independent = float(b.var(ddof=1)) + float(a.var(ddof=1))
+        if independent > 0:
+            ratio = float(d.var(ddof=1)) / independent
+    p_better = math.nan
+    if direction != 0 and n:
+        signed = d * (1 if direction > 0 else -1)
+        p_better = (float(np.count_nonzero(signed > 0)) + 0.5 * float(np.count_nonzero(signed == 0))) / n
+    return diff, low, high, p_better, ratio, n
+
+
+def comparison_table(
+    tables: Mapping[str, pd.DataFrame],
+    kpis: Sequence[str] | None = None,
+    better: Mapping[str, int] | None = None,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """Each scenario's KPIs, and their paired differences from the base.
+
+    The first scenario in ``tables`` is the base. For each scenario and KPI:
+
+    ``mean``, ``ci_low``, ``ci_high``, ``n``
+        As in :func:`summarize`, over the replications where the KPI is defined.
+    ``diff``, ``diff_ci_low``, ``diff_ci_high``
+        Replications are paired by their ``replication`` number; over the ``n_paired``
+        pairs where both the scenario and the base are defined, ``d_i = scenario_i -
+        base_i``. ``diff`` is the mean of the ``d_i`` (equal to the difference of the
+        means when the KPI is defined in the same replications), with the Student-t
+        interval ``diff ± t_{(1+confidence)/2, n_paired-1} · sd(d) / sqrt(n_paired)``
+        (NaN when ``n_paired < 2``; ``[diff, diff]`` when every ``d_i`` is equal).
+    ``p_better``
+        The share of pairs in which the scenario beats the base in the KPI's declared
+        direction (``better[kpi]``: +1 higher is better, -1 lower is better); a tie
+        (``d_i == 0``) counts one half. NaN when the KPI has no direction (0 or not
+        declared) or there are no pairs.
+    ``pairing_variance_ratio``
+        ``var(d) / (var(base) + var(scenario))`` over the pairs (sample variances):
+        the variance of the paired difference relative to what the difference of two
+        independent runs of the same size would have. Below 1, the common random
+        numbers made the comparison sharper; 0 means the KPI did not move at all
+        from the base in any replication. NaN when ``n_paired < 2`` or neither varies.
+
+    The base's own rows carry ``diff`` 0 (NaN if the KPI is never defined) and NaN
+    for the difference interval, ``p_better`` and the ratio: the base is the reference,
+    not a comparison (compared with itself every ``d_i`` would be 0, which says
+    nothing). Its ``n_paired`` is its ``n``.
+
+    Parameters
+    ----------
+    tables
+        Scenario name -> results table; the base first. Each has a ``replication``
+        column and one column per KPI.
+    kpis
+        KPIs to compare, in output order; default: the base table's non-id columns.
+    better
+        KPI -> direction; default :func:`kpi_directions`.
+    confidence
+        Coverage of the intervals, strictly between 0 and 1.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`COMPARISON_COLUMNS`; scenario by scenario (base first), KPI by KPI.
+    """
+    from scipy import stats
+
+    if not tables:
+        raise ValueError("tables: got none; allowed: at least the base scenario's table")
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"confidence: got {confidence}; allowed: strictly between 0 and 1")
+    directions = dict(better) if better is not None else kpi_directions()
+    names = list(tables)
+    base_table = tables[names[0]]
+    kpis = list(kpis) if kpis is not None else [c for c in base_table.columns if c not in ID_COLUMNS]
+    q = (1.0 + confidence) / 2.0
+
+    def tq(df: int) -> float:
+        return float(stats.t.ppf(q, df))
+
+    records: list[tuple[object, ...]] = []
+    for position, name in enumerate(names):
+        table = tables[name]
+        summary = summarize(table, kpis, confidence)
+        by_kpi = dict(
+            zip(
+                summary["kpi"],
+                zip(
+                    summary["mean"].to_numpy(np.float64),
+                    summary["ci_low"].to_numpy(np.float64),
+                    summary["ci_high"].to_numpy(np.float64),
+                    summary["n"].to_numpy(np.int64),
+                    strict=True,
+                ),
+                strict=True,
+            )
+        )
+        paired = base_table[["replication", *kpis]].merge(
+            table[["replication", *kpis]], on="replication", suffixes=("_base", "_alt"), validate="1:1"
+        )
+        for kpi in kpis:
+            mean, ci_low, ci_high, count = by_kpi[kpi]
+            n = int(count)
+            if position == 0:
+                diff = 0.0 if n else math.nan
+                stats_ = (diff, math.nan, math.nan, math.nan, math.nan, n)
+            else:
+                stats_ = _paired(
+                    paired[f"{kpi}_base"].to_numpy(np.float64),
+                    paired[f"{kpi}_alt"].to_numpy(np.float64),
+                    int(directions.get(kpi, 0)),
+                    tq,
+                )
+            diff, low, high, p_better, ratio, n_paired = stats_
+            records.append(
+                (
+                    name,
+                    kpi,
+                    mean,
+                    ci_low,
+                    ci_high,
+                    diff,
+                    low,
+                    high,
+                    p_better,
+                    ratio,
+                    n,
+                    n_paired,
+                )
+            )
+    out = pd.DataFrame.from_records(records, columns=list(COMPARISON_COLUMNS))
+    floats = {c: "float64" for c in COMPARISON_COLUMNS if c not in ("scenario", "kpi", "n", "n_paired")}
+    return out.astype({"scenario": object, "kpi": object, "n": "int64", "n_paired": "int64", **floats})
+
+
+def compare_scenarios(
+    scenarios: Sequence[Scenario],
+    n: int,
+    seed: int,
+    workers: int = 1,
+    progress: Progress | None = None,
+    executor: Executor | None = None,
+    precision: PrecisionTarget | None = None,
+    confidence: float = 0.95,
+) -> ComparisonResults:
+    """Run every scenario on the same replication keys and compare each with the first.
+
+    Replication *i* of every scenario uses ``(seed, i)``, so the scenarios share their
+    random numbers wherever the policy does not change them (see the module
+    docstring), and the tables and comparison are bit-identical whatever ``workers``
+    (or executor) is used. All scenarios' replications go to the executor together.
+
+    Parameters
+    ----------
+    scenarios
+        The base scenario first, then one or more alternatives; names must differ.
+    n
+        Replications per scenario (>= 1); with ``precision``, the number run before
+        the rule is first checked.
+    seed
+        Root seed (a non-negative integer).
+    workers
+        Parallel worker processes (1 = run here). Ignored when ``executor`` is given.
+    progress
+        Called as ``progress(done, total)`` after each scenario-replication.
+    executor
+        Where to run them; default :func:`make_executor(workers)
+        <caseload_sim.executors.make_executor>`.
+    precision
+        Keep adding replications until every scenario meets this target.
+    confidence
+        Coverage of the comparison's intervals.
+
+    Returns
+    -------
+    ComparisonResults
+    """
+    if len(scenarios) < 2:
+        raise ValueError(f"scenarios: got {len(scenarios)}; allowed: a base and at least one alternative")
+    names = [s.name for s in scenarios]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise ValueError(
+            f"scenarios: the name {', '.join(map(repr, twice))} is used twice; names must differ"
+        )
+    tables, _logs, outcome = _run(scenarios, n, seed, workers, False, progress, executor, precision)
+    comparison = comparison_table(dict(zip(names, tables, strict=True)), confidence=confidence)
+    return ComparisonResults(
+        scenarios=tuple(scenarios),
+        seed=seed,
+        tables=tuple(tables),
+        comparison=comparison,
+        precision=outcome,
     )

@@ -165,6 +165,7 @@ from .events import WEEK_DTYPE, Decision, EventKind, EventLog, ExitReason, JobTy
 __all__ = [
     "DEFAULT_WORK_TARGET",
     "EXIT_SHARE_NAMES",
+    "KPI_BETTER",
     "KPI_NAMES",
     "MONTH_DAYS",
     "RETENTION_DAYS",
@@ -237,6 +238,38 @@ KPI_NAMES: tuple[str, ...] = (
     *WORKFORCE_KPI_NAMES,
 )
 """Every key returned by :func:`compute_kpis`, in column order."""
+
+KPI_BETTER: dict[str, int] = {
+    "work_12m": +1,
+    "permanent_12m": +1,
+    "days_to_first_job_median": -1,
+    "retention_6m": +1,
+    "exit_work_permanent_share": +1,
+    "exit_work_temporary_share": +1,
+    "exit_education_share": 0,  # good for some, a lost job chance for others (cf. targets.count_education)
+    "exit_health_share": 0,  # can be the right next step, or a failure of the follow-up
+    "exit_dropout_share": -1,
+    "exit_time_limit_share": -1,
+    "exit_discharged_share": -1,
+    "exits_to_work_per_fte_year": +1,
+    "wait_days_mean": -1,
+    "queue_mean": -1,
+    "caseload_mean": 0,  # a trade-off: fuller caseloads serve more people, each less well
+    "intakes_per_year": 0,  # rises with capacity (good) but also with time limits pushing people out
+    "referrals_per_year": 0,  # an input, not an outcome
+    "time_on_caseload_mean": 0,  # long follow-up can be support or stagnation
+    "turnover_annual": -1,
+    "vacancy_fte_months": -1,
+    "stress_mean": -1,
+    "stress_p90": -1,
+    "overload_share": -1,
+    "outside_time_share": +1,  # the method is meant to be practised outside the office
+    "employer_visits_per_week": +1,
+    "team_target_met_share": +1,
+}
+"""Which way each KPI is better, declared once for comparisons: ``+1`` higher is better,
+``-1`` lower is better, ``0`` no direction (a trade-off, an input, or a matter of
+judgement). Keyed by every name in :data:`KPI_NAMES`."""
 
 _WORK_EXITS = (int(ExitReason.WORK_PERMANENT), int(ExitReason.WORK_TEMPORARY))
 _NAN = float("nan")
