@@ -19,9 +19,11 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -e '.[dev]'
 	touch $(STAMP)
 
-## run: 10 replications of the baseline scenario on 2 workers, written to out/baseline/
+## run: 10 replications of the baseline scenario on 2 workers, written to out/baseline/,
+## then its self-contained HTML report (out/baseline/report.html)
 run: install
 	$(BIN)/caseload-sim run scenarios/baseline.yaml -n 10 --seed 1 --workers 2
+	$(BIN)/caseload-sim report out/baseline
 
 ## test: the test suite with a coverage report, then validate every scenario
 test: install

@@ -479,7 +479,8 @@ def test_a_higher_cap_does_not_lower_turnover() -> None:
     assert high > 0, f"expected: more stress under a cap of 20 does not lower turnover; got {shown}"
 
 
-EXPANSION_AT = 1277.0  # expansion.yaml: 5 new posts six months into the window
+EXPANSION = load("expansion")
+EXPANSION_AT = EXPANSION.teams[0].changes[0].at_days  # 5 new posts six months into the window
 
 
 def test_expansion_adds_five_posts_whose_capacity_ramps_up() -> None:
@@ -487,7 +488,8 @@ def test_expansion_adds_five_posts_whose_capacity_ramps_up() -> None:
 
     Capacity here is the week rows' ``capacity`` of weeks with the holder at work.
     """
-    scenario = shortened(load("expansion"), 1095.0, EXPANSION_AT + 130.0 - 1095.0)
+    warmup = EXPANSION.run.warmup_days
+    scenario = shortened(EXPANSION, warmup, EXPANSION_AT + 130.0 - warmup)
     gaps, ramps = [], []
     for rep in range(6):
         log = simulate(scenario, SEED, rep)

@@ -16,6 +16,9 @@ Commands
     Check scenario files; ``OK <file>`` or one line per problem.
 ``caseload-sim diff A.yaml B.yaml``
     Say what differs between two resolved scenarios, one line per parameter.
+``caseload-sim report DIR [--out FILE]``
+    Write one self-contained HTML report (default ``DIR/report.html``) of a ``run`` or
+    ``compare`` output folder, from its files; the model is not re-run.
 
 Enough replications: with ``--precision H`` (``run`` and ``compare``), ``-n`` is only
 the number to start with; replications are added until the 95 % half-width of each
@@ -679,3 +682,112 @@ def diff_command(
     lines = scenario_diff(worlds[0], worlds[1])
     for line in lines or ["no differences"]:
         typer.echo(line)
+
+
+# --- report ---------------------------------------------------------------------------
+
+
+@app.command()
+def report(
+    folder: Annotated[
+        Path,
+        typer.Argument(
+            metavar="DIR", help="An output folder of `caseload-sim run` or `compare`.", show_default=False
+        ),
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="The HTML file to write (default: DIR/report.html).", show_default=False),
+    ] = None,
+) -> None:
+    """Write one self-contained HTML report of a run or comparison folder.
+
+    Reads the folder's files (never re-runs the model) and writes a page that opens
+    offline in any browser: a summary in words, warnings, what changed, KPI tables with
+    95 % intervals and differences, charts, every parameter with its provenance, and
+    the manifest.
+    """
+    from caseload_sim.report import (
+        ReportInputError,
+        read_output_folder,
+        render_report,
+        report_warnings,
+        write_report_file,
+    )
+
+    try:
+        data = read_output_folder(folder)
+    except ReportInputError as exc:
+        _fail(exc.problems)
+    target = out if out is not None else folder / "report.html"
+    if target.is_dir():
+        _fail([f"--out: {target} is a folder; allowed: a file name, e.g. {target / 'report.html'}"])
+    page = render_report(data)
+    try:
+        write_report_file(target, page)
+    except OSError as exc:
+        _fail([f"--out: cannot write {target}: {exc}"], code=1)
+    for warning in report_warnings(data):
+        typer.echo(f"warning (in the report): {warning.title}", err=True)
+    size = len(page.encode("utf-8")) / 1e6
+    typer.echo(f"wrote {target} ({size:.1f} MB, self-contained; open it in any browser)")
+
+
+# --- warmup ---------------------------------------------------------------------------
+
+
+@app.command()
+def warmup(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)],
+    replications: Annotated[
+        int, typer.Option("-n", "--replications", help="Long replications to average (>= 2).")
+    ] = 20,
+    years: Annotated[float, typer.Option("--years", help="Length of each replication, from empty.")] = 30.0,
+    seed: Annotated[int, typer.Option("--seed", help="Root seed (>= 0).")] = 1,
+    workers: Annotated[int, typer.Option("--workers", help="Worker processes (>= 1).")] = 1,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="HTML file for the plot (default: out/<name>/warmup.html).", show_default=False
+        ),
+    ] = None,
+) -> None:
+    """Recommend a warm-up: MSER-5 on long replications started empty, with a plot.
+
+    Averages monthly series (caseload per FTE, people waiting, candidates in a job, mean
+    stress) across replications, finds for each the truncation that minimises MSER-5,
+    and recommends the largest, rounded up to a month. Says whether the scenario's own
+    warm-up is long enough, and warns when a series still drifts or hits MSER's
+    half-series limit (then run longer).
+    """
+    problems = []
+    if replications < 2:
+        problems.append(f"-n: got {replications}; allowed: at least 2")
+    if workers < 1:
+        problems.append(f"--workers: got {workers}; allowed: at least 1")
+    if seed < 0:
+        problems.append(f"--seed: got {seed}; allowed: 0 or more")
+    worlds, scenario_problems = _scenario_problems([scenario])
+    problems += scenario_problems
+    if problems:
+        _fail(problems)
+    from caseload_sim.warmup import recommend_warmup, warmup_figure
+
+    world = worlds[0]
+    try:
+        rec = recommend_warmup(world, seed, replications=replications, horizon_years=years, workers=workers)
+    except ValueError as exc:
+        _fail([str(exc)])
+    for note in rec.notes:
+        typer.echo(note)
+    table = rec.truncations[["series", "truncation_days", "at_limit", "drifting"]]
+    typer.echo(table.to_string(index=False))
+    target = out if out is not None else Path("out") / world.name / "warmup.html"
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.tmp")
+        warmup_figure(rec).write_html(tmp, include_plotlyjs=True)
+        tmp.replace(target)
+    except OSError as exc:
+        _fail([f"--out: cannot write {target}: {exc}"], code=1)
+    typer.echo(f"recommended warm-up: {rec.recommended_days} days; plot: {target}")

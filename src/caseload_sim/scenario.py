@@ -1055,7 +1055,7 @@ class RunSettings(_Frozen):
         ge=0.0,
         le=36500.0,
         unit="days",
-        prov="[A] the longest possible stay (3 years) fills the caseloads",
+        prov="[A] the longest possible stay (3 years); a team near capacity needs longer for its queue",
         text="Warm-up before the measurement window (0 for a start-up scenario).",
     )
     horizon_days: float = P(

@@ -1,0 +1,360 @@
+"""Plotly figures for the report, each a pure function of the report's tables.
+
+- :func:`interval_figure` — one small panel per KPI: every replication as a faint
+  dot, the mean as a large dot and its 95 % confidence interval as a bar, one row per
+  scenario. Each panel has its own axis, in the KPI's unit.
+- :func:`forest_figure` — the paired differences of a comparison, as a *relative*
+  change (difference / |base mean|, in %) with its 95 % interval, one panel per KPI
+  group, so KPIs in days, shares and counts can be read on one scale. The hover text
+  gives the difference in the KPI's own unit.
+- :func:`exits_figure` — how exits split by reason, one stacked bar per scenario.
+
+Colours follow the Okabe–Ito palette, which stays distinguishable for colour-blind
+readers; a scenario keeps its colour in every figure.
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from caseload_sim.report.folder import stats_by_key
+from caseload_sim.report.kpis import (
+    GROUPS,
+    format_diff,
+    format_interval,
+    format_value,
+    is_share,
+    kpi_group,
+    kpi_label,
+    verdict,
+)
+
+__all__ = ["PALETTE", "exits_figure", "forest_figure", "interval_figure", "scenario_colour"]
+
+#: Okabe–Ito colours, for scenarios in order (base first).
+PALETTE: tuple[str, ...] = (
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#CC79A7",
+    "#56B4E9",
+    "#D55E00",
+    "#000000",
+    "#F0E442",
+)
+_EXIT_COLOURS: dict[str, str] = {
+    "exit_work_permanent_share": "#1b7837",
+    "exit_work_temporary_share": "#7fbf7b",
+    "exit_education_share": "#4393c3",
+    "exit_health_share": "#9970ab",
+    "exit_dropout_share": "#f4a582",
+    "exit_time_limit_share": "#d6604d",
+    "exit_discharged_share": "#878787",
+}
+_FONT = {"family": "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif", "size": 12}
+
+
+def scenario_colour(i: int) -> str:
+    """The colour of the i-th scenario (base = 0)."""
+    return PALETTE[i % len(PALETTE)]
+
+
+def _wrap(text: str, width: int = 34) -> str:
+    return "<br>".join(textwrap.wrap(text, width)) or text
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _layout(fig: go.Figure, height: int, **extra: object) -> go.Figure:
+    fig.update_layout(
+        height=height,
+        font=_FONT,
+        template="plotly_white",
+        margin={"l": 10, "r": 20, "t": 60, "b": 40},
+        hoverlabel={"align": "left"},
+        **extra,
+    )
+    return fig
+
+
+def interval_figure(
+    stats: pd.DataFrame,
+    replications: pd.DataFrame,
+    kpis: Sequence[str],
+    names: Sequence[str],
+    columns: int = 3,
+) -> go.Figure:
+    """Mean and 95 % CI of each KPI per scenario, over the replications' own values.
+
+    Parameters
+    ----------
+    stats
+        :attr:`~caseload_sim.report.folder.OutputFolder.stats`.
+    replications
+        One row per scenario and replication, one column per KPI.
+    kpis
+        The KPIs to draw, one panel each, in this order.
+    names
+        The scenarios, base first; one row per scenario in every panel (base on top).
+    """
+    kpis = list(kpis)
+    rows = max(1, math.ceil(len(kpis) / columns))
+    panel, gap, margins = 36 + 30 * len(names), 90, 130  # pixels
+    height = rows * panel + (rows - 1) * gap + margins
+    fig = make_subplots(
+        rows=rows,
+        cols=columns,
+        subplot_titles=[_wrap(kpi_label(k)) for k in kpis],
+        horizontal_spacing=0.08,
+        vertical_spacing=gap / (height - margins) if rows > 1 else 0.0,
+    )
+    by = stats_by_key(stats)
+    positions = {name: len(names) - 1 - i for i, name in enumerate(names)}  # base on top
+    for j, kpi in enumerate(kpis):
+        row, col = j // columns + 1, j % columns + 1
+        for i, name in enumerate(names):
+            colour = scenario_colour(i)
+            y0 = positions[name]
+            values = replications.loc[replications["scenario"] == name, kpi].to_numpy(float)
+            values = values[np.isfinite(values)]
+            if values.size:
+                jitter = np.linspace(-0.18, 0.18, values.size) if values.size > 1 else np.zeros(1)
+                fig.add_trace(
+                    go.Scatter(
+                        x=values,
+                        y=y0 + jitter,
+                        mode="markers",
+                        marker={"color": colour, "size": 5, "opacity": 0.35},
+                        name=name,
+                        legendgroup=name,
+                        showlegend=False,
+                        hovertemplate=f"{name}: one replication<br>%{{x}}<extra></extra>",
+                    ),
+                    row=row,
+                    col=col,
+                )
+            if (name, kpi) not in by:
+                continue
+            s = by[(name, kpi)]
+            mean, low, high = s["mean"], s["ci_low"], s["ci_high"]
+            if not math.isfinite(mean):
+                continue
+            has_ci = math.isfinite(low) and math.isfinite(high)
+            fig.add_trace(
+                go.Scatter(
+                    x=[mean],
+                    y=[y0],
+                    mode="markers",
+                    marker={"color": colour, "size": 11, "line": {"color": "white", "width": 1}},
+                    error_x={
+                        "type": "data",
+                        "symmetric": False,
+                        "array": [high - mean if has_ci else 0.0],
+                        "arrayminus": [mean - low if has_ci else 0.0],
+                        "color": colour,
+                        "thickness": 2.5,
+                        "width": 6,
+                    },
+                    name=name,
+                    legendgroup=name,
+                    showlegend=j == 0,
+                    hovertext=[
+                        f"{name}<br>{kpi_label(kpi)}<br>mean {format_value(kpi, mean)}"
+                        f"<br>95 % CI {format_interval(kpi, low, high)}"
+                    ],
+                    hoverinfo="text",
+                ),
+                row=row,
+                col=col,
+            )
+        fig.update_yaxes(
+            tickvals=list(positions.values()),
+            ticktext=list(positions) if col == 1 else [""] * len(positions),
+            range=[-0.6, len(names) - 0.4],
+            row=row,
+            col=col,
+        )
+        fig.update_xaxes(tickformat=".0%" if is_share(kpi) else None, row=row, col=col)
+    fig.update_annotations(font={"size": 12})
+    fig = _layout(
+        fig,
+        height,
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0 + 45 / (height - margins), "x": 0},
+        showlegend=len(names) > 1,
+    )
+    fig.update_layout(margin={"t": 90})
+    return fig
+
+
+def forest_figure(
+    stats: pd.DataFrame, names: Sequence[str], kpis: Sequence[str]
+) -> tuple[go.Figure, list[str]]:
+    """Paired differences from the base as a relative change (%), one panel per KPI group.
+
+    Parameters
+    ----------
+    stats
+        :attr:`~caseload_sim.report.folder.OutputFolder.stats` of a comparison.
+    names
+        The scenarios, base first; the alternatives get one marker per KPI.
+    kpis
+        The KPIs, in display order.
+
+    Returns
+    -------
+    figure, left_out
+        ``left_out`` lists the KPIs not drawn, because the base's mean is zero or
+        undefined (no relative change) or no difference is defined.
+    """
+    base, alternatives = names[0], list(names[1:])
+    by = stats_by_key(stats)
+    drawn: dict[str, list[str]] = {}
+    left_out = []
+    for kpi in kpis:
+        base_mean = by[(base, kpi)]["mean"] if (base, kpi) in by else math.nan
+        finite = any((alt, kpi) in by and math.isfinite(by[(alt, kpi)]["diff"]) for alt in alternatives)
+        if not (math.isfinite(base_mean) and abs(base_mean) > 1e-12 and finite):
+            left_out.append(kpi)
+            continue
+        drawn.setdefault(kpi_group(kpi), []).append(kpi)
+    groups = [g for g in GROUPS if g in drawn]
+    if not groups:
+        return _layout(go.Figure(), 120), left_out
+    sizes = [len(drawn[g]) for g in groups]
+    fig = make_subplots(
+        rows=len(groups),
+        cols=1,
+        subplot_titles=[GROUPS[g] for g in groups],
+        row_heights=[float(s) for s in sizes],
+        vertical_spacing=min(0.12, 0.35 / len(groups)),
+    )
+    spread = 0.5 / max(1, len(alternatives))
+    for r, group in enumerate(groups, start=1):
+        group_kpis = drawn[group]
+        for i, alt in enumerate(alternatives, start=1):
+            offset = (i - 1 - (len(alternatives) - 1) / 2) * spread
+            xs, lows, highs, ys, texts, symbols = [], [], [], [], [], []
+            for k, kpi in enumerate(group_kpis):
+                if (alt, kpi) not in by:
+                    continue
+                s = by[(alt, kpi)]
+                base_mean = abs(by[(base, kpi)]["mean"])
+                d, lo, hi = s["diff"], s["diff_ci_low"], s["diff_ci_high"]
+                if not math.isfinite(d):
+                    continue
+                has_ci = math.isfinite(lo) and math.isfinite(hi)
+                xs.append(100 * d / base_mean)
+                lows.append(100 * (d - lo) / base_mean if has_ci else 0.0)
+                highs.append(100 * (hi - d) / base_mean if has_ci else 0.0)
+                ys.append(k + offset)
+                said = verdict(kpi, d, lo, hi)
+                symbols.append("circle-open" if said in ("unclear", "n/a") else "circle")
+                texts.append(
+                    f"{alt} vs {base}<br>{kpi_label(kpi)}<br>change {format_diff(kpi, d)} "
+                    f"(95 % CI {format_interval(kpi, lo, hi, diff=True)})<br>"
+                    f"= {100 * d / base_mean:+.1f} % of the base's {format_value(kpi, base_mean)}<br>{said}"
+                )
+            fig.add_trace(
+                go.Scatter(
+                    x=xs,
+                    y=ys,
+                    mode="markers",
+                    marker={
+                        "color": scenario_colour(i),
+                        "size": 10,
+                        "symbol": symbols,
+                        "line": {"width": 2, "color": scenario_colour(i)},
+                    },
+                    error_x={
+                        "type": "data",
+                        "symmetric": False,
+                        "array": highs,
+                        "arrayminus": lows,
+                        "color": scenario_colour(i),
+                        "thickness": 2,
+                        "width": 4,
+                    },
+                    name=alt,
+                    legendgroup=alt,
+                    showlegend=r == 1,
+                    hovertext=texts,
+                    hoverinfo="text",
+                ),
+                row=r,
+                col=1,
+            )
+        fig.update_yaxes(
+            tickvals=list(range(len(group_kpis))),
+            ticktext=[_wrap(kpi_label(k), 44) for k in group_kpis],
+            range=[len(group_kpis) - 0.5, -0.5],
+            row=r,
+            col=1,
+        )
+        fig.update_xaxes(
+            ticksuffix=" %",
+            zeroline=True,
+            zerolinecolor="#444",
+            zerolinewidth=1.5,
+            title_text="change from the base, in % of the base's mean" if r == len(groups) else None,
+            row=r,
+            col=1,
+        )
+    height = 34 * sum(sizes) * max(1, math.ceil(len(alternatives) / 2)) + 90 * len(groups) + 80
+    fig = _layout(
+        fig,
+        height,
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0 + 30 / height, "x": 0},
+    )
+    fig.update_annotations(font={"size": 13}, x=0, xanchor="left")
+    return fig, left_out
+
+
+def exits_figure(stats: pd.DataFrame, names: Sequence[str], kpis: Sequence[str]) -> go.Figure | None:
+    """One horizontal bar per scenario, split by exit reason (mean shares, in %); ``None`` if none."""
+    reasons = [k for k in kpis if k.startswith("exit_") and k.endswith("_share")]
+    if not reasons:
+        return None
+    by = stats_by_key(stats)
+    fig = go.Figure()
+    for kpi in reasons:
+        values = [100 * by[(name, kpi)]["mean"] if (name, kpi) in by else math.nan for name in names]
+        fig.add_trace(
+            go.Bar(
+                x=values,
+                y=list(names),
+                orientation="h",
+                name=_capitalised(kpi_label(kpi).removeprefix("Exits ")),
+                marker={"color": _EXIT_COLOURS.get(kpi, "#bbbbbb")},
+                text=[f"{v:.0f} %" if math.isfinite(v) and v >= 4 else "" for v in values],
+                textposition="inside",
+                insidetextanchor="middle",
+                hovertemplate="%{y}: %{x:.1f} % " + kpi_label(kpi).lower() + "<extra></extra>",
+            )
+        )
+    fig.update_layout(barmode="stack")
+    fig.update_xaxes(ticksuffix=" %", title_text="share of all exits in the window")
+    fig.update_yaxes(autorange="reversed")
+    top, bottom = 30, 150  # pixels; the legend sits below the axis title
+    height = 60 * len(names) + top + bottom + 20
+    fig = _layout(
+        fig,
+        height,
+        legend={
+            "orientation": "h",
+            "yanchor": "top",
+            "y": -75 / (height - top - bottom),
+            "x": 0,
+            "traceorder": "normal",
+        },
+    )
+    fig.update_layout(margin={"t": top, "b": bottom})
+    return fig

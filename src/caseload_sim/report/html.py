@@ -1,0 +1,881 @@
+"""The self-contained HTML report of a run or a comparison.
+
+:func:`render_report` turns an :class:`~caseload_sim.report.folder.OutputFolder` into
+one HTML page that a planner can open offline in any browser and pass on by e-mail:
+the CSS is inline, plotly.js is embedded once in the page's head, and nothing refers
+to the network (no CDN, web font, external style sheet or image). The same folder
+always gives the same page, byte for byte (figure ids are fixed, and the page carries
+no time of its own — only the run's times from the manifest).
+
+The page, top to bottom:
+
+1. **In short** — what was run, and the headline results in words.
+2. **Warnings** — too few replications, very wide intervals, KPIs undefined in some
+   replications, a warm-up shorter than the longest possible stay, a precision target
+   not reached (:func:`report_warnings`).
+3. **What changed** (comparison) — each alternative's changed parameters, in words
+   (:func:`caseload_sim.diff.scenario_diff`).
+4. **Results** — a KPI table per group (placements, flow, workforce, ...), with means,
+   95 % intervals and, for a comparison, the paired differences, their intervals and
+   how often the alternative did better; then a forest plot of the differences
+   (comparison) or a dot-and-interval chart of every KPI (run).
+5. **Exits by reason** and **Workforce** charts.
+6. **Assumptions and parameters** — every parameter's value with unit and provenance
+   ([S]ource, [L]iterature, [A]ssumption); for a comparison, the ones that differ are
+   marked.
+7. **Manifest** — versions, seed, hashes, times, the command line; the full manifest
+   folds out.
+
+Time series over the simulated years (caseload, queue, employment, stress with bands
+across replications) are not shown: the output folders hold one row of KPIs per
+replication, not the series.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from html import escape
+from typing import Any
+
+import plotly.graph_objects as go
+import plotly.io as pio
+from plotly.offline import get_plotlyjs
+
+from caseload_sim import __version__
+from caseload_sim.diff import LABEL_KEYS, format_value, scenario_diff
+from caseload_sim.model.rules import limit_days
+from caseload_sim.report.figures import exits_figure, forest_figure, interval_figure, scenario_colour
+from caseload_sim.report.folder import OutputFolder
+from caseload_sim.report.kpis import (
+    GROUPS,
+    HEADLINE_KPIS,
+    better_direction,
+    format_diff,
+    format_interval,
+    kpi_group,
+    kpi_label,
+    verdict,
+)
+from caseload_sim.report.kpis import format_value as format_kpi
+from caseload_sim.scenario import Scenario, TimeLimitPolicy, parameter_table
+
+__all__ = [
+    "MIN_REPLICATIONS",
+    "WIDE_INTERVAL",
+    "ReportWarning",
+    "parameter_rows",
+    "render_report",
+    "report_warnings",
+]
+
+#: Fewer replications than this draw a warning.
+MIN_REPLICATIONS = 10
+#: A 95 % half-width above this share of |mean| draws a warning.
+WIDE_INTERVAL = 0.25
+_SHOWN_ITEMS = 6  # a warning with more cases than this folds them away
+
+_PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
+_ARROWS = {1: "↑ higher", -1: "↓ lower", 0: "–"}
+_VERDICT_WORDS = {
+    "better": "clearly better",
+    "worse": "clearly worse",
+    "higher": "clearly higher",
+    "lower": "clearly lower",
+    "same": "no difference (the same in every replication)",
+    "unclear": "no clear difference",
+    "n/a": "not defined",
+}
+
+
+@dataclass(frozen=True)
+class ReportWarning:
+    """One caveat the report shows: a title, why it matters, and the cases it applies to."""
+
+    title: str
+    text: str
+    items: tuple[str, ...] = field(default_factory=tuple)
+
+
+# --- small helpers ----------------------------------------------------------------------
+
+
+def _e(text: object) -> str:
+    return escape(str(text), quote=True)
+
+
+def _days(days: float) -> str:
+    """``1095`` -> ``3 years (1,095 days)``; ``4500`` -> ``4,500 days (12.3 years)``; ``60`` -> ``60 days``."""
+    if days >= 365 and days % 365 == 0:
+        years = int(days // 365)
+        return f"{years} year{'s' if years != 1 else ''} ({days:,.0f} days)"
+    if days >= 365:
+        return f"{days:,.0f} days ({days / 365:.1f} years)"
+    return f"{format_value(days)} days"
+
+
+def _figure(fig: go.Figure, key: str) -> str:
+    return str(
+        pio.to_html(
+            fig,
+            full_html=False,
+            include_plotlyjs=False,
+            config=_PLOTLY_CONFIG,
+            div_id=f"figure-{key}",
+            validate=True,
+        )
+    )
+
+
+_UNDEFINED = dict.fromkeys(
+    ("mean", "ci_low", "ci_high", "n", "diff", "diff_ci_low", "diff_ci_high", "p_better"), math.nan
+)
+
+
+def _stat(folder: OutputFolder, scenario: str, kpi: str) -> Mapping[str, float]:
+    """A scenario's statistics for a KPI (all NaN if the folder has none)."""
+    return folder.by_key.get((scenario, kpi), _UNDEFINED)
+
+
+def _verdict_class(verdict_: str) -> str:
+    """The CSS class of a verdict (``n/a`` -> ``v-na``)."""
+    return "v-" + verdict_.replace("/", "")
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _replication_counts(folder: OutputFolder) -> dict[str, int]:
+    counts = folder.replications.groupby("scenario", sort=False).size()
+    return {name: int(counts.get(name, 0)) for name in folder.names}
+
+
+def _drawable(folder: OutputFolder, kpis: Iterable[str]) -> tuple[list[str], list[str]]:
+    """The KPIs with a defined mean in some scenario, and those without (nothing to draw)."""
+    defined = set(folder.stats.loc[folder.stats["mean"].notna(), "kpi"])
+    kpis = list(kpis)
+    return [k for k in kpis if k in defined], [k for k in kpis if k not in defined]
+
+
+def _not_drawn(kpis: Sequence[str]) -> str:
+    if not kpis:
+        return ""
+    return f"<p class='note'>Not drawn (defined in no replication): {_e(', '.join(kpis))}.</p>"
+
+
+def _grouped(kpis: Iterable[str]) -> list[tuple[str, list[str]]]:
+    groups: dict[str, list[str]] = {}
+    for kpi in kpis:
+        groups.setdefault(kpi_group(kpi), []).append(kpi)
+    return [(g, groups[g]) for g in GROUPS if g in groups]
+
+
+# --- warnings ---------------------------------------------------------------------------
+
+
+def _warmup_warnings(scenarios: Sequence[Scenario]) -> list[ReportWarning]:
+    """One warning per distinct (time limit, warm-up) among scenarios whose warm-up is too short."""
+    short: dict[tuple[TimeLimitPolicy, float, float], list[str]] = {}
+    for scenario in scenarios:
+        policy = scenario.regulation.time_limit
+        if policy not in (TimeLimitPolicy.reduced_capacity_3y, TimeLimitPolicy.three_years_all):
+            continue
+        longest = limit_days(policy, True, scenario.regulation.period_months * 365.0 / 12.0)
+        if scenario.run.warmup_days < longest:
+            short.setdefault((policy, scenario.run.warmup_days, longest), []).append(scenario.name)
+    found = []
+    for (policy, warmup, longest), names in short.items():
+        who = "with reduced work capacity " if policy is TimeLimitPolicy.reduced_capacity_3y else ""
+        found.append(
+            ReportWarning(
+                title=f"Warm-up shorter than the longest stay ({', '.join(names)})",
+                text=(
+                    f"Under the time limit {policy.value}, a candidate {who}can be followed for up to "
+                    f"{_days(longest)}, but the warm-up (run.warmup_days) is {_days(warmup)}. Measurement "
+                    "therefore starts before the caseloads hold their usual share of long stays: caseloads, "
+                    "queues, stress and the mix of exits describe a service that is still filling up, and "
+                    "exits at the time limit are undercounted. That is intended for a start-up scenario (a "
+                    "new team measured from its first day); otherwise lengthen the warm-up to at least "
+                    f"{_days(longest)}."
+                ),
+            )
+        )
+    return found
+
+
+def report_warnings(folder: OutputFolder) -> list[ReportWarning]:
+    """The caveats a reader should see before trusting the numbers.
+
+    - fewer than :data:`MIN_REPLICATIONS` replications;
+    - KPIs whose 95 % half-width exceeds :data:`WIDE_INTERVAL` × |mean|;
+    - KPIs undefined in some or all replications;
+    - a warm-up shorter than the longest possible stay under ``reduced_capacity_3y`` or
+      ``three_years_all`` (3 years);
+    - a precision target (``--precision``) that was not reached.
+    """
+    found: list[ReportWarning] = []
+    counts = _replication_counts(folder)
+    fewest = min(counts.values()) if counts else 0
+    if fewest < MIN_REPLICATIONS:
+        found.append(
+            ReportWarning(
+                title=f"Only {fewest} replication{'s' if fewest != 1 else ''}",
+                text=(
+                    f"With fewer than {MIN_REPLICATIONS} replications the confidence intervals are wide and "
+                    "themselves uncertain, and a difference can look clear or unclear by chance. Run at "
+                    "least 10 (30 or more before a decision), or let the --precision option add "
+                    "replications until the intervals are narrow enough."
+                ),
+            )
+        )
+    wide, undefined = [], []
+    for name in folder.names:
+        for kpi in folder.kpis:
+            s = _stat(folder, name, kpi)
+            mean, low, high, n = s["mean"], s["ci_low"], s["ci_high"], s["n"]
+            if math.isfinite(n) and n < counts.get(name, 0):
+                said = "in no replication" if n == 0 else f"in only {n:.0f} of {counts[name]} replications"
+                undefined.append(f"{name}: {kpi_label(kpi)} ({kpi}) is defined {said}")
+            if not (math.isfinite(mean) and math.isfinite(low) and math.isfinite(high)):
+                continue
+            half = (high - low) / 2
+            if half > WIDE_INTERVAL * abs(mean) and half > 1e-12:
+                wide.append(
+                    f"{name}: {kpi_label(kpi)} ({kpi}): mean {format_kpi(kpi, mean)}, "
+                    f"95 % CI {format_interval(kpi, low, high)}"
+                )
+    if wide:
+        found.append(
+            ReportWarning(
+                title=f"{len(wide)} result{'s' if len(wide) != 1 else ''} with very wide confidence intervals",
+                text=(
+                    f"For these the 95 % interval reaches more than {100 * WIDE_INTERVAL:.0f} % of the mean's "
+                    "size on either side, so the mean is only a rough guide. More replications narrow the "
+                    "interval; a longer measurement window (run.horizon_days) helps for rare events."
+                ),
+                items=tuple(wide),
+            )
+        )
+    if undefined:
+        found.append(
+            ReportWarning(
+                title="KPIs not defined in every replication",
+                text=(
+                    "A KPI is undefined in a replication when there was nothing to measure: no intake could "
+                    "be followed for a full year inside the measurement window (the 12-month KPIs), nobody "
+                    "exited, or no team-year could be scored. Its mean and interval use only the "
+                    "replications where it is defined."
+                ),
+                items=tuple(undefined),
+            )
+        )
+    found.extend(_warmup_warnings(folder.scenarios))
+    precision = folder.manifest.get("precision")
+    if isinstance(precision, Mapping) and precision.get("reached") is False:
+        found.append(
+            ReportWarning(
+                title="Precision target not reached",
+                text=(
+                    f"The run asked for {precision.get('rule', 'a precision target')} "
+                    f"(relative half-width {precision.get('relative_half_width')}) for "
+                    f"{', '.join(map(str, precision.get('kpis', [])))}, but stopped at the maximum of "
+                    f"{precision.get('replications')} replications."
+                ),
+            )
+        )
+    return found
+
+
+# --- parameters -------------------------------------------------------------------------
+
+
+def parameter_rows(scenario: Scenario) -> list[tuple[str, str, Any]]:
+    """Every parameter of a resolved scenario: (label, schema path, value), in schema order.
+
+    Team settings are labelled by team number and name (``team 1 (east): specialists``),
+    a team's staffing changes by number (``team 1 (east): change 2: at_day``); the schema
+    path (``teams[].specialists``) finds the unit and provenance in
+    :func:`caseload_sim.scenario.parameter_table`. The scenario's name and description
+    are labels, not parameters, and are left out.
+    """
+    known = {row["parameter"] for row in parameter_table()}
+    rows: list[tuple[str, str, Any]] = []
+
+    def walk(mapping: Mapping[str, Any], schema: str, label: str, in_item: bool) -> None:
+        for key, value in mapping.items():
+            if not schema and key in LABEL_KEYS:
+                continue
+            if isinstance(value, Mapping):
+                walk(value, f"{schema}{key}.", f"{label}{key}.", in_item)
+            elif isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
+                noun = "team" if not schema and key == "teams" else key.removesuffix("s")
+                for i, item in enumerate(value, start=1):
+                    name = item.get("name")
+                    lead = f"{label}{noun} {i}" + (f" ({name})" if name is not None else "") + ": "
+                    walk(item, f"{schema}{key}[].", lead, True)
+            elif f"{schema}{key}" in known:
+                rows.append((f"{label}{key}", f"{schema}{key}", value))
+
+    walk(scenario.model_dump(mode="json"), "", "", False)
+    return rows
+
+
+def _provenance_tag(provenance: str) -> str:
+    found = re.match(r"\s*\[([SLA])\]", provenance)
+    return found.group(1) if found else "?"
+
+
+# --- sections ---------------------------------------------------------------------------
+
+_CSS = """
+:root { --ink: #1d2330; --muted: #5b6475; --line: #d9dde5; --soft: #f4f6f9; --accent: #0b5cad;
+  --good: #e3f4e6; --good-ink: #1b6b30; --bad: #fbe5e3; --bad-ink: #a1261b; --info: #e8eef8; --warn: #fff6dc; }
+* { box-sizing: border-box; }
+body { margin: 0; color: var(--ink); background: #fff;
+  font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
+main { max-width: 1180px; margin: 0 auto; padding: 24px 28px 64px; }
+header.top { border-bottom: 3px solid var(--accent); margin-bottom: 18px; padding-bottom: 10px; }
+h1 { font-size: 1.75rem; margin: 0 0 4px; }
+h2 { font-size: 1.3rem; margin: 36px 0 8px; padding-top: 8px; border-top: 1px solid var(--line); }
+h3 { font-size: 1.05rem; margin: 22px 0 6px; }
+p, li { max-width: 78ch; }
+.muted, .sub { color: var(--muted); }
+.sub { margin: 0; }
+nav.toc { background: var(--soft); border-radius: 6px; padding: 8px 14px; margin: 12px 0 4px; font-size: .93rem; }
+nav.toc a { margin-right: 14px; color: var(--accent); text-decoration: none; white-space: nowrap; }
+code, .code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .88em; }
+.code { background: var(--soft); padding: 8px 10px; border-radius: 4px; overflow-x: auto; white-space: pre-wrap;
+  word-break: break-all; }
+.scroll { overflow-x: auto; margin: 6px 0 14px; }
+table { border-collapse: collapse; font-size: .9rem; }
+th, td { border-bottom: 1px solid var(--line); padding: 5px 9px; text-align: left; vertical-align: top; }
+th { background: var(--soft); font-weight: 600; position: sticky; top: 0; }
+td.num, th.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+.ci { display: block; color: var(--muted); font-size: .82rem; font-weight: normal; }
+.name { display: block; color: var(--muted); font-size: .78rem; }
+td.dir { white-space: nowrap; }
+#parameters td:first-child { min-width: 20ch; }
+#parameters td.val { text-align: right; max-width: 18ch; overflow-wrap: break-word; font-variant-numeric: tabular-nums; }
+table.kpis td:first-child { min-width: 30ch; }
+#parameters { font-size: .82rem; }
+#parameters td:nth-last-child(2) { min-width: 16ch; }
+#parameters td:last-child { min-width: 30ch; }
+tr.differs td { background: var(--warn); }
+.v-better { background: var(--good); color: var(--good-ink); }
+.v-worse { background: var(--bad); color: var(--bad-ink); }
+.v-higher, .v-lower { background: var(--info); }
+.badge.v-unclear, .badge.v-same, .badge.v-na { background: #eceff3; color: var(--muted); }
+.badge { display: inline-block; padding: 0 6px; border-radius: 9px; font-size: .78rem; font-weight: 600; }
+.swatch { display: inline-block; width: .8em; height: .8em; border-radius: 50%; margin-right: 5px;
+  vertical-align: baseline; }
+.warnings { border-left: 5px solid #d9a400; background: var(--warn); padding: 6px 16px 10px; border-radius: 4px; }
+.warnings h3 { margin-top: 12px; }
+.ok { border-left: 5px solid var(--good-ink); background: var(--good); padding: 8px 16px; border-radius: 4px; }
+ul.tight li { margin: 2px 0; }
+.figure { margin: 8px 0 18px; }
+.note { font-size: .88rem; color: var(--muted); }
+dl.kv { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; margin: 8px 0; }
+dl.kv dt { font-weight: 600; }
+dl.kv dd { margin: 0; }
+details summary { cursor: pointer; color: var(--accent); }
+@media print { nav.toc, .filter { display: none; } h2 { break-after: avoid; } .figure { break-inside: avoid; } }
+"""
+
+_FILTER_JS = """
+function caseloadFilter(box) {
+  var rows = document.querySelectorAll('#parameters tbody tr');
+  for (var i = 0; i < rows.length; i++) {
+    rows[i].style.display = box.checked && !rows[i].classList.contains('differs') ? 'none' : '';
+  }
+}
+"""
+
+
+def _swatch(folder: OutputFolder, name: str) -> str:
+    i = folder.names.index(name)
+    return f'<span class="swatch" style="background:{scenario_colour(i)}"></span>'
+
+
+def _scenario_name(folder: OutputFolder, name: str) -> str:
+    return f"{_swatch(folder, name)}<strong>{_e(name)}</strong>"
+
+
+def _title(folder: OutputFolder) -> str:
+    if folder.kind == "run":
+        return f"Simulation report: {folder.base}"
+    return f"Scenario comparison: {folder.base} vs {', '.join(folder.names[1:])}"
+
+
+def _headline(folder: OutputFolder, name: str, kpi: str) -> str:
+    s = _stat(folder, name, kpi)
+    return (
+        f"<li>{_e(kpi_label(kpi))}: <strong>{_e(format_kpi(kpi, s['mean']))}</strong> "
+        f"<span class='muted'>(95 % CI {_e(format_interval(kpi, s['ci_low'], s['ci_high']))})</span></li>"
+    )
+
+
+def _window_words(scenario: Scenario) -> str:
+    warmup = scenario.run.warmup_days
+    lead = f"after a warm-up of {_days(warmup)}" if warmup > 0 else "from the very start (no warm-up)"
+    return f"measured over {_days(scenario.run.horizon_days)} {lead}"
+
+
+def _summary(folder: OutputFolder) -> str:
+    counts = _replication_counts(folder)
+    n = min(counts.values()) if counts else 0
+    base = folder.scenarios[0]
+    parts = ['<section id="summary"><h2>In short</h2>']
+    if folder.kind == "run":
+        text = base.description.strip().rstrip(".")
+        description = f" — {_e(text)}" if text else ""
+        parts.append(
+            f"<p>This report shows <strong>{n} simulated replications</strong> of the scenario "
+            f"{_scenario_name(folder, base.name)}{description}. Each replication is one possible history "
+            f"of the same world, {_e(_window_words(base))}. The numbers are averages across the "
+            "replications, each with a 95 % confidence interval: the range in which the long-run average "
+            "most likely lies. A wide interval means the simulation cannot pin the number down yet.</p>"
+        )
+        present = [k for k in HEADLINE_KPIS if k in folder.kpis]
+        if present:
+            parts.append("<p>Headline results:</p><ul class='tight'>")
+            parts.extend(_headline(folder, base.name, k) for k in present)
+            parts.append("</ul>")
+    else:
+        alts = ", ".join(_scenario_name(folder, a) for a in folder.names[1:])
+        parts.append(
+            f"<p>This report compares <strong>{len(folder.names)} scenarios</strong> on the same "
+            f"<strong>{n} simulated replications</strong>. The base is {_scenario_name(folder, base.name)}; "
+            f"the alternative{'s' if len(folder.names) > 2 else ''} {alts} change{'' if len(folder.names) > 2 else 's'} "
+            f"the levers listed under <a href='#changes'>What changed</a>. Each replication is one possible "
+            f"history, {_e(_window_words(base))}. Every scenario is run on the same random numbers "
+            "(the same referrals and the same luck wherever the policy does not matter), so the differences "
+            "come from the policy, not from chance, and each is measured replication by replication. "
+            "A difference is called <em>clear</em> when its 95 % confidence interval excludes zero.</p>"
+        )
+        for alt in folder.names[1:]:
+            said = [
+                verdict(k, s["diff"], s["diff_ci_low"], s["diff_ci_high"])
+                for k in folder.kpis
+                for s in [_stat(folder, alt, k)]
+                if better_direction(k) != 0
+            ]
+            clear = said.count("better") + said.count("worse")
+            tally = (
+                f"Of the {len(said)} results with a better direction, it is clearly better on "
+                f"<strong>{said.count('better')}</strong>, clearly worse on <strong>{said.count('worse')}"
+                f"</strong> and not clearly different (or not defined) on {len(said) - clear}."
+            )
+            parts.append(
+                f"<h3>{_scenario_name(folder, alt)} compared with {_e(base.name)}</h3><p>{tally}</p>"
+            )
+            present = [k for k in HEADLINE_KPIS if k in folder.kpis]
+            if present:
+                parts.append("<ul class='tight'>")
+                for kpi in present:
+                    b, s = _stat(folder, base.name, kpi), _stat(folder, alt, kpi)
+                    v = verdict(kpi, s["diff"], s["diff_ci_low"], s["diff_ci_high"])
+                    parts.append(
+                        f"<li>{_e(kpi_label(kpi))}: {_e(format_kpi(kpi, b['mean']))} → "
+                        f"<strong>{_e(format_kpi(kpi, s['mean']))}</strong>, a change of "
+                        f"{_e(format_diff(kpi, s['diff']))} "
+                        f"<span class='muted'>(95 % CI "
+                        f"{_e(format_interval(kpi, s['diff_ci_low'], s['diff_ci_high'], diff=True))})</span>"
+                        f" — <span class='badge {_verdict_class(v)}'>{_e(_VERDICT_WORDS[v])}</span></li>"
+                    )
+                parts.append("</ul>")
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def _warnings(warnings: Sequence[ReportWarning]) -> str:
+    parts = ['<section id="warnings"><h2>Warnings</h2>']
+    if not warnings:
+        parts.append(
+            "<p class='ok'>No warnings: enough replications, no very wide intervals, warm-up long enough.</p>"
+        )
+    else:
+        parts.append("<div class='warnings'>")
+        for w in warnings:
+            parts.append(f"<h3>⚠ {_e(w.title)}</h3><p>{_e(w.text)}</p>")
+            items = "<ul class='tight'>" + "".join(f"<li>{_e(i)}</li>" for i in w.items) + "</ul>"
+            if len(w.items) > _SHOWN_ITEMS:
+                items = f"<details><summary>show all {len(w.items)}</summary>{items}</details>"
+            if w.items:
+                parts.append(items)
+        parts.append("</div>")
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def _changes(folder: OutputFolder) -> str:
+    base = folder.scenarios[0]
+    parts = [
+        '<section id="changes"><h2>What changed between the scenarios</h2>',
+        f"<p>Each alternative compared with the base, {_scenario_name(folder, base.name)}, after resolving "
+        "<code>extends:</code> and filling in defaults: one line per parameter, the base's value → the "
+        "alternative's value, its unit and meaning.</p>",
+    ]
+    if base.description.strip():
+        parts.append(f"<p class='muted'>{_e(base.name)}: {_e(base.description.strip())}</p>")
+    for alt in folder.scenarios[1:]:
+        lines = scenario_diff(base, alt)
+        parts.append(f"<h3>{_scenario_name(folder, alt.name)}</h3>")
+        if alt.description.strip():
+            parts.append(f"<p class='muted'>{_e(alt.description.strip())}</p>")
+        if lines:
+            parts.append(
+                "<ul class='tight'>" + "".join(f"<li><code>{_e(x)}</code></li>" for x in lines) + "</ul>"
+            )
+        else:
+            parts.append("<p>No parameter differs from the base (only the name or description).</p>")
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def _cell(kpi: str, mean: float, low: float, high: float, diff: bool = False) -> str:
+    value = format_diff(kpi, mean) if diff else format_kpi(kpi, mean)
+    return (
+        f"{_e(value)}<span class='ci'>{_e(format_interval(kpi, low, high, diff=diff))}</span>"
+        if math.isfinite(mean)
+        else "n/a"
+    )
+
+
+def _run_table(folder: OutputFolder, kpis: Sequence[str]) -> str:
+    name = folder.base
+    total = _replication_counts(folder).get(name, 0)
+    head = (
+        "<tr><th>KPI</th><th>better if</th><th class='num'>mean<span class='ci'>95 % CI</span></th>"
+        "<th class='num'>defined in</th></tr>"
+    )
+    body = []
+    for kpi in kpis:
+        s = _stat(folder, name, kpi)
+        n = f"{s['n']:.0f} of {total}" if math.isfinite(s["n"]) else "n/a"
+        body.append(
+            f"<tr><td>{_e(kpi_label(kpi))}<span class='name'>{_e(kpi)}</span></td>"
+            f"<td class='dir'>{_ARROWS[better_direction(kpi)]}</td>"
+            f"<td class='num'>{_cell(kpi, s['mean'], s['ci_low'], s['ci_high'])}</td>"
+            f"<td class='num'>{_e(n)}</td></tr>"
+        )
+    return f"<div class='scroll'><table class='kpis'><thead>{head}</thead><tbody>{''.join(body)}</tbody></table></div>"
+
+
+def _comparison_table(folder: OutputFolder, kpis: Sequence[str]) -> str:
+    base, alts = folder.base, folder.names[1:]
+    head = [
+        "<tr><th rowspan='2'>KPI</th><th rowspan='2'>better if</th>",
+        f"<th class='num' rowspan='2'>{_swatch(folder, base)}{_e(base)} (base)<span class='ci'>mean, 95 % CI</span></th>",
+    ]
+    head += [f"<th colspan='3' class='num'>{_swatch(folder, a)}{_e(a)}</th>" for a in alts]
+    head.append("</tr><tr>")
+    for _ in alts:
+        head.append(
+            "<th class='num'>mean<span class='ci'>95 % CI</span></th>"
+            "<th class='num'>change vs base<span class='ci'>95 % CI</span></th>"
+            "<th class='num'>better in<span class='ci'>of replications</span></th>"
+        )
+    head.append("</tr>")
+    body = []
+    for kpi in kpis:
+        b = _stat(folder, base, kpi)
+        cells = [
+            f"<td>{_e(kpi_label(kpi))}<span class='name'>{_e(kpi)}</span></td>",
+            f"<td class='dir'>{_ARROWS[better_direction(kpi)]}</td>",
+            f"<td class='num'>{_cell(kpi, b['mean'], b['ci_low'], b['ci_high'])}</td>",
+        ]
+        for alt in alts:
+            s = _stat(folder, alt, kpi)
+            v = verdict(kpi, s["diff"], s["diff_ci_low"], s["diff_ci_high"])
+            p = s["p_better"]
+            cells.append(f"<td class='num'>{_cell(kpi, s['mean'], s['ci_low'], s['ci_high'])}</td>")
+            cells.append(
+                f"<td class='num {_verdict_class(v)}' title='{_e(_VERDICT_WORDS[v])}'>"
+                f"{_cell(kpi, s['diff'], s['diff_ci_low'], s['diff_ci_high'], diff=True)}</td>"
+            )
+            cells.append(f"<td class='num'>{f'{100 * p:.0f} %' if math.isfinite(p) else '–'}</td>")
+        body.append(f"<tr>{''.join(cells)}</tr>")
+    return (
+        f"<div class='scroll'><table class='kpis'><thead>{''.join(head)}</thead>"
+        f"<tbody>{''.join(body)}</tbody></table></div>"
+    )
+
+
+def _results(folder: OutputFolder) -> str:
+    parts = ['<section id="results"><h2>Results</h2>']
+    if folder.kind == "run":
+        parts.append(
+            "<p>Each KPI's mean across the replications with its 95 % confidence interval (below it, in "
+            "grey), and in how many replications it could be measured. <em>Better if</em> gives the "
+            "direction the model's authors declared better; – means it is a trade-off or an input.</p>"
+        )
+    else:
+        parts.append(
+            "<p>For each KPI: the base's mean and 95 % interval; for each alternative its mean, its "
+            "<em>change vs base</em> (alternative − base, paired replication by replication; pp = percentage "
+            "points) with the 95 % interval of the change, and <em>better in</em>: the share of replications "
+            "in which the alternative did better. Changes are coloured "
+            "<span class='badge v-better'>clearly better</span> "
+            "<span class='badge v-worse'>clearly worse</span> "
+            "<span class='badge v-higher'>clearly higher or lower</span> (no declared direction) "
+            "when the interval excludes zero; uncoloured ones are not clearly different from zero.</p>"
+        )
+    for group, kpis in _grouped(folder.kpis):
+        parts.append(f"<h3 id='kpis-{group}'>{_e(GROUPS[group])}</h3>")
+        parts.append(_run_table(folder, kpis) if folder.kind == "run" else _comparison_table(folder, kpis))
+    if folder.kind == "comparison":
+        fig, left_out = forest_figure(folder.stats, folder.names, folder.kpis)
+        parts.append(
+            "<h3 id='forest'>Differences at a glance</h3><p>Each alternative's change from the base, as a "
+            "percentage of the base's value so that days, shares and counts share one scale; the bar is the "
+            "95 % interval. A filled dot is a clear difference (interval excludes zero), an open dot is not. "
+            "Hover over a dot for the change in the KPI's own unit.</p>"
+        )
+        parts.append(f"<div class='figure'>{_figure(fig, 'forest')}</div>")
+        if left_out:
+            parts.append(
+                "<p class='note'>Not drawn (the base's mean is zero or undefined, so there is no relative "
+                f"change): {_e(', '.join(left_out))}.</p>"
+            )
+    else:
+        parts.append(
+            "<h3 id='intervals'>Every KPI at a glance</h3><p>The large dot is the mean, its bar the 95 % "
+            "confidence interval; the faint dots are the individual replications. The workforce KPIs are "
+            "drawn under <a href='#workforce'>Workforce</a>.</p>"
+        )
+        drawn, left_out = _drawable(folder, [k for k in folder.kpis if kpi_group(k) != "workforce"])
+        fig = interval_figure(folder.stats, folder.replications, drawn, folder.names)
+        parts.append(f"<div class='figure'>{_figure(fig, 'intervals')}</div>{_not_drawn(left_out)}")
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def _exits(folder: OutputFolder) -> str:
+    fig = exits_figure(folder.stats, folder.names, folder.kpis)
+    if fig is None:
+        return ""
+    return (
+        '<section id="exits"><h2>Exits by reason</h2><p>How the candidates who left the caseload during '
+        "the measurement window left: to work, to education or health care, by dropping out, at the time "
+        "limit, or discharged. Means of the shares across replications, so a bar can miss 100 % "
+        "slightly.</p>"
+        f"<div class='figure'>{_figure(fig, 'exits')}</div></section>"
+    )
+
+
+def _workforce(folder: OutputFolder) -> str:
+    kpis, left_out = _drawable(folder, [k for k in folder.kpis if kpi_group(k) == "workforce"])
+    if not kpis:
+        return ""
+    fig = interval_figure(folder.stats, folder.replications, kpis, folder.names)
+    return (
+        '<section id="workforce"><h2>Workforce</h2><p>The specialists as people: how stressed they are '
+        "(0 = none, 1 = maximal; the average and the level only the most stressed tenth of weeks exceed), "
+        "how many quit, how long posts stand empty, how often the caseload asks for more hours than there "
+        "are, and how the week is spent. Fuller caseloads tend to mean more stress and more people leaving, "
+        "which in turn costs the candidates time. Large dot: mean; bar: 95 % interval; faint dots: "
+        "replications.</p>"
+        f"<div class='figure'>{_figure(fig, 'workforce')}</div>{_not_drawn(left_out)}</section>"
+    )
+
+
+def _parameters(folder: OutputFolder) -> str:
+    schema = {row["parameter"]: row for row in parameter_table()}
+    per_scenario = [
+        {label: (path, value) for label, path, value in parameter_rows(s)} for s in folder.scenarios
+    ]
+    labels = list(dict.fromkeys(label for rows in per_scenario for label in rows))
+    tally = {"S": 0, "L": 0, "A": 0, "?": 0}
+    body, differing = [], 0
+    for label in labels:
+        path = next(rows[label][0] for rows in per_scenario if label in rows)
+        info = schema[path]
+        tag = _provenance_tag(info["provenance"])
+        tally[tag] += 1
+        values = [rows[label][1] if label in rows else None for rows in per_scenario]
+        present = [label in rows for rows in per_scenario]
+        differs = len(per_scenario) > 1 and (not all(present) or any(v != values[0] for v in values[1:]))
+        differing += differs
+        cells = "".join(
+            f"<td class='val'>{_e(format_value(v)) if ok else '—'}</td>"
+            for v, ok in zip(values, present, strict=True)
+        )
+        mark = "≠ " if differs else ""
+        row_class = " class='differs'" if differs else ""
+        body.append(
+            f"<tr{row_class}><td><code>{_e(mark + label).replace('.', '.<wbr>')}</code></td>{cells}"
+            f"<td>{_e(info['unit'])}</td><td>{_e(info['provenance'])}</td><td>{_e(info['meaning'])}</td></tr>"
+        )
+    value_heads = (
+        "<th class='num'>value</th>"
+        if len(folder.names) == 1
+        else "".join(f"<th class='num'>{_swatch(folder, n)}{_e(n)}</th>" for n in folder.names)
+    )
+    head = f"<tr><th>parameter</th>{value_heads}<th>unit</th><th>provenance</th><th>meaning</th></tr>"
+    parts = [
+        '<section id="assumptions"><h2>Assumptions and parameters</h2>',
+        f"<p>Every number the model was given, as resolved for this {'run' if folder.kind == 'run' else 'comparison'} "
+        "(after <code>extends:</code> and defaults), with its unit and where it comes from: "
+        "<strong>[S]</strong> a source on NAV's job specialists (regulation, follow-up study, agency "
+        "reports), <strong>[L]</strong> the wider research literature, <strong>[A]</strong> an assumption "
+        "of the modellers, to be calibrated or varied — the first ones to question. "
+        f"Of the {len(labels)} parameters, {tally['S']} are [S], {tally['L']} [L] and {tally['A']} [A] "
+        "(by the first label of each).</p>",
+    ]
+    if len(folder.names) > 1:
+        parts.append(
+            f"<p>{differing} parameter{'s differ' if differing != 1 else ' differs'} between the "
+            "scenarios, marked ≠ and highlighted.</p>"
+            "<p class='filter'><label><input type='checkbox' onchange='caseloadFilter(this)'> "
+            "show only the parameters that differ</label></p>"
+        )
+    parts.append(
+        f"<div class='scroll'><table id='parameters'><thead>{head}</thead><tbody>{''.join(body)}"
+        "</tbody></table></div></section>"
+    )
+    return "".join(parts)
+
+
+def _manifest(folder: OutputFolder) -> str:
+    m = folder.manifest
+    python, deps, package = (_mapping(m.get(key)) for key in ("python", "dependencies", "package"))
+    command = m.get("command")
+    rows: list[tuple[str, str]] = [
+        ("folder", _e(folder.path)),
+        ("kind", _e("comparison of scenarios" if folder.kind == "comparison" else "run of one scenario")),
+        ("written by", _e(f"{package.get('name', 'caseload-sim')} {package.get('version', '?')}")),
+        (
+            "Python",
+            _e(" ".join(str(python.get(k, "")) for k in ("implementation", "version")).strip() or "?")
+            + (f" <span class='muted'>on {_e(python['platform'])}</span>" if python.get("platform") else ""),
+        ),
+        ("dependencies", _e(", ".join(f"{k} {v}" for k, v in deps.items()) or "?")),
+        ("seed", _e(m.get("seed", "?"))),
+        ("replications", _e(m.get("replications", "?"))),
+        ("workers", _e(m.get("workers", "?"))),
+        ("started", _e(m.get("started", "?"))),
+        ("finished", _e(m.get("finished", "?"))),
+        ("duration", _e(f"{m['duration_seconds']} s" if "duration_seconds" in m else "?")),
+    ]
+    if isinstance(command, list):
+        rows.append(("command", f"<code>{_e(' '.join(map(str, command)))}</code>"))
+    if folder.kind == "comparison":
+        for entry in m.get("scenarios", []):
+            if isinstance(entry, Mapping):
+                rows.append(
+                    (
+                        f"scenario {entry.get('name', '?')}",
+                        f"file <code>{_e(entry.get('file', '?'))}</code>, SHA-256 <code>{_e(entry.get('sha256', '?'))}</code>",
+                    )
+                )
+    else:
+        rows.append(
+            (
+                f"scenario {m.get('scenario_name', folder.base)}",
+                f"file <code>{_e(m.get('scenario_file', '?'))}</code>, "
+                f"SHA-256 <code>{_e(m.get('scenario_sha256', '?'))}</code>",
+            )
+        )
+    precision = m.get("precision")
+    if isinstance(precision, Mapping):
+        rows.append(
+            (
+                "precision",
+                _e(
+                    f"{precision.get('rule', '?')}; relative half-width {precision.get('relative_half_width')}; "
+                    f"KPIs {', '.join(map(str, precision.get('kpis', [])))}; {precision.get('stopped', '?')} "
+                    f"after {precision.get('replications', '?')} replications"
+                ),
+            )
+        )
+    if isinstance(m.get("files"), list):
+        rows.append(("files", _e(", ".join(map(str, m["files"])))))
+    items = "".join(f"<dt>{_e(k)}</dt><dd>{v}</dd>" for k, v in rows)
+    full = json.dumps(m, indent=2, ensure_ascii=False, sort_keys=False)
+    return (
+        '<section id="manifest"><h2>Manifest: how to reproduce these numbers</h2>'
+        "<p>The same scenario, seed and number of replications on the same versions give exactly the "
+        "same numbers, on any number of workers. The SHA-256 identifies the resolved scenario.</p>"
+        f"<dl class='kv'>{items}</dl>"
+        f"<details><summary>The full manifest.json</summary><pre class='code'>{_e(full)}</pre></details>"
+        "</section>"
+    )
+
+
+def _about(folder: OutputFolder) -> str:
+    return (
+        '<section id="about"><h2>About this report</h2>'
+        f"<p class='note'>Made by <code>caseload-sim report</code> (caseload-sim {_e(__version__)}) from the "
+        "files in the output folder, without re-running the model: "
+        f"{'summary.csv' if folder.kind == 'run' else 'comparison.csv'}, replications.csv and "
+        "manifest.json. The file is self-contained and works offline. Not shown: how caseloads, queues, "
+        "employment and stress develop over the simulated years — the output folder holds one row of KPIs "
+        "per replication, not time series. KPI definitions: docs/model.md in the caseload-sim "
+        "repository.</p></section>"
+    )
+
+
+def _toc(folder: OutputFolder, has_exits: bool, has_workforce: bool) -> str:
+    links = [("summary", "In short"), ("warnings", "Warnings")]
+    if folder.kind == "comparison":
+        links.append(("changes", "What changed"))
+    links.append(("results", "Results"))
+    if has_exits:
+        links.append(("exits", "Exits"))
+    if has_workforce:
+        links.append(("workforce", "Workforce"))
+    links += [("assumptions", "Assumptions"), ("manifest", "Manifest")]
+    return "<nav class='toc'>" + "".join(f"<a href='#{a}'>{_e(t)}</a>" for a, t in links) + "</nav>"
+
+
+def render_report(folder: OutputFolder) -> str:
+    """The whole report as one self-contained HTML document.
+
+    Parameters
+    ----------
+    folder
+        A checked output folder (:func:`caseload_sim.report.folder.read_output_folder`).
+
+    Returns
+    -------
+    str
+        A complete HTML5 page; plotly.js is embedded once, nothing is loaded from the
+        network. The same folder always gives the same string.
+    """
+    title = _title(folder)
+    exits = _exits(folder)
+    workforce = _workforce(folder)
+    m = folder.manifest
+    package = _mapping(m.get("package"))
+    subtitle = _e(
+        f"{'Run' if folder.kind == 'run' else 'Comparison'} of {m.get('replications', '?')} replications, "
+        f"seed {m.get('seed', '?')}, finished {m.get('finished', '?')} — written by caseload-sim "
+        f"{package.get('version', '?')}"
+    )
+    body = "".join(
+        [
+            _summary(folder),
+            _warnings(report_warnings(folder)),
+            _changes(folder) if folder.kind == "comparison" else "",
+            _results(folder),
+            exits,
+            workforce,
+            _parameters(folder),
+            _manifest(folder),
+            _about(folder),
+        ]
+    )
+    # plotly.js is inlined as shipped; the text "</script" never occurs inside it.
+    return (
+        "<!DOCTYPE html>\n<html lang='en'>\n<head>\n<meta charset='utf-8'>\n"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>\n"
+        f"<title>{_e(title)}</title>\n<style>{_CSS}</style>\n"
+        f"<script>{_FILTER_JS}</script>\n"
+        f"<script type='text/javascript'>{get_plotlyjs()}</script>\n</head>\n<body>\n<main>\n"
+        f"<header class='top'><h1>{_e(title)}</h1><p class='sub'>{subtitle}</p></header>\n"
+        f"{_toc(folder, bool(exits), bool(workforce))}\n{body}\n</main>\n</body>\n</html>\n"
+    )

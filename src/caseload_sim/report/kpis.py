@@ -1,0 +1,184 @@
+"""The KPIs as a planner reads them: plain labels, groups, units and verdicts.
+
+The KPI column names (``work_12m``, ``stress_p90``, ...) are an interface for
+machines; a planner needs "In paid work within 12 months of intake". This module holds
+the words and the number formats the report uses, and the one rule by which it calls a
+difference better or worse: a difference is *clear* when its 95 % confidence interval
+excludes zero, and it is *better* or *worse* by the KPI's declared direction
+(:data:`caseload_sim.metrics.KPI_BETTER`). A KPI the code does not know yet (a column
+added later, e.g. the cost KPIs) still gets a group and a format from its name, so a
+newer output folder never breaks an older report.
+
+Everything here is pure: names and numbers in, strings out.
+"""
+
+from __future__ import annotations
+
+import math
+
+from caseload_sim.metrics import EXIT_SHARE_NAMES, KPI_BETTER, WORKFORCE_KPI_NAMES
+
+__all__ = [
+    "GROUPS",
+    "HEADLINE_KPIS",
+    "better_direction",
+    "format_diff",
+    "format_interval",
+    "format_value",
+    "is_share",
+    "kpi_group",
+    "kpi_label",
+    "verdict",
+]
+
+#: The report's KPI groups, in display order: key -> title.
+GROUPS: dict[str, str] = {
+    "placements": "Placements: work, exits and retention",
+    "flow": "Flow: referrals, waiting and caseloads",
+    "workforce": "Workforce: stress, turnover and working time",
+    "costs": "Costs",
+    "other": "Other KPIs",
+}
+
+_FLOW = (
+    "wait_days_mean",
+    "queue_mean",
+    "caseload_mean",
+    "intakes_per_year",
+    "referrals_per_year",
+    "time_on_caseload_mean",
+)
+
+#: Plain-language label of each known KPI.
+_LABELS: dict[str, str] = {
+    "work_12m": "In paid work within 12 months of intake",
+    "permanent_12m": "In a permanent job within 12 months of intake",
+    "days_to_first_job_median": "Days from intake to first job (median)",
+    "retention_6m": "Still in work 6 months after the first job start",
+    "exit_work_permanent_share": "Exits to a permanent job",
+    "exit_work_temporary_share": "Exits to a fixed-term or on-call job",
+    "exit_education_share": "Exits to education",
+    "exit_health_share": "Exits to health treatment or disability benefit",
+    "exit_dropout_share": "Exits by dropping out (lost contact, declined)",
+    "exit_time_limit_share": "Exits at the time limit, without a job",
+    "exit_discharged_share": "Discharged for not progressing",
+    "exits_to_work_per_fte_year": "Exits to work per specialist per year",
+    "wait_days_mean": "Days waiting from referral to intake (mean)",
+    "queue_mean": "People on the waiting list (average)",
+    "caseload_mean": "Candidates per full-time specialist (average)",
+    "intakes_per_year": "Intakes per year",
+    "referrals_per_year": "Referrals per year",
+    "time_on_caseload_mean": "Days on the caseload (mean)",
+    "turnover_annual": "Specialists quitting per year (share of staff)",
+    "vacancy_fte_months": "Months of empty posts per year (full-time)",
+    "stress_mean": "Specialists' stress, 0 to 1 (average)",
+    "stress_p90": "Stress of the most stressed tenth of weeks, 0 to 1",
+    "overload_share": "Weeks with more work than time",
+    "outside_time_share": "Working time spent outside the office",
+    "employer_visits_per_week": "Employer visits per full-time week",
+    "team_target_met_share": "Team-years meeting the 65 % into-work target",
+    "cost_nok": "Total cost (NOK)",
+    "cost_per_sustained_job_nok": "Cost per sustained job (NOK)",
+}
+
+#: The KPIs the plain-language summary mentions, when present.
+HEADLINE_KPIS: tuple[str, ...] = (
+    "work_12m",
+    "exits_to_work_per_fte_year",
+    "wait_days_mean",
+    "stress_mean",
+    "turnover_annual",
+    "cost_per_sustained_job_nok",
+)
+
+
+def kpi_group(kpi: str) -> str:
+    """The key in :data:`GROUPS` a KPI belongs to."""
+    if kpi in _FLOW:
+        return "flow"
+    if kpi in WORKFORCE_KPI_NAMES:
+        return "workforce"
+    if kpi.startswith("cost_") or kpi.endswith("_nok"):
+        return "costs"
+    if kpi in KPI_BETTER or kpi in EXIT_SHARE_NAMES or kpi.startswith("exit_"):
+        return "placements"
+    return "other"
+
+
+def kpi_label(kpi: str) -> str:
+    """A plain-language label; the column name itself for a KPI not described here."""
+    return _LABELS.get(kpi, kpi)
+
+
+def better_direction(kpi: str) -> int:
+    """+1 if higher is better, -1 if lower is better, 0 if neither (or unknown)."""
+    return int(KPI_BETTER.get(kpi, 0))
+
+
+def is_share(kpi: str) -> bool:
+    """Whether a KPI is a share (0 to 1), shown as a percentage."""
+    return kpi.endswith("_share") or kpi in ("work_12m", "permanent_12m", "retention_6m", "turnover_annual")
+
+
+def _is_money(kpi: str) -> bool:
+    return kpi.startswith("cost_") or kpi.endswith("_nok")
+
+
+def _number(x: float) -> str:
+    """Three significant digits below 100; whole numbers with separators from 100 (as the CLI)."""
+    if abs(x) >= 100:
+        return f"{x:,.0f}"
+    text = f"{x:.3g}"
+    return "0" if text == "-0" else text
+
+
+def format_value(kpi: str, x: float) -> str:
+    """A KPI value with its unit: ``72.8 %``, ``167``, ``1,250,000 NOK``; ``n/a`` if undefined."""
+    if not math.isfinite(x):
+        return "n/a"
+    if is_share(kpi):
+        return f"{100 * x:.1f} %"
+    if _is_money(kpi):
+        return f"{x:,.0f} NOK"
+    return _number(x)
+
+
+def format_diff(kpi: str, x: float) -> str:
+    """A difference with its sign: ``+2.1 pp`` (percentage points) for shares."""
+    if not math.isfinite(x):
+        return "n/a"
+    sign = "+" if x > 0 else ""
+    if is_share(kpi):
+        return f"{sign}{100 * x:.1f} pp"
+    if _is_money(kpi):
+        return f"{sign}{x:,.0f} NOK"
+    return sign + _number(x)
+
+
+def format_interval(kpi: str, low: float, high: float, diff: bool = False) -> str:
+    """``[low, high]`` in the KPI's format (signed when ``diff``), or ``n/a``."""
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return "n/a"
+    fmt = format_diff if diff else format_value
+    return f"[{fmt(kpi, low)}, {fmt(kpi, high)}]"
+
+
+def verdict(kpi: str, diff: float, low: float, high: float) -> str:
+    """What a paired difference says: ``better``, ``worse``, ``higher``, ``lower``, ``same``, ``unclear`` or ``n/a``.
+
+    Clear (better/worse, or higher/lower for a KPI without a direction) only when the
+    95 % interval excludes zero; ``same`` when the difference is zero in every
+    replication (a zero difference with a zero-width interval); ``unclear`` when the
+    interval includes zero; ``n/a`` when the difference or its interval is undefined.
+    """
+    if not (math.isfinite(diff) and math.isfinite(low) and math.isfinite(high)):
+        return "n/a"
+    if diff == low == high == 0.0:
+        return "same"
+    if low <= 0.0 <= high:
+        return "unclear"
+    up = low > 0.0
+    direction = better_direction(kpi)
+    if direction == 0:
+        return "higher" if up else "lower"
+    return "better" if up == (direction > 0) else "worse"

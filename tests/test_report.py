@@ -1,0 +1,455 @@
+"""``caseload-sim report``: one self-contained HTML file from a run or comparison folder.
+
+The folders are made by the real CLI on a tiny scenario (two specialists, 450 days, no
+warm-up, three replications), so the report is tested on exactly what ``run`` and
+``compare`` write. The last test opens the reports in headless Chromium and checks that
+they load without errors, fetch nothing, and that every plotly figure rendered.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import json
+import math
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from plotly.offline import get_plotlyjs
+from typer.testing import CliRunner
+
+from caseload_sim.cli import app
+from caseload_sim.metrics import KPI_NAMES
+from caseload_sim.report import (
+    OutputFolder,
+    ReportInputError,
+    read_output_folder,
+    render_report,
+    report_warnings,
+    write_report_file,
+)
+from caseload_sim.report.html import parameter_rows
+from caseload_sim.report.kpis import format_diff, format_value, kpi_group, verdict
+from caseload_sim.scenario import parameter_table
+
+EXECUTABLE = Path(sys.executable).with_name("caseload-sim")
+REPLICATIONS = 3
+
+TINY = """\
+name: tiny
+description: One team of two specialists and a trickle of referrals, measured from day 0.
+teams:
+  - name: solo
+    specialists: 2
+    referrals_per_week: 1.0
+run:
+  warmup_days: 0
+  horizon_days: 450
+"""
+ALT = "extends: tiny.yaml\nname: roomy\ndescription: The tiny team with a cap of 20.\nregulation:\n  caseload_cap: 20\n"
+
+runner = CliRunner()
+
+
+def invoke(*args: str | Path) -> Any:
+    return runner.invoke(app, [str(a) for a in args])
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A run folder and a comparison folder, written by the real CLI (about 2 s together)."""
+    root = tmp_path_factory.mktemp("report")
+    (root / "tiny.yaml").write_text(TINY, encoding="utf-8")
+    (root / "roomy.yaml").write_text(ALT, encoding="utf-8")
+    made = {"run": root / "run", "compare": root / "compare"}
+    ran = invoke("run", root / "tiny.yaml", "-n", str(REPLICATIONS), "--out", made["run"])
+    assert ran.exit_code == 0, ran.stderr
+    compared = invoke(
+        "compare", root / "tiny.yaml", root / "roomy.yaml", "-n", str(REPLICATIONS), "--out", made["compare"]
+    )
+    assert compared.exit_code == 0, compared.stderr
+    return made
+
+
+@pytest.fixture(scope="module")
+def reports(folders: dict[str, Path]) -> dict[str, Path]:
+    """``caseload-sim report`` on both folders, with the default output file."""
+    made = {}
+    for kind, folder in folders.items():
+        before = {p.name for p in folder.iterdir()}
+        result = invoke("report", folder)
+        assert result.exit_code == 0, result.stderr
+        made[kind] = folder / "report.html"
+        assert {p.name for p in folder.iterdir()} == before | {"report.html"}, "the report is one file"
+        assert f"wrote {made[kind]}" in result.stdout
+        assert "warning (in the report): Only 3 replications" in result.stderr
+    return made
+
+
+def outside_plotly(page: str) -> str:
+    """The page without the embedded plotly.js library, which must appear exactly once."""
+    library = get_plotlyjs()
+    assert page.count(library) == 1, "plotly.js is embedded exactly once"
+    return page.replace(library, "")
+
+
+def visible_text(page: str) -> str:
+    """The page's text with tags removed, roughly as a reader sees it."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", outside_plotly(page).replace("<wbr>", "")))
+
+
+# --- what the page holds -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["run", "compare"])
+def test_report_refers_to_nothing_on_the_network(reports: dict[str, Path], kind: str) -> None:
+    page = reports[kind].read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+    own = outside_plotly(page)
+    for pattern in (r"<script[^>]*\bsrc\s*=", r"<link\b", r"@import", r"url\(", r"<img\b", r"<iframe\b"):
+        assert not re.search(pattern, own, re.IGNORECASE), f"{pattern} in the {kind} report"
+    assert "http://" not in own and "https://" not in own, "no web address outside plotly.js"
+    assert "cdn" not in own.lower()
+
+
+@pytest.mark.parametrize("kind", ["run", "compare"])
+def test_report_names_every_kpi_and_scenario(reports: dict[str, Path], kind: str) -> None:
+    text = visible_text(reports[kind].read_text(encoding="utf-8"))
+    for kpi in KPI_NAMES:
+        assert kpi in text, f"{kpi} missing from the {kind} report"
+    names = ["tiny"] if kind == "run" else ["tiny", "roomy"]
+    for name in names:
+        assert name in text
+    # the plain-language parts a planner reads first
+    assert "In short" in text and "In paid work within 12 months of intake" in text
+    assert "Assumptions and parameters" in text and "Manifest" in text
+
+
+def test_run_report_shows_table_charts_and_warnings(
+    reports: dict[str, Path], folders: dict[str, Path]
+) -> None:
+    page = reports["run"].read_text(encoding="utf-8")
+    text = visible_text(page)
+    assert "Simulation report: tiny" in text
+    for figure in ("intervals", "exits", "workforce"):
+        assert f'id="figure-{figure}"' in page, figure
+    # warnings: too few replications, and a warm-up (0) shorter than the 3-year stay
+    assert "Only 3 replications" in text
+    assert "Warm-up shorter than the longest stay (tiny)" in text
+    assert "reduced_capacity_3y" in text and "3 years (1,095 days)" in text
+    # the KPI table shows each mean as the summary has it
+    summary = pd.read_csv(folders["run"] / "summary.csv")
+    means = dict(zip(summary["kpi"], summary["mean"], strict=True))
+    assert format_value("work_12m", means["work_12m"]) in text
+    # every parameter of the resolved scenario, with its provenance
+    assert "regulation.caseload_cap" in text and "[S] 12–20 per FTE" in text
+    manifest = json.loads((folders["run"] / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["scenario_sha256"] in text and manifest["started"] in text
+
+
+def test_comparison_report_shows_changes_differences_and_forest_plot(
+    reports: dict[str, Path], folders: dict[str, Path]
+) -> None:
+    page = reports["compare"].read_text(encoding="utf-8")
+    text = visible_text(page)
+    assert "Scenario comparison: tiny vs roomy" in text
+    assert "regulation.caseload_cap: 15 → 20 (candidates per FTE)" in text, "what changed, in words"
+    for figure in ("forest", "exits", "workforce"):
+        assert f'id="figure-{figure}"' in page, figure
+    # the differing parameter is marked; an unchanged one is not
+    assert "<tr class='differs'><td><code>≠ regulation.<wbr>caseload_cap</code>" in page
+    assert "≠ regulation.<wbr>period_months" not in page and "regulation.<wbr>period_months" in page
+    assert "1 parameter differs" in text
+    # a paired difference with its interval, formatted as the table shows it
+    comparison = pd.read_csv(folders["compare"] / "comparison.csv")
+    rows = comparison[comparison["scenario"] == "roomy"]
+    diffs = dict(zip(rows["kpi"], rows["diff"], strict=True))
+    assert format_diff("stress_mean", diffs["stress_mean"]) in text
+    assert "better in" in text and "Only 3 replications" in text
+
+
+def test_report_is_the_same_every_time(folders: dict[str, Path]) -> None:
+    folder = read_output_folder(folders["compare"])
+    assert render_report(folder) == render_report(read_output_folder(folders["compare"]))
+
+
+def test_out_option_writes_elsewhere_and_only_there(folders: dict[str, Path], tmp_path: Path) -> None:
+    target = tmp_path / "deep" / "planner.html"
+    before = sorted(p.name for p in folders["run"].iterdir())
+    result = invoke("report", folders["run"], "--out", target)
+    assert result.exit_code == 0, result.stderr
+    assert target.is_file() and target.stat().st_size > 1_000_000
+    assert sorted(p.name for p in folders["run"].iterdir()) == before
+    assert [p.name for p in target.parent.iterdir()] == ["planner.html"], "no staging file left behind"
+
+
+# --- the pieces ------------------------------------------------------------------------
+
+
+def test_verdicts_follow_the_declared_direction() -> None:
+    assert verdict("work_12m", 0.05, 0.01, 0.09) == "better"
+    assert verdict("wait_days_mean", 5.0, 1.0, 9.0) == "worse"
+    assert verdict("caseload_mean", -2.0, -3.0, -1.0) == "lower"  # no declared direction
+    assert verdict("work_12m", 0.05, -0.01, 0.11) == "unclear"
+    assert verdict("work_12m", 0.0, 0.0, 0.0) == "same"
+    assert verdict("work_12m", math.nan, math.nan, math.nan) == "n/a"
+    assert (format_value("work_12m", 0.7277), format_diff("work_12m", -0.021)) == ("72.8 %", "-2.1 pp")
+    assert format_value("cost_per_sustained_job_nok", 1234567.0) == "1,234,567 NOK"
+    assert kpi_group("cost_nok") == "costs" and kpi_group("stress_p90") == "workforce"
+    assert kpi_group("queue_mean") == "flow" and kpi_group("exit_dropout_share") == "placements"
+    assert kpi_group("something_new") == "other"
+
+
+def test_every_parameter_row_has_a_unit_and_provenance(folders: dict[str, Path]) -> None:
+    scenario = read_output_folder(folders["run"]).scenarios[0]
+    rows = parameter_rows(scenario)
+    known = {row["parameter"] for row in parameter_table()}
+    assert {path for _, path, _ in rows} == known - {p for p in known if p.startswith("teams[].changes[]")}
+    labels = [label for label, _, _ in rows]
+    assert "team 1 (solo): specialists" in labels and "regulation.caseload_cap" in labels
+    assert ("regulation.caseload_cap", "regulation.caseload_cap", 15.0) in rows
+
+
+def with_stats(folder: OutputFolder, kpi: str, **values: float) -> OutputFolder:
+    stats = folder.stats.copy()
+    for column, value in values.items():
+        stats.loc[stats["kpi"] == kpi, column] = value
+    return dataclasses.replace(folder, stats=stats)
+
+
+def test_warnings_for_wide_intervals_undefined_kpis_and_short_warmup(folders: dict[str, Path]) -> None:
+    folder = read_output_folder(folders["run"])
+    narrow = with_stats(
+        folder, "stress_mean", mean=0.4, ci_low=0.3, ci_high=0.5, n=REPLICATIONS
+    )  # 25 %: fine
+    wide = with_stats(folder, "stress_mean", mean=0.4, ci_low=0.29, ci_high=0.51, n=1)
+
+    def items(f: OutputFolder, title: str) -> list[str]:
+        return [i for w in report_warnings(f) if title in w.title for i in w.items]
+
+    assert not any("(stress_mean)" in i for i in items(narrow, "wide confidence"))
+    assert any("(stress_mean)" in i for i in items(wide, "wide confidence"))
+    assert (
+        "tiny: Specialists' stress, 0 to 1 (average) (stress_mean) is defined in only 1 of 3 replications"
+        in items(wide, "not defined")
+    )
+    settled = folder.scenarios[0].model_copy(
+        update={"run": folder.scenarios[0].run.model_copy(update={"warmup_days": 1095.0})}
+    )
+    titles = [w.title for w in report_warnings(dataclasses.replace(folder, scenarios=(settled,)))]
+    assert not any("Warm-up" in t for t in titles)
+    assert "Warm-up shorter than the longest stay (tiny)" in [w.title for w in report_warnings(folder)]
+
+
+# --- bad input -------------------------------------------------------------------------
+
+
+def _copy(folder: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "folder"
+    shutil.copytree(folder, target)
+    (target / "report.html").unlink(missing_ok=True)
+    return target
+
+
+def _replace_by_file(folder: Path) -> None:
+    shutil.rmtree(folder)
+    folder.write_text("hello", encoding="utf-8")
+
+
+def _append(path: Path, text: str) -> None:
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(text)
+
+
+BREAKAGES: dict[str, tuple[str, Any, str]] = {
+    # name: (which folder, how to break it, what the message says)
+    "missing folder": ("run", lambda d: shutil.rmtree(d), "no such folder"),
+    "not ours": ("run", lambda d: [p.unlink() for p in d.iterdir()], "no manifest.json"),
+    "a file, not a folder": (
+        "run",
+        _replace_by_file,
+        "not a folder",
+    ),
+    "corrupt CSV": ("run", lambda d: _append(d / "summary.csv", 'work_12m,"0.5\n'), "not a readable CSV"),
+    "empty CSV": ("run", lambda d: (d / "replications.csv").write_text("", encoding="utf-8"), "is empty"),
+    "a row too long": (
+        "run",
+        lambda d: (d / "summary.csv").write_text(
+            (d / "summary.csv").read_text(encoding="utf-8").replace("work_12m,", "work_12m,lots,", 1),
+            encoding="utf-8",
+        ),
+        "not a readable CSV",
+    ),
+    "not a number": (
+        "compare",
+        lambda d: (d / "replications.csv").write_text(
+            re.sub(
+                r"^(tiny,0,1,)[^,]*",
+                r"\1lots",
+                (d / "replications.csv").read_text(encoding="utf-8"),
+                flags=re.M,
+            ),
+            encoding="utf-8",
+        ),
+        "column work_12m, row 2: got 'lots'; allowed: a number (or empty)",
+    ),
+    "missing column": (
+        "compare",
+        lambda d: pd.read_csv(d / "comparison.csv").drop(columns="diff_ci_low").to_csv(d / "comparison.csv"),
+        "missing column(s) diff_ci_low",
+    ),
+    "missing file": ("compare", lambda d: (d / "comparison.csv").unlink(), "missing comparison.csv"),
+    "corrupt manifest": ("run", lambda d: _append(d / "manifest.json", "}{"), "not valid JSON"),
+    "unknown kind": (
+        "run",
+        lambda d: (d / "manifest.json").write_text(json.dumps({"kind": "sweep"}), encoding="utf-8"),
+        "kind: got 'sweep'",
+    ),
+    "invalid scenario": (
+        "run",
+        lambda d: (d / "manifest.json").write_text(
+            json.dumps({**json.loads((d / "manifest.json").read_text()), "scenario": {"name": "x"}}),
+            encoding="utf-8",
+        ),
+        "teams: required key is missing",
+    ),
+    "foreign scenario": (
+        "compare",
+        lambda d: (d / "replications.csv").write_text(
+            (d / "replications.csv").read_text(encoding="utf-8").replace("roomy,", "other,"), encoding="utf-8"
+        ),
+        "allowed: those of manifest.json, tiny, roomy",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BREAKAGES))
+def test_bad_input_is_refused_with_status_2_and_nothing_written(
+    folders: dict[str, Path], tmp_path: Path, case: str
+) -> None:
+    kind, breaks, message = BREAKAGES[case]
+    folder = _copy(folders[kind], tmp_path)
+    breaks(folder)
+    before = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else None
+    result = invoke("report", folder)
+    assert result.exit_code == 2, (case, result.stdout, result.stderr)
+    assert message in result.stderr, result.stderr
+    assert str(folder) in result.stderr, "the message names the folder or file"
+    assert result.stdout == ""
+    assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit)
+    after = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else None
+    assert after == before, "nothing written"
+
+
+def test_out_must_not_be_a_folder(folders: dict[str, Path], tmp_path: Path) -> None:
+    result = invoke("report", folders["run"], "--out", tmp_path)
+    assert result.exit_code == 2
+    assert f"--out: {tmp_path} is a folder" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_executable_refuses_a_bad_folder_without_traceback(tmp_path: Path) -> None:
+    completed = subprocess.run(
+        [str(EXECUTABLE), "report", str(tmp_path)], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert completed.returncode == 2
+    assert completed.stderr.strip() == (
+        f"{tmp_path}: no manifest.json, so not an output folder written by `caseload-sim run` or "
+        "`caseload-sim compare`"
+    )
+    assert "Traceback" not in completed.stderr and list(tmp_path.iterdir()) == []
+
+
+def test_write_report_file_leaves_nothing_when_it_fails(tmp_path: Path) -> None:
+    (tmp_path / "taken").mkdir()
+    with pytest.raises(OSError):
+        write_report_file(tmp_path / "taken", "<html></html>")  # a folder is in the way
+    assert [p.name for p in tmp_path.iterdir()] == ["taken"]
+    with pytest.raises(ReportInputError, match="no such folder"):
+        read_output_folder(tmp_path / "missing")
+
+
+# --- in a real browser -------------------------------------------------------------------
+
+CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+
+# Injected first into a copy of the page: records every script error and failed resource
+# load, then (after load, once plotly has drawn) the resources the page fetched.
+PROBE = """<script>
+window.__problems = [];
+window.addEventListener('error', function (e) {
+  var t = e.target;
+  window.__problems.push(String(e.message || (t && (t.src || t.href)) || 'error'));
+}, true);
+window.addEventListener('unhandledrejection', function (e) { window.__problems.push(String(e.reason)); });
+var __consoleError = console.error;
+console.error = function () {
+  window.__problems.push(Array.prototype.join.call(arguments, ' '));
+  __consoleError.apply(console, arguments);
+};
+window.addEventListener('load', function () {
+  setTimeout(function () {
+    var out = document.createElement('pre');
+    out.id = 'probe';
+    out.textContent = JSON.stringify({
+      problems: window.__problems,
+      fetched: performance.getEntriesByType('resource').map(function (r) { return r.name; }),
+      figures: document.querySelectorAll('.plotly-graph-div').length,
+      drawn: document.querySelectorAll('.plotly-graph-div.js-plotly-plot .main-svg').length,
+      drawnFigures: Array.prototype.filter.call(document.querySelectorAll('.plotly-graph-div'),
+        function (d) { return d.querySelector('.main-svg') !== null && d.querySelectorAll('.point').length > 0; }).length
+    });
+    document.body.appendChild(out);
+  }, 1000);
+});
+</script>"""
+
+
+@pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="no chromium binary on PATH or at /usr/bin/chromium; install Debian's chromium "
+    "(apt-get install chromium) to run the browser test — .ci/run does",
+)
+@pytest.mark.parametrize("kind", ["run", "compare"])
+def test_report_renders_in_headless_chromium(reports: dict[str, Path], tmp_path: Path, kind: str) -> None:
+    page = reports[kind].read_text(encoding="utf-8")
+    probed = tmp_path / "probed.html"
+    probed.write_text(page.replace("<head>", "<head>\n" + PROBE, 1), encoding="utf-8")
+    completed = subprocess.run(
+        [
+            str(CHROMIUM),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--host-resolver-rules=MAP * ~NOTFOUND",  # the page must not need the network
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--window-size=1280,1000",
+            "--virtual-time-budget=15000",
+            "--dump-dom",
+            probed.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
+    )
+    found = re.search(r'<pre id="probe">(.*?)</pre>', completed.stdout, re.DOTALL)
+    assert found, f"the page did not finish loading (exit {completed.returncode}): {completed.stderr[-2000:]}"
+    probe = json.loads(html.unescape(found.group(1)))
+    assert probe["problems"] == [], "script errors or failed loads"
+    assert probe["fetched"] == [], "the page fetched something"
+    expected = page.count('class="plotly-graph-div"')
+    assert expected == (3 if kind == "run" else 3)
+    assert probe["figures"] == expected
+    assert probe["drawnFigures"] == expected, "every plotly figure drew its plot area"
