@@ -28,6 +28,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from caseload_sim.experiment import COMPARISON_COLUMNS
 from caseload_sim.scenario import Scenario, ScenarioError, scenario_from_dict
 
 __all__ = [
@@ -53,17 +54,7 @@ STATS_COLUMNS: tuple[str, ...] = (
     "p_better",
 )
 _SUMMARY_REQUIRED = ("kpi", "mean", "ci_low", "ci_high", "n")
-_COMPARISON_REQUIRED = (
-    "scenario",
-    "kpi",
-    "mean",
-    "ci_low",
-    "ci_high",
-    "diff",
-    "diff_ci_low",
-    "diff_ci_high",
-    "p_better",
-)
+_COMPARISON_REQUIRED = COMPARISON_COLUMNS[:9]  # the documented interface of comparison.csv
 _ID_COLUMNS = ("scenario", "replication", "seed")
 _WHAT = "an output folder written by `caseload-sim run` or `caseload-sim compare`"
 
