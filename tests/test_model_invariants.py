@@ -247,3 +247,16 @@ def test_one_teams_referral_rate_leaves_other_teams_untouched() -> None:
         assert len(ca) > 10
         assert np.array_equal(ca[traits], cb[traits]), f"team {team}'s referrals changed with team 1's rate"
     assert np.sum(b.candidates["team"] == 1) > np.sum(a.candidates["team"] == 1)
+
+
+def test_event_log_round_trips_through_parquet(tmp_path: Any) -> None:
+    """A log written with ``EventLog.to_parquet`` reads back as the same frame (kinds by name)."""
+    import pandas as pd
+
+    log = simulate(shortened(load("baseline"), 0.0, 120.0), 42, 0)
+    path = tmp_path / "events.parquet"
+    log.to_parquet(path, replication=0)
+    back = pd.read_parquet(path)
+    frame = log.to_frame()
+    assert list(back.columns) == ["replication", *frame.columns]
+    pd.testing.assert_frame_equal(back.drop(columns="replication"), frame, check_categorical=False)

@@ -332,6 +332,21 @@ _PRECISION_KPIS_HELP = (
 _MAX_REPLICATIONS_HELP = f"With --precision, stop at this many replications (default {_MAX_REPLICATIONS})."
 
 
+# option types shared by run and compare
+WorkersOption = Annotated[
+    int, typer.Option("--workers", help="Worker processes (>= 1); results do not depend on it.")
+]
+PrecisionOption = Annotated[
+    float | None, typer.Option("--precision", help=_PRECISION_HELP, show_default=False)
+]
+PrecisionKpisOption = Annotated[
+    str | None, typer.Option("--precision-kpis", help=_PRECISION_KPIS_HELP, show_default=False)
+]
+MaxReplicationsOption = Annotated[
+    int | None, typer.Option("--max-replications", help=_MAX_REPLICATIONS_HELP, show_default=False)
+]
+
+
 def _precision_command(
     precision: float | None, precision_kpis: str | None, max_replications: int | None
 ) -> list[str]:
@@ -360,9 +375,7 @@ def run(
         Path | None,
         typer.Option("--out", help="Output folder (default: out/<scenario name>/).", show_default=False),
     ] = None,
-    workers: Annotated[
-        int, typer.Option("--workers", help="Worker processes (>= 1); results do not depend on it.")
-    ] = 1,
+    workers: WorkersOption = 1,
     events: Annotated[
         bool,
         typer.Option(
@@ -371,15 +384,9 @@ def run(
             "weeks.parquet (every replication's event log, entity tables and week table).",
         ),
     ] = False,
-    precision: Annotated[
-        float | None, typer.Option("--precision", help=_PRECISION_HELP, show_default=False)
-    ] = None,
-    precision_kpis: Annotated[
-        str | None, typer.Option("--precision-kpis", help=_PRECISION_KPIS_HELP, show_default=False)
-    ] = None,
-    max_replications: Annotated[
-        int | None, typer.Option("--max-replications", help=_MAX_REPLICATIONS_HELP, show_default=False)
-    ] = None,
+    precision: PrecisionOption = None,
+    precision_kpis: PrecisionKpisOption = None,
+    max_replications: MaxReplicationsOption = None,
 ) -> None:
     """Run replications of a scenario and write their KPIs.
 
@@ -538,18 +545,10 @@ def compare(
             "--out", help="Output folder (default: out/compare-<base>-<alternatives>/).", show_default=False
         ),
     ] = None,
-    workers: Annotated[
-        int, typer.Option("--workers", help="Worker processes (>= 1); results do not depend on it.")
-    ] = 1,
-    precision: Annotated[
-        float | None, typer.Option("--precision", help=_PRECISION_HELP, show_default=False)
-    ] = None,
-    precision_kpis: Annotated[
-        str | None, typer.Option("--precision-kpis", help=_PRECISION_KPIS_HELP, show_default=False)
-    ] = None,
-    max_replications: Annotated[
-        int | None, typer.Option("--max-replications", help=_MAX_REPLICATIONS_HELP, show_default=False)
-    ] = None,
+    workers: WorkersOption = 1,
+    precision: PrecisionOption = None,
+    precision_kpis: PrecisionKpisOption = None,
+    max_replications: MaxReplicationsOption = None,
 ) -> None:
     """Compare scenarios with the base on common random numbers.
 
@@ -760,13 +759,9 @@ def warmup(
     warm-up is long enough, and warns when a series still drifts or hits MSER's
     half-series limit (then run longer).
     """
-    problems = []
-    if replications < 2:
-        problems.append(f"-n: got {replications}; allowed: at least 2")
-    if workers < 1:
-        problems.append(f"--workers: got {workers}; allowed: at least 1")
-    if seed < 0:
-        problems.append(f"--seed: got {seed}; allowed: 0 or more")
+    problems = _option_problems(replications, seed, workers)
+    if replications == 1:
+        problems.append("-n/--replications: got 1; allowed: an integer >= 2 (series are averaged)")
     worlds, scenario_problems = _scenario_problems([scenario])
     problems += scenario_problems
     if problems:

@@ -264,9 +264,6 @@ class EventLog:
     def __len__(self) -> int:
         return len(self.events)
 
-    def column(self, name: str) -> np.ndarray:
-        return self.events[name]
-
     def of_kind(self, kind: EventKind) -> np.ndarray:
         return self.events[self.events["kind"] == kind]
 

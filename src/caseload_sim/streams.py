@@ -48,7 +48,6 @@ class Purpose(IntEnum):
     REFERRALS = 1
     CANDIDATES = 2
     CANDIDATE_OVERFLOW = 3
-    WORLD = 4
     TEAM_CHOICES = 5
     POSTS = 6
 
