@@ -22,8 +22,17 @@ from typer.testing import CliRunner
 
 from caseload_sim import __version__
 from caseload_sim.cli import app
-from caseload_sim.experiment import SUMMARY_COLUMNS
-from caseload_sim.manifest import build_manifest, dependency_versions, publish, utc_now
+from caseload_sim.experiment import SERIES_TABLE_COLUMNS, SUMMARY_COLUMNS
+from caseload_sim.manifest import (
+    REPORT_MARKER,
+    build_manifest,
+    dependency_versions,
+    publish,
+    reports_made_from,
+    results_digest,
+    utc_now,
+)
+from caseload_sim.metrics import SERIES_VARIABLES
 from caseload_sim.scenario import load_scenario
 
 if TYPE_CHECKING:
@@ -31,7 +40,7 @@ if TYPE_CHECKING:
 
 REPO = Path(__file__).resolve().parents[1]
 EXECUTABLE = Path(sys.executable).with_name("caseload-sim")
-OUR_FILES = {"replications.csv", "summary.csv", "manifest.json"}
+OUR_FILES = {"replications.csv", "summary.csv", "series.parquet", "manifest.json"}
 
 runner = CliRunner()
 
@@ -115,7 +124,18 @@ def test_run_writes_tables_and_manifest(tiny_yaml: Path, tmp_path: Path, fake_en
     started = datetime.fromisoformat(manifest["started"])
     assert started.utcoffset() == timedelta(0), "times are in UTC"
     assert datetime.fromisoformat(manifest["finished"]) >= started
-    assert manifest["files"] == ["replications.csv", "summary.csv", "manifest.json"]
+    assert manifest["files"] == ["replications.csv", "summary.csv", "series.parquet", "manifest.json"]
+
+    # Every replication's weekly series, in one tidy table of compact types.
+    series = pd.read_parquet(out / "series.parquet")
+    assert list(series.columns) == list(SERIES_TABLE_COLUMNS)
+    assert str(series["replication"].dtype) == "int32" and str(series["value"].dtype) == "float32"
+    assert list(series["variable"].cat.categories) == list(SERIES_VARIABLES)
+    assert set(series["scenario"].astype(str)) == {"tiny"}
+    weeks = np.arange(1, 60 // 7 + 1) * 7.0  # the tiny run lasts 60 days: 8 whole weeks
+    for rep in range(4):
+        mine = series[(series["replication"] == rep) & (series["variable"] == "caseload")]
+        assert mine["time_days"].tolist() == weeks.tolist()
 
     # The printed table: one row per KPI with its mean and interval.
     assert "95 % CI" in result.stdout
@@ -172,6 +192,59 @@ def test_a_user_file_with_our_name_is_kept_without_our_manifest(
     (out / "events.parquet").write_bytes(b"not ours")
     assert invoke("run", tiny_yaml, "-n", "1", "--out", out).exit_code == 0
     assert (out / "events.parquet").read_bytes() == b"not ours"
+
+
+def _report_of(folder: Path) -> str:
+    """A stand-in for a report made by `caseload-sim report` from the folder's current results."""
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    return f"<!DOCTYPE html><html><head><meta charset='utf-8'>\n<meta name='{REPORT_MARKER}' content='{results_digest(manifest)}'>"
+
+
+@pytest.mark.parametrize("command", ["run", "compare"])
+def test_rerun_removes_the_report_of_the_results_it_replaces(
+    tiny_yaml: Path, tmp_path: Path, fake_engine: FakeEngine, command: str
+) -> None:
+    out = tmp_path / "o"
+    other = tmp_path / "roomy.yaml"
+    other.write_text("extends: tiny.yaml\nname: roomy\nregulation:\n  caseload_cap: 20\n", encoding="utf-8")
+    args = ["run", tiny_yaml] if command == "run" else ["compare", tiny_yaml, other]
+    assert invoke(*args, "-n", "2", "--out", out).exit_code == 0
+    (out / "report.html").write_text(_report_of(out), encoding="utf-8")
+    (out / "for-the-board.html").write_text(_report_of(out), encoding="utf-8")  # made with --out
+    (out / "notes.html").write_text("<html>my own notes</html>", encoding="utf-8")
+    assert reports_made_from(out) == ["for-the-board.html", "report.html"]
+
+    result = invoke(*args, "-n", "2", "--seed", "7", "--out", out)
+    assert result.exit_code == 0, result.stderr
+    names = {p.name for p in out.iterdir()}
+    assert "report.html" not in names and "for-the-board.html" not in names, "the old reports are gone"
+    assert (out / "notes.html").read_text(encoding="utf-8") == "<html>my own notes</html>", (
+        "a user's page stays"
+    )
+    for name in ("report.html", "for-the-board.html"):
+        assert (
+            f"removed {out / name}: it was the report of the results this run replaced; "
+            f"make a new one with: caseload-sim report {out}"
+        ) in " ".join(result.stdout.split())
+    assert "note: kept" not in result.stderr
+    assert leftovers(tmp_path) == []
+
+
+def test_rerun_keeps_a_report_it_cannot_tell_is_stale_and_says_so(
+    tiny_yaml: Path, tmp_path: Path, fake_engine: FakeEngine
+) -> None:
+    out = tmp_path / "o"
+    assert invoke("run", tiny_yaml, "-n", "2", "--out", out).exit_code == 0
+    older = _report_of(out)
+    assert invoke("run", tiny_yaml, "-n", "2", "--out", out).exit_code == 0
+    assert older != _report_of(out)
+    (out / "report.html").write_text(older, encoding="utf-8")  # a report of the run before last
+    result = invoke("run", tiny_yaml, "-n", "2", "--out", out)
+    assert result.exit_code == 0, result.stderr
+    assert (out / "report.html").read_text(encoding="utf-8") == older, "not provably ours: kept"
+    said = " ".join(result.stderr.split())
+    assert f"note: kept {out / 'report.html'}: it was not made from the results this run replaced" in said
+    assert f"caseload-sim report {out}" in said and "removed" not in result.stdout
 
 
 # --- run: bad input writes nothing ----------------------------------------------------
@@ -262,7 +335,11 @@ def test_publish_accepts_only_bare_file_names(tmp_path: Path) -> None:
     for name in ("../escape.csv", "manifest.json"):
         with pytest.raises(ValueError, match="bare file name"):
             publish(tmp_path / "o", {name: write_x}, {})
+    for name in ("../report.html", "manifest.json", "a.csv", ""):
+        with pytest.raises(ValueError, match="remove: .* is not a bare file name"):
+            publish(tmp_path / "o", {"a.csv": write_x}, {}, remove=[name])
     assert not (tmp_path / "o").exists()
+    assert reports_made_from(tmp_path / "o") == [], "no folder, no manifest: no reports of it"
 
 
 # --- the installed executable ---------------------------------------------------------
@@ -302,7 +379,7 @@ def test_executable_runs_the_real_model_identically_on_two_workers(
     )
     assert one.returncode == 0, one.stderr
     assert two.returncode == 0, two.stderr
-    for name in ("replications.csv", "summary.csv"):
+    for name in ("replications.csv", "summary.csv", "series.parquet"):
         assert (tmp_path / "w1" / name).read_bytes() == (tmp_path / "w2" / name).read_bytes(), name
     reps = pd.read_csv(tmp_path / "w2" / "replications.csv")
     assert list(reps.columns) == ["replication", "seed", *real_engine]

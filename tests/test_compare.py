@@ -249,6 +249,9 @@ def test_compare_on_one_and_two_workers_is_identical(
     assert len(pool.worker_pids) == 2 and os.getpid() not in pool.worker_pids
     pd.testing.assert_frame_equal(serial.comparison, parallel.comparison, check_exact=True)
     pd.testing.assert_frame_equal(serial.replications(), parallel.replications(), check_exact=True)
+    assert serial.series is not None and parallel.series is not None
+    pd.testing.assert_frame_equal(serial.series, parallel.series, check_exact=True)
+    assert list(serial.series["scenario"].cat.categories) == ["short_base", "short_cap20"]
 
 
 # --- precision ------------------------------------------------------------------------
@@ -296,8 +299,12 @@ def test_precision_stops_at_the_first_n_that_meets_the_rule(tiny_yaml: Path, fak
     ]
     assert n == 4 + holds.index(True)
     # ... the same files as a plain run of that many, whatever the batch size.
-    pd.testing.assert_frame_equal(res.table, run_replications(tiny, n, seed=5).table, check_exact=True)
-    pd.testing.assert_frame_equal(res.summary, run_replications(tiny, n, seed=5).summary, check_exact=True)
+    plain = run_replications(tiny, n, seed=5)
+    pd.testing.assert_frame_equal(res.table, plain.table, check_exact=True)
+    pd.testing.assert_frame_equal(res.summary, plain.summary, check_exact=True)
+    assert res.series is not None and plain.series is not None
+    pd.testing.assert_frame_equal(res.series, plain.series, check_exact=True)
+    assert sorted(res.series["replication"].unique()) == list(range(n)), "series of dropped runs are dropped"
     other = run_replications(tiny, 4, seed=5, precision=PrecisionTarget(0.25, target.kpis, 60, batch=1))
     pd.testing.assert_frame_equal(res.table, other.table, check_exact=True)
     assert seen[0] == (1, 4) and seen[-1][0] == out.replications_run and seen[-1][1] >= seen[0][1]
@@ -351,7 +358,17 @@ def test_compare_cli_writes_comparison_replications_and_manifest(
     out = tmp_path / "c"
     result = invoke("compare", *pair, "-n", "3", "--seed", "4", "--out", out)
     assert result.exit_code == 0, result.stderr
-    assert {p.name for p in out.iterdir()} == {"comparison.csv", "replications.csv", "manifest.json"}
+    assert {p.name for p in out.iterdir()} == {
+        "comparison.csv",
+        "replications.csv",
+        "series.parquet",
+        "manifest.json",
+    }
+    series = pd.read_parquet(out / "series.parquet")
+    assert list(series["scenario"].cat.categories) == ["tiny", "other"], "base first"
+    assert sorted(set(zip(series["scenario"].astype(str), series["replication"], strict=True))) == sorted(
+        (s, i) for s in ("tiny", "other") for i in range(3)
+    )
     comparison = pd.read_csv(out / "comparison.csv")
     assert list(comparison.columns[:9]) == REQUIRED
     assert "pairing_variance_ratio" in comparison.columns
@@ -409,7 +426,7 @@ def test_compare_cli_with_precision_equals_a_plain_run(
     )
     plain = invoke("compare", *pair, "-n", str(n), "--out", tmp_path / "plain")
     assert plain.exit_code == 0
-    for name in ("comparison.csv", "replications.csv"):
+    for name in ("comparison.csv", "replications.csv", "series.parquet"):
         assert (tmp_path / "p" / name).read_bytes() == (tmp_path / "plain" / name).read_bytes(), name
 
     capped = invoke(

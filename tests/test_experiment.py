@@ -20,6 +20,7 @@ import pytest
 
 from caseload_sim.executors import ProcessExecutor, SerialExecutor, make_executor
 from caseload_sim.experiment import (
+    SERIES_TABLE_COLUMNS,
     SUMMARY_COLUMNS,
     ReplicationResults,
     run_replication,
@@ -222,3 +223,7 @@ def test_one_and_two_workers_give_identical_results(tiny: Scenario, real_engine:
     assert list(serial.table.columns) == ["replication", "seed", *real_engine]
     pd.testing.assert_frame_equal(serial.table, parallel.table, check_exact=True)
     pd.testing.assert_frame_equal(serial.summary, parallel.summary, check_exact=True)
+    assert serial.series is not None and parallel.series is not None
+    pd.testing.assert_frame_equal(serial.series, parallel.series, check_exact=True)
+    assert list(serial.series.columns) == list(SERIES_TABLE_COLUMNS)
+    assert sorted(serial.series["replication"].unique()) == list(range(6))

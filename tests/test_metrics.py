@@ -8,7 +8,7 @@ from collections import defaultdict
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from caseload_sim.events import (
@@ -1003,6 +1003,7 @@ def reference_kpis(log: EventLog) -> dict[str, float]:
 
 @settings(max_examples=40, deadline=None)
 @given(st.integers(0, 2**32 - 1))
+@example(218885)  # every post gone before the window: FTE-time is rounding residue, not a tiny positive
 def test_compute_kpis_matches_reference_on_random_logs(seed: int) -> None:
     log = random_log(seed)
     assert check_transitions(log) == []

@@ -2,8 +2,9 @@
 
 The folders are made by the real CLI on a tiny scenario (two specialists, 450 days, no
 warm-up, three replications), so the report is tested on exactly what ``run`` and
-``compare`` write. The last test opens the reports in headless Chromium and checks that
-they load without errors, fetch nothing, and that every plotly figure rendered.
+``compare`` write; a copy without ``series.parquet`` stands for a folder written before
+the series were saved. The last test opens the reports in headless Chromium and checks
+that they load without errors, fetch nothing, and that every plotly figure rendered.
 """
 
 from __future__ import annotations
@@ -19,12 +20,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from plotly.offline import get_plotlyjs
 from typer.testing import CliRunner
 
 from caseload_sim.cli import app
+from caseload_sim.manifest import REPORT_MARKER, reports_made_from, results_digest
 from caseload_sim.metrics import KPI_NAMES
 from caseload_sim.report import (
     OutputFolder,
@@ -34,7 +37,8 @@ from caseload_sim.report import (
     report_warnings,
     write_report_file,
 )
-from caseload_sim.report.html import parameter_rows
+from caseload_sim.report.figures import series_bands
+from caseload_sim.report.html import SHOWN_SERIES, parameter_rows
 from caseload_sim.report.kpis import format_diff, format_value, kpi_group, verdict
 from caseload_sim.scenario import parameter_table
 
@@ -67,13 +71,16 @@ def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("report")
     (root / "tiny.yaml").write_text(TINY, encoding="utf-8")
     (root / "roomy.yaml").write_text(ALT, encoding="utf-8")
-    made = {"run": root / "run", "compare": root / "compare"}
+    made = {"run": root / "run", "compare": root / "compare", "old": root / "old"}
     ran = invoke("run", root / "tiny.yaml", "-n", str(REPLICATIONS), "--out", made["run"])
     assert ran.exit_code == 0, ran.stderr
     compared = invoke(
         "compare", root / "tiny.yaml", root / "roomy.yaml", "-n", str(REPLICATIONS), "--out", made["compare"]
     )
     assert compared.exit_code == 0, compared.stderr
+    # A comparison folder as an older version wrote it: no series.
+    shutil.copytree(made["compare"], made["old"])
+    (made["old"] / "series.parquet").unlink()
     return made
 
 
@@ -107,7 +114,7 @@ def visible_text(page: str) -> str:
 # --- what the page holds -------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind", ["run", "compare"])
+@pytest.mark.parametrize("kind", ["run", "compare", "old"])
 def test_report_refers_to_nothing_on_the_network(reports: dict[str, Path], kind: str) -> None:
     page = reports[kind].read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
@@ -118,7 +125,7 @@ def test_report_refers_to_nothing_on_the_network(reports: dict[str, Path], kind:
     assert "cdn" not in own.lower()
 
 
-@pytest.mark.parametrize("kind", ["run", "compare"])
+@pytest.mark.parametrize("kind", ["run", "compare", "old"])
 def test_report_names_every_kpi_and_scenario(reports: dict[str, Path], kind: str) -> None:
     text = visible_text(reports[kind].read_text(encoding="utf-8"))
     for kpi in KPI_NAMES:
@@ -172,6 +179,64 @@ def test_comparison_report_shows_changes_differences_and_forest_plot(
     diffs = dict(zip(rows["kpi"], rows["diff"], strict=True))
     assert format_diff("stress_mean", diffs["stress_mean"]) in text
     assert "better in" in text and "Only 3 replications" in text
+
+
+@pytest.mark.parametrize("kind", ["run", "compare"])
+def test_report_draws_the_series_over_time(
+    reports: dict[str, Path], folders: dict[str, Path], kind: str
+) -> None:
+    page = reports[kind].read_text(encoding="utf-8")
+    text = visible_text(page)
+    assert "Over time" in text and "<a href='#over-time'>Over time</a>" in page
+    for variable, (heading, _axis, _explanation) in SHOWN_SERIES.items():
+        assert f'id="figure-series-{variable}"' in page, variable
+        assert heading in text
+    assert "95 % confidence interval of that average" in text and "Student-t" in text
+    assert "warm-up" in text and "measured window" in text
+    assert "one point every" not in text, "a 450-day run is drawn week by week"
+    assert "holds no time series" not in text
+    # the line drawn is the mean across replications, week by week
+    folder = read_output_folder(folders[kind])
+    assert folder.series is not None
+    bands = series_bands(folder.series, "queue", folder.names)
+    raw = pd.read_parquet(folders[kind] / "series.parquet")
+    raw = raw[(raw["variable"] == "queue") & (raw["scenario"] == "tiny")]
+    means = raw.groupby("time_days")["value"].mean()
+    mine = bands[bands["scenario"] == "tiny"].set_index("time_days")["mean"]
+    assert mine.to_numpy() == pytest.approx(means.to_numpy(dtype=float))
+    assert (bands["n"] == REPLICATIONS).all()
+
+
+def test_report_of_a_folder_without_series_says_how_to_get_them(reports: dict[str, Path]) -> None:
+    page = reports["old"].read_text(encoding="utf-8")
+    text = visible_text(page)
+    assert "Over time" in text and "This output folder holds no time series (no series.parquet )" in text
+    assert "run the same command again with this version: caseload-sim compare" in text
+    assert 'id="figure-series-' not in page
+    assert 'id="figure-forest"' in page, "the rest of the report is there"
+
+
+@pytest.mark.parametrize("kind", ["run", "compare"])
+def test_report_names_the_results_it_describes(
+    reports: dict[str, Path], folders: dict[str, Path], kind: str
+) -> None:
+    page = reports[kind].read_text(encoding="utf-8")
+    manifest = json.loads((folders[kind] / "manifest.json").read_text(encoding="utf-8"))
+    assert f"<meta name='{REPORT_MARKER}' content='{results_digest(manifest)}'>" in page[:2000]
+    assert reports_made_from(folders[kind]) == ["report.html"], "a re-run will recognise it as stale"
+
+
+def test_long_series_are_thinned_to_every_few_weeks(folders: dict[str, Path]) -> None:
+    folder = read_output_folder(folders["run"])
+    assert folder.series is not None
+    weeks = folder.series["time_days"].nunique()  # 64 weeks in 450 days
+    long = folder.series.copy()
+    long["time_days"] = long["time_days"] * 4  # the same values as if every 4th week of a 4x longer run
+    longer = pd.concat([long.assign(time_days=long["time_days"] - shift) for shift in (0.0, 7.0, 14.0, 21.0)])
+    page = render_report(dataclasses.replace(folder, series=longer))
+    assert "one point every 2 weeks" in visible_text(page), f"{4 * weeks} weeks drawn at most 200 points"
+    every = series_bands(longer, "queue", folder.names, every=2)
+    assert (np.rint(every["time_days"] / 7) % 2 == 0).all() and len(every) == 2 * weeks
 
 
 def test_report_is_the_same_every_time(folders: dict[str, Path]) -> None:
@@ -306,6 +371,25 @@ BREAKAGES: dict[str, tuple[str, Any, str]] = {
     ),
     "missing file": ("compare", lambda d: (d / "comparison.csv").unlink(), "missing comparison.csv"),
     "corrupt manifest": ("run", lambda d: _append(d / "manifest.json", "}{"), "not valid JSON"),
+    "corrupt series": (
+        "run",
+        lambda d: (d / "series.parquet").write_bytes(b"PAR1 not really"),
+        "series.parquet: not a readable parquet table",
+    ),
+    "series of another scenario": (
+        "compare",
+        lambda d: (
+            pd.read_parquet(d / "series.parquet").assign(scenario="other").to_parquet(d / "series.parquet")
+        ),
+        "series.parquet: scenarios other; allowed: those of manifest.json, tiny, roomy",
+    ),
+    "series without values": (
+        "run",
+        lambda d: (
+            pd.read_parquet(d / "series.parquet").drop(columns="value").to_parquet(d / "series.parquet")
+        ),
+        "series.parquet: missing column(s) value",
+    ),
     "unknown kind": (
         "run",
         lambda d: (d / "manifest.json").write_text(json.dumps({"kind": "sweep"}), encoding="utf-8"),
@@ -403,7 +487,7 @@ window.addEventListener('load', function () {
       figures: document.querySelectorAll('.plotly-graph-div').length,
       drawn: document.querySelectorAll('.plotly-graph-div.js-plotly-plot .main-svg').length,
       drawnFigures: Array.prototype.filter.call(document.querySelectorAll('.plotly-graph-div'),
-        function (d) { return d.querySelector('.main-svg') !== null && d.querySelectorAll('.point').length > 0; }).length
+        function (d) { return d.querySelector('.main-svg') !== null && d.querySelectorAll('.point, .js-line').length > 0; }).length
     });
     document.body.appendChild(out);
   }, 1000);
@@ -416,7 +500,7 @@ window.addEventListener('load', function () {
     reason="no chromium binary on PATH or at /usr/bin/chromium; install Debian's chromium "
     "(apt-get install chromium) to run the browser test — .ci/run does",
 )
-@pytest.mark.parametrize("kind", ["run", "compare"])
+@pytest.mark.parametrize("kind", ["run", "compare", "old"])
 def test_report_renders_in_headless_chromium(reports: dict[str, Path], tmp_path: Path, kind: str) -> None:
     page = reports[kind].read_text(encoding="utf-8")
     probed = tmp_path / "probed.html"
@@ -450,6 +534,6 @@ def test_report_renders_in_headless_chromium(reports: dict[str, Path], tmp_path:
     assert probe["problems"] == [], "script errors or failed loads"
     assert probe["fetched"] == [], "the page fetched something"
     expected = page.count('class="plotly-graph-div"')
-    assert expected == (3 if kind == "run" else 3)
+    assert expected == (3 if kind == "old" else 3 + len(SHOWN_SERIES)), "the 4 series drawn, if present"
     assert probe["figures"] == expected
     assert probe["drawnFigures"] == expected, "every plotly figure drew its plot area"

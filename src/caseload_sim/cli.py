@@ -4,13 +4,14 @@ Commands
 --------
 ``caseload-sim run SCENARIO.yaml [-n N] [--seed S] [--out DIR] [--workers W] [--events] [--precision H ...]``
     Run N replications, print each KPI's mean and 95 % confidence interval, and write
-    ``replications.csv``, ``summary.csv``, ``manifest.json`` (and, with ``--events``,
+    ``replications.csv``, ``summary.csv``, ``series.parquet`` (every replication's weekly
+    caseload, queue, employment and stress), ``manifest.json`` (and, with ``--events``,
     ``events.parquet``, ``candidates.parquet``, ``specialists.parquet``, ``weeks.parquet``)
     into DIR (default ``out/<scenario name>/``).
 ``caseload-sim compare BASE.yaml ALT.yaml ... [-n N] [--seed S] [--out DIR] [--workers W] [--precision H ...]``
     Run every scenario on the same replication keys (common random numbers), print
     for each alternative its paired differences from the base, and write
-    ``comparison.csv``, ``replications.csv`` and ``manifest.json`` into DIR (default
+    ``comparison.csv``, ``replications.csv``, ``series.parquet`` and ``manifest.json`` into DIR (default
     ``out/compare-<base>-<alt>-.../``, or ``out/compare-<hash>/`` when that is long).
 ``caseload-sim validate SCENARIO.yaml ...``
     Check scenario files; ``OK <file>`` or one line per problem.
@@ -19,6 +20,13 @@ Commands
 ``caseload-sim report DIR [--out FILE]``
     Write one self-contained HTML report (default ``DIR/report.html``) of a ``run`` or
     ``compare`` output folder, from its files; the model is not re-run.
+
+Re-running into a folder replaces our files from the earlier run. A report that
+``caseload-sim report`` made from those earlier results (it carries their digest, see
+:func:`caseload_sim.manifest.reports_made_from`) is removed with them, so that it cannot
+pass for a report of the new ones; the output says so and how to make a new one. Any
+other file — including an HTML page we cannot tell was made from these results — is
+left alone, with a note when it is called ``report.html``.
 
 Enough replications: with ``--precision H`` (``run`` and ``compare``), ``-n`` is only
 the number to start with; replications are added until the 95 % half-width of each
@@ -51,7 +59,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from caseload_sim import __version__
-from caseload_sim.manifest import build_manifest, publish, utc_now
+from caseload_sim.manifest import build_manifest, publish, reports_made_from, utc_now
 from caseload_sim.scenario import Scenario, ScenarioError, load_scenario
 
 if TYPE_CHECKING:
@@ -75,6 +83,7 @@ __all__ = ["COMPARE_OUTPUTS", "RUN_OUTPUTS", "app"]
 RUN_OUTPUTS: tuple[str, ...] = (
     "replications.csv",
     "summary.csv",
+    "series.parquet",
     "events.parquet",
     "candidates.parquet",
     "specialists.parquet",
@@ -82,7 +91,7 @@ RUN_OUTPUTS: tuple[str, ...] = (
     "manifest.json",
 )
 #: Files ``compare`` writes into its output folder.
-COMPARE_OUTPUTS: tuple[str, ...] = ("comparison.csv", "replications.csv", "manifest.json")
+COMPARE_OUTPUTS: tuple[str, ...] = ("comparison.csv", "replications.csv", "series.parquet", "manifest.json")
 _MAX_SEED = 2**63 - 1  # seeds are stored in int64 columns
 _MAX_REPLICATIONS = 200  # default ceiling of --precision
 _MAX_FOLDER_NAME = 80  # longer default compare folder names become a hash
@@ -220,12 +229,36 @@ def _precision_lines(outcome: PrecisionOutcome) -> list[str]:
 
 def _publish(
     out_dir: Path, writers: dict[str, Callable[[Path], None]], manifest: dict[str, Any], owned: Sequence[str]
-) -> list[Path]:
-    """Write the output folder (see :func:`caseload_sim.manifest.publish`), or stop with status 1."""
+) -> tuple[list[Path], list[str]]:
+    """Write the output folder (see :func:`caseload_sim.manifest.publish`), or stop with status 1.
+
+    Reports made from the results being replaced are removed with them. Returns the
+    files written and the names of the reports removed (for :func:`_say_written`).
+    """
+    stale = [name for name in reports_made_from(out_dir) if name not in writers]
     try:
-        return publish(out_dir, writers, manifest, owned=owned)
+        return publish(out_dir, writers, manifest, owned=owned, remove=stale), stale
     except OSError as exc:
         _fail([f"--out: cannot write {out_dir}: {exc}"], code=1)
+
+
+def _say_written(out_dir: Path, written: Sequence[Path], stale: Sequence[str]) -> None:
+    """Say which files were written, which stale reports removed, and whether a report.html was left."""
+    Console().print(
+        f"wrote {out_dir}{os.sep}: {', '.join(p.name for p in written)}", markup=False, highlight=False
+    )
+    for name in stale:
+        typer.echo(
+            f"removed {out_dir / name}: it was the report of the results this run replaced; "
+            f"make a new one with: caseload-sim report {out_dir}"
+        )
+    if "report.html" not in stale and (out_dir / "report.html").is_file():
+        typer.echo(
+            f"note: kept {out_dir / 'report.html'}: it was not made from the results this run replaced, "
+            "so it was left alone, but it does not describe the new results; "
+            f"make a new report with: caseload-sim report {out_dir}",
+            err=True,
+        )
 
 
 def _scenario_problems(paths: Sequence[Path]) -> tuple[list[Scenario], list[str]]:
@@ -274,6 +307,17 @@ def _write_log_table(logs: Sequence[EventLog], path: Path, table_of: Callable[[E
     finally:
         if writer is not None:
             writer.close()
+
+
+def _series_writer(series: pd.DataFrame | None) -> dict[str, Callable[[Path], None]]:
+    """``series.parquet`` (see :func:`caseload_sim.experiment.series_table`), if there are series."""
+    if series is None:
+        return {}
+
+    def write(path: Path) -> None:
+        series.to_parquet(path, index=False)
+
+    return {"series.parquet": write}
 
 
 def _csv_writer(frame: pd.DataFrame) -> Callable[[Path], None]:
@@ -391,9 +435,11 @@ def run(
     """Run replications of a scenario and write their KPIs.
 
     Prints each KPI's mean and 95 % confidence interval across replications and writes
-    replications.csv, summary.csv and manifest.json (with --events also
-    events.parquet) into the output folder. Files already in the folder that this
-    command does not write are left alone.
+    replications.csv, summary.csv, series.parquet (weekly caseload, queue, employment
+    and stress of every replication, warm-up included) and manifest.json (with
+    --events also events.parquet) into the output folder. Files already in the folder
+    that this command does not write are left alone, except a report made from the
+    results being replaced, which is removed (and said so).
     """
     problems = _option_problems(replications, seed, workers)
     world: Scenario | None = None
@@ -427,6 +473,7 @@ def run(
     writers = {
         "replications.csv": _csv_writer(results.table),
         "summary.csv": _csv_writer(results.summary),
+        **_series_writer(results.series),
     }
     if events:
         logs = results.events or []
@@ -457,15 +504,12 @@ def run(
     if results.precision is not None:
         extra["precision"] = results.precision.to_manifest()
     manifest = build_manifest(world, seed, results.n, started, finished, extra=extra)
-    written = _publish(out_dir, writers, manifest, RUN_OUTPUTS)
+    written, stale = _publish(out_dir, writers, manifest, RUN_OUTPUTS)
 
     for line in _precision_lines(results.precision) if results.precision is not None else []:
         typer.echo(line, err=True)
-    console = Console()
-    console.print(_kpi_table(results))
-    console.print(
-        f"wrote {out_dir}{os.sep}: {', '.join(p.name for p in written)}", markup=False, highlight=False
-    )
+    Console().print(_kpi_table(results))
+    _say_written(out_dir, written, stale)
 
 
 # --- compare ----------------------------------------------------------------------------
@@ -556,8 +600,11 @@ def compare(
     their referrals and luck wherever the policy does not change them, and reports for
     each alternative and KPI the paired difference from the base with its 95 % CI, the
     share of replications in which the alternative did better, and how much the pairing
-    shrank the variance of the difference. Writes comparison.csv, replications.csv and
-    manifest.json into the output folder; files this command does not write are left alone.
+    shrank the variance of the difference. Writes comparison.csv, replications.csv,
+    series.parquet (weekly caseload, queue, employment and stress of every scenario and
+    replication) and manifest.json into the output folder; files this command does not
+    write are left alone, except a report made from the results being replaced, which is
+    removed (and said so).
     """
     paths = [base, *alternatives]
     problems = _option_problems(replications, seed, workers)
@@ -587,6 +634,7 @@ def compare(
     writers = {
         "comparison.csv": _csv_writer(results.comparison),
         "replications.csv": _csv_writer(results.replications()),
+        **_series_writer(results.series),
     }
     command = [
         "caseload-sim",
@@ -617,16 +665,14 @@ def compare(
         extra["precision"] = results.precision.to_manifest()
     # The standard entries (scenario, scenario_sha256, ...) describe the base; "scenarios" all.
     manifest = build_manifest(results.base, seed, results.n, started, finished, extra=extra)
-    written = _publish(out_dir, writers, manifest, COMPARE_OUTPUTS)
+    written, stale = _publish(out_dir, writers, manifest, COMPARE_OUTPUTS)
 
     for line in _precision_lines(results.precision) if results.precision is not None else []:
         typer.echo(line, err=True)
     console = Console()
     for table in _comparison_tables(results):
         console.print(table)
-    console.print(
-        f"wrote {out_dir}{os.sep}: {', '.join(p.name for p in written)}", markup=False, highlight=False
-    )
+    _say_written(out_dir, written, stale)
 
 
 # --- validate -------------------------------------------------------------------------
@@ -703,8 +749,9 @@ def report(
 
     Reads the folder's files (never re-runs the model) and writes a page that opens
     offline in any browser: a summary in words, warnings, what changed, KPI tables with
-    95 % intervals and differences, charts, every parameter with its provenance, and
-    the manifest.
+    95 % intervals and differences, charts, caseload, queue, employment and stress over
+    time (from series.parquet, when the folder has it), every parameter with its
+    provenance, and the manifest.
     """
     from caseload_sim.report import (
         ReportInputError,

@@ -5,7 +5,10 @@ One replication is one possible history of the scenario's world: the model runs 
 (:func:`caseload_sim.metrics.compute_kpis`). A replication's randomness is fully
 determined by ``(seed, replication)``, so replication *i* gives the same KPIs in any
 process, in any order; running them on one worker or on many yields bit-identical
-tables.
+tables. Each replication also condenses its log into weekly series — caseload, queue,
+employment, stress, warm-up included (:func:`caseload_sim.metrics.weekly_series`) —
+gathered into one tidy table for all replications (:func:`series_table`), so that
+reports can draw how the service develops without keeping the logs.
 
 Across replications we report each KPI's mean, standard deviation and a 95 % Student-t
 confidence interval for the mean (:func:`summarize`). A KPI can be undefined in a
@@ -52,6 +55,7 @@ __all__ = [
     "DEFAULT_PRECISION_KPIS",
     "ID_COLUMNS",
     "PRECISION_COLUMNS",
+    "SERIES_TABLE_COLUMNS",
     "SUMMARY_COLUMNS",
     "ComparisonResults",
     "PrecisionOutcome",
@@ -60,11 +64,13 @@ __all__ = [
     "ReplicationResults",
     "compare_scenarios",
     "comparison_table",
+    "interval_arrays",
     "kpi_directions",
     "kpi_names",
     "precision_table",
     "run_replication",
     "run_replications",
+    "series_table",
     "summarize",
 ]
 
@@ -88,6 +94,8 @@ COMPARISON_COLUMNS: tuple[str, ...] = (
     "n",
     "n_paired",
 )
+#: Columns of :func:`series_table`'s output (``series.parquet``), in order.
+SERIES_TABLE_COLUMNS: tuple[str, ...] = ("scenario", "replication", "time_days", "variable", "value")
 #: Columns of :func:`precision_table`'s output, in order.
 PRECISION_COLUMNS: tuple[str, ...] = (
     "scenario",
@@ -152,12 +160,27 @@ def run_replication(
         KPI name -> value (float, NaN when undefined) and the event log, or ``None``
         when ``keep_events`` is false.
     """
+    kpis, log = _simulate(scenario, seed, replication)
+    return kpis, (log if keep_events else None)
+
+
+def _simulate(scenario: Scenario, seed: int, replication: int) -> tuple[dict[str, float], EventLog]:
+    """Simulate one replication: its KPIs and its event log."""
     from caseload_sim.metrics import compute_kpis
     from caseload_sim.model import simulate
 
     log = simulate(scenario, seed, replication)
-    kpis = {str(name): float(value) for name, value in compute_kpis(log).items()}
-    return kpis, (log if keep_events else None)
+    return {str(name): float(value) for name, value in compute_kpis(log).items()}, log
+
+
+def _replicate(
+    scenario: Scenario, seed: int, replication: int, keep_events: bool
+) -> tuple[dict[str, float], pd.DataFrame, EventLog | None]:
+    """One replication's KPIs, its weekly series (:func:`caseload_sim.metrics.weekly_series`) and log."""
+    from caseload_sim.metrics import weekly_series
+
+    kpis, log = _simulate(scenario, seed, replication)
+    return kpis, weekly_series(log), (log if keep_events else None)
 
 
 @dataclass(frozen=True)
@@ -181,6 +204,9 @@ class ReplicationResults:
     precision
         How a precision target was met, or ``None`` when the number of replications
         was fixed.
+    series
+        Every replication's weekly series in one tidy table (:func:`series_table`), or
+        ``None`` if not computed.
     """
 
     scenario: Scenario
@@ -189,6 +215,7 @@ class ReplicationResults:
     summary: pd.DataFrame
     events: list[EventLog] | None = None
     precision: PrecisionOutcome | None = None
+    series: pd.DataFrame | None = None
 
     @property
     def n(self) -> int:
@@ -412,10 +439,16 @@ class PrecisionOutcome:
         }
 
 
-def _precision_arrays(
-    values: np.ndarray, confidence: float
+def interval_arrays(
+    values: np.ndarray, confidence: float = 0.95
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per column of ``values`` (replications x KPIs; NaN = undefined): n, mean, half-width, relative."""
+    """Student-t intervals of the mean, column by column, as in :func:`summarize`.
+
+    ``values`` is replications x quantities (KPIs, or a series' time points); NaN means
+    undefined in that replication and is left out. Returns per column ``n`` (defined
+    values), ``mean`` (NaN if ``n == 0``), the half-width ``t_{(1+confidence)/2, n-1} ·
+    sd / sqrt(n)`` and the half-width relative to ``|mean|`` (both NaN when ``n < 2``).
+    """
     from scipy import stats
 
     defined = ~np.isnan(values)
@@ -432,7 +465,7 @@ def _precision_arrays(
 
 
 def _rule_holds(values: np.ndarray, target: float, confidence: float) -> bool:
-    n, _mean, _half, relative = _precision_arrays(values, confidence)
+    n, _mean, _half, relative = interval_arrays(values, confidence)
     return bool(np.all((n == 0) | (relative <= target)))
 
 
@@ -464,7 +497,7 @@ def precision_table(
     parts = []
     for name, table in tables.items():
         values = table[list(kpis)].to_numpy(dtype=np.float64)
-        n, mean, half, relative = _precision_arrays(values, confidence)
+        n, mean, half, relative = interval_arrays(values, confidence)
         parts.append(
             pd.DataFrame(
                 {
@@ -486,10 +519,54 @@ def precision_table(
 
 def _replication_task(
     scenarios: tuple[Scenario, ...], seed: int, keep_events: bool, task: tuple[int, int]
-) -> tuple[dict[str, float], EventLog | None]:
+) -> tuple[dict[str, float], pd.DataFrame, EventLog | None]:
     """Replication ``task[1]`` of scenario number ``task[0]`` (module level, so it pickles)."""
     which, replication = task
-    return run_replication(scenarios[which], seed, replication, keep_events=keep_events)
+    return _replicate(scenarios[which], seed, replication, keep_events)
+
+
+def series_table(series: Mapping[str, Sequence[pd.DataFrame]]) -> pd.DataFrame:
+    """Every replication's weekly series in one tidy table, in compact types.
+
+    Parameters
+    ----------
+    series
+        Scenario name -> the replications' :func:`caseload_sim.metrics.weekly_series`,
+        in replication order (replication *i* at position *i*).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`SERIES_TABLE_COLUMNS`: ``scenario`` and ``variable``
+        categorical (in the given order), ``replication`` int32, ``time_days`` and
+        ``value`` float32 (exact for counts and week ends below 2**24); scenario by
+        scenario, replication by replication, then as each series is ordered.
+    """
+    from caseload_sim.metrics import SERIES_VARIABLES
+
+    names = list(series)
+    parts = [(code, i, frame) for code, name in enumerate(names) for i, frame in enumerate(series[name])]
+    sizes = [len(frame) for _, _, frame in parts]
+
+    def column(get: Callable[[pd.DataFrame], np.ndarray], dtype: type) -> np.ndarray:
+        return np.concatenate([get(frame).astype(dtype) for _, _, frame in parts] or [np.empty(0, dtype)])
+
+    variables = list(SERIES_VARIABLES)
+    return pd.DataFrame(
+        {
+            "scenario": pd.Categorical.from_codes(
+                np.repeat([code for code, _, _ in parts], sizes).astype(np.int64), categories=pd.Index(names)
+            ),
+            "replication": np.repeat([i for _, i, _ in parts], sizes).astype(np.int32),
+            "time_days": column(lambda f: f["time_days"].to_numpy(), np.float32),
+            "variable": pd.Categorical.from_codes(
+                column(lambda f: pd.Categorical(f["variable"], categories=variables).codes, np.int64),
+                categories=pd.Index(variables),
+            ),
+            "value": column(lambda f: f["value"].to_numpy(), np.float32),
+        },
+        columns=list(SERIES_TABLE_COLUMNS),
+    )
 
 
 @dataclass
@@ -502,6 +579,7 @@ class _Batches:
     runner: Executor
     progress: Progress | None
     rows: list[list[dict[str, float]]]
+    series: list[list[pd.DataFrame]]
     logs: list[list[EventLog]]
     planned: int = 0
     done: int = 0
@@ -522,10 +600,11 @@ class _Batches:
                 self.progress(self.done, self.planned * len(self.scenarios))
 
         task = partial(_replication_task, self.scenarios, self.seed, self.keep_events)
-        for (k, _i), (kpis, log) in zip(
+        for (k, _i), (kpis, series, log) in zip(
             tasks, self.runner.map(task, tasks, on_result=on_result), strict=True
         ):
             self.rows[k].append(kpis)
+            self.series[k].append(series)
             if log is not None:
                 self.logs[k].append(log)
 
@@ -548,8 +627,12 @@ def _run(
     progress: Progress | None,
     executor: Executor | None,
     precision: PrecisionTarget | None,
-) -> tuple[list[pd.DataFrame], list[list[EventLog]], PrecisionOutcome | None]:
-    """Run replications of every scenario on the same keys; optionally to a precision target."""
+) -> tuple[list[pd.DataFrame], pd.DataFrame, list[list[EventLog]], PrecisionOutcome | None]:
+    """Run replications of every scenario on the same keys; optionally to a precision target.
+
+    Returns the results tables, the :func:`series_table` of every scenario, the logs
+    (if kept) and the precision outcome.
+    """
     if n < 1:
         raise ValueError(f"n: got {n}; allowed: an integer >= 1")
     if seed < 0:
@@ -571,6 +654,7 @@ def _run(
         runner=runner,
         progress=progress,
         rows=[[] for _ in scenarios],
+        series=[[] for _ in scenarios],
         logs=[[] for _ in scenarios],
     )
     batches.run_until(n)
@@ -595,6 +679,7 @@ def _run(
         final = stop if stop is not None else batches.count
     tables = [_results_table(rows[:final], seed, names) for rows in batches.rows]
     logs = [scenario_logs[:final] for scenario_logs in batches.logs]
+    series = series_table({s.name: runs[:final] for s, runs in zip(scenarios, batches.series, strict=True)})
     if precision is not None:
         outcome = PrecisionOutcome(
             target=precision,
@@ -610,7 +695,7 @@ def _run(
                 precision.confidence,
             ),
         )
-    return tables, logs, outcome
+    return tables, series, logs, outcome
 
 
 def run_replications(
@@ -625,7 +710,7 @@ def run_replications(
 ) -> ReplicationResults:
     """Run replications ``0 .. n-1`` of a scenario and summarise their KPIs.
 
-    The table and summary are bit-identical whatever ``workers`` (or executor) is used.
+    The table, summary and series are bit-identical whatever ``workers`` (or executor) is used.
 
     Parameters
     ----------
@@ -653,7 +738,9 @@ def run_replications(
     -------
     ReplicationResults
     """
-    tables, logs, outcome = _run([scenario], n, seed, workers, keep_events, progress, executor, precision)
+    tables, series, logs, outcome = _run(
+        [scenario], n, seed, workers, keep_events, progress, executor, precision
+    )
     return ReplicationResults(
         scenario=scenario,
         seed=seed,
@@ -661,6 +748,7 @@ def run_replications(
         summary=summarize(tables[0]),
         events=logs[0] if keep_events else None,
         precision=outcome,
+        series=series,
     )
 
 
@@ -683,6 +771,9 @@ class ComparisonResults:
         :func:`comparison_table` of the tables.
     precision
         How a precision target was met, or ``None`` when the number was fixed.
+    series
+        Every scenario's and replication's weekly series in one tidy table
+        (:func:`series_table`), or ``None`` if not computed.
     """
 
     scenarios: tuple[Scenario, ...]
@@ -690,6 +781,7 @@ class ComparisonResults:
     tables: tuple[pd.DataFrame, ...]
     comparison: pd.DataFrame
     precision: PrecisionOutcome | None = None
+    series: pd.DataFrame | None = None
 
     @property
     def base(self) -> Scenario:
@@ -916,7 +1008,7 @@ def compare_scenarios(
         raise ValueError(
             f"scenarios: the name {', '.join(map(repr, twice))} is used twice; names must differ"
         )
-    tables, _logs, outcome = _run(scenarios, n, seed, workers, False, progress, executor, precision)
+    tables, series, _logs, outcome = _run(scenarios, n, seed, workers, False, progress, executor, precision)
     comparison = comparison_table(dict(zip(names, tables, strict=True)), confidence=confidence)
     return ComparisonResults(
         scenarios=tuple(scenarios),
@@ -924,4 +1016,5 @@ def compare_scenarios(
         tables=tuple(tables),
         comparison=comparison,
         precision=outcome,
+        series=series,
     )

@@ -11,13 +11,22 @@ are first written into a hidden staging folder beside the target, then moved int
 write are left alone, except our own outputs from an earlier run that this run no
 longer produces (e.g. a stale ``events.parquet``), which would otherwise be mistaken
 for results of this run.
+
+Reports are made later, from a finished folder, so the manifest cannot list them. A
+report instead carries the :func:`results_digest` of the manifest it was made from
+(``<meta name="caseload-sim-results" content="...">``); :func:`reports_made_from`
+finds the reports in a folder that describe the results in it, so that a new run can
+remove them together with the results they describe (see ``remove`` in
+:func:`publish`) instead of leaving them to claim the new results as theirs.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
+import re
 import secrets
 import shutil
 from collections.abc import Callable, Iterable, Mapping
@@ -32,9 +41,12 @@ from caseload_sim.scenario import Scenario
 __all__ = [
     "DEPENDENCIES",
     "MANIFEST_NAME",
+    "REPORT_MARKER",
     "build_manifest",
     "dependency_versions",
     "publish",
+    "reports_made_from",
+    "results_digest",
     "utc_now",
     "write_manifest",
 ]
@@ -42,6 +54,13 @@ __all__ = [
 MANIFEST_NAME = "manifest.json"
 #: Distributions whose versions can change the numbers; recorded in every manifest.
 DEPENDENCIES: tuple[str, ...] = ("simpy", "numpy", "pandas", "scipy", "pydantic", "pyarrow")
+
+#: The ``name`` of the HTML ``<meta>`` element by which a report names the results it describes.
+REPORT_MARKER = "caseload-sim-results"
+_MARKER_PATTERN = re.compile(
+    rb"""<meta\s+name=['"]""" + REPORT_MARKER.encode() + rb"""['"]\s+content=['"]([0-9a-f]{64})['"]"""
+)
+_MARKER_SEARCH_BYTES = 4096  # the marker sits near the top of the page's head
 
 #: Writes one output file to the path it is given.
 FileWriter = Callable[[Path], None]
@@ -134,6 +153,48 @@ def write_manifest(manifest: Mapping[str, Any], path: str | Path) -> None:
         fh.write("\n")
 
 
+def results_digest(manifest: Mapping[str, Any]) -> str:
+    """SHA-256 of a manifest's content (canonical JSON): names the results of one run.
+
+    Two runs differ at least in their start time, so their digests differ; reading a
+    manifest back from its file gives the same digest as the manifest written.
+    """
+    text = json.dumps(manifest, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def reports_made_from(target: str | Path) -> list[str]:
+    """The HTML files directly in ``target`` that report the results now in it.
+
+    A file qualifies only if it carries the :data:`REPORT_MARKER` with the
+    :func:`results_digest` of ``target/manifest.json``: it was made by ``caseload-sim
+    report`` from exactly these results. Anything else — a user's page, a report of
+    other results, one made before reports carried the marker — is not listed.
+    Sorted names; empty if there is no readable manifest.
+    """
+    folder = Path(target)
+    try:
+        manifest = json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    if not isinstance(manifest, dict):
+        return []
+    digest = results_digest(manifest).encode()
+    found = []
+    for path in sorted(folder.glob("*.html")):
+        try:
+            if not path.is_file() or path.is_symlink():
+                continue
+            with path.open("rb") as fh:
+                head = fh.read(_MARKER_SEARCH_BYTES)
+        except OSError:
+            continue
+        match = _MARKER_PATTERN.search(head)
+        if match is not None and match.group(1) == digest:
+            found.append(path.name)
+    return found
+
+
 def _previous_outputs(target: Path) -> list[str]:
     """Files an earlier run recorded in ``target/manifest.json`` (empty if none/unreadable)."""
     try:
@@ -152,6 +213,7 @@ def publish(
     writers: Mapping[str, FileWriter],
     manifest: Mapping[str, Any],
     owned: Iterable[str] = (),
+    remove: Iterable[str] = (),
 ) -> list[Path]:
     """Write a folder's files safely: stage everything, then move it into place.
 
@@ -168,6 +230,9 @@ def publish(
     owned
         Names of files this kind of run can produce. A file listed both here and in
         the folder's previous manifest, but not written now, is removed as stale.
+    remove
+        Further bare file names to remove once the new files are in place, e.g. the
+        :func:`reports_made_from` the results being replaced.
 
     Returns
     -------
@@ -184,6 +249,10 @@ def publish(
     for name in writers:
         if Path(name).name != name or name == MANIFEST_NAME:
             raise ValueError(f"writers: {name!r} is not a bare file name other than {MANIFEST_NAME}")
+    remove = list(remove)
+    for name in remove:
+        if not name or Path(name).name != name or name == MANIFEST_NAME or name in writers:
+            raise ValueError(f"remove: {name!r} is not a bare file name other than those written")
     target.parent.mkdir(parents=True, exist_ok=True)
     # Not tempfile.mkdtemp: its 0700 mode would stay on the folder after the rename.
     staging = target.parent / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
@@ -201,7 +270,7 @@ def publish(
                 pass  # created meanwhile by someone else: fall back to file by file
         if not target.is_dir():
             raise NotADirectoryError(f"{target} exists and is not a directory")
-        stale = set(_previous_outputs(target)) & set(owned)
+        stale = (set(_previous_outputs(target)) & set(owned)) | set(remove)
         for name in writers:
             os.replace(staging / name, target / name)
         for name in sorted(stale - set(writers)):

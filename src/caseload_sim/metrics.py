@@ -129,6 +129,29 @@ and week, stamped at the week's end); a week belongs to the window if it *ends* 
 and vacancy are read from the events, so a log from a model without staff turnover
 gives 0 for both (NaN only if no post is held at all, or the window is empty).
 
+The weekly series (time series, not KPIs)
+-----------------------------------------
+:func:`weekly_series` samples the state of the service at the end of every week of the
+*whole* run, warm-up included (``time_days`` = 7, 14, ... up to the window's end; a
+last partial week is left out), so that a reader sees the service fill up as well as
+the measured years. Each value is the exact level of the sample path at that instant:
+an event at exactly a week's end has happened. Variables (:data:`SERIES_VARIABLES`):
+
+``caseload_per_fte``
+    Candidates on caseloads (all teams) per FTE of held posts (``caseload / fte``);
+    comparable across scenarios of different size. NaN when no post is held.
+``caseload``, ``fte``
+    Candidates on caseloads (intake to exit), and FTE of held posts (a holder's
+    start to their leaving; sick absence does not reduce it).
+``queue``
+    People on waiting lists, all teams.
+``employed``
+    Candidates on a caseload in a paid job (step 5): +1 at JOB_START, -1 at JOB_END
+    and at the EXIT of a candidate who was in a job.
+``stress_mean``
+    Mean stress of the posts held that week (week rows ending in ``(t - 7, t]``
+    whose stress is defined); NaN if no post was held.
+
 Conventions
 -----------
 * "Within 365 days" includes day 365; an event exactly at a window edge is inside.
@@ -169,14 +192,19 @@ __all__ = [
     "KPI_NAMES",
     "MONTH_DAYS",
     "RETENTION_DAYS",
+    "SERIES_COLUMNS",
+    "SERIES_VARIABLES",
     "WORKFORCE_KPI_NAMES",
+    "WEEK_DAYS",
     "WORK_FOLLOW_UP_DAYS",
     "YEAR_DAYS",
     "candidate_outcomes",
     "caseload_deltas",
     "caseload_series",
     "compute_kpis",
+    "employed_deltas",
     "fte_deltas",
+    "held_stress_by_bin",
     "kaplan_meier",
     "kaplan_meier_median",
     "post_deltas",
@@ -185,6 +213,7 @@ __all__ = [
     "step_series",
     "time_average",
     "vacancies",
+    "weekly_series",
     "window",
 ]
 
@@ -196,6 +225,8 @@ RETENTION_DAYS = 182.0
 """Follow-up for ``retention_6m``: days after the first job start."""
 MONTH_DAYS = YEAR_DAYS / 12
 """Days per month, for ``vacancy_fte_months``."""
+WEEK_DAYS = 7.0
+"""Days per week: :func:`weekly_series` samples at 7, 14, ... days."""
 DEFAULT_WORK_TARGET = 0.65
 """Target share into work within a year, if ``meta["targets"]["work_within_year"]`` is missing."""
 
@@ -270,6 +301,18 @@ KPI_BETTER: dict[str, int] = {
 """Which way each KPI is better, declared once for comparisons: ``+1`` higher is better,
 ``-1`` lower is better, ``0`` no direction (a trade-off, an input, or a matter of
 judgement). Keyed by every name in :data:`KPI_NAMES`."""
+
+SERIES_VARIABLES: tuple[str, ...] = (
+    "caseload_per_fte",
+    "caseload",
+    "fte",
+    "queue",
+    "employed",
+    "stress_mean",
+)
+"""The variables of :func:`weekly_series`, in order (see the module docstring)."""
+SERIES_COLUMNS: tuple[str, ...] = ("time_days", "variable", "value")
+"""Columns of :func:`weekly_series`'s output, in order."""
 
 _WORK_EXITS = (int(ExitReason.WORK_PERMANENT), int(ExitReason.WORK_TEMPORARY))
 _NAN = float("nan")
@@ -611,6 +654,96 @@ def caseload_series(log: EventLog, team: int | None = None) -> pd.Series:
     return step_series(*caseload_deltas(log, team), name="caseload")
 
 
+def _employed_deltas(p: _Prepared) -> tuple[np.ndarray, np.ndarray]:
+    rows = np.sort(
+        np.concatenate([p.cand_rows(k) for k in (EventKind.JOB_START, EventKind.JOB_END, EventKind.EXIT)])
+    )  # log order
+    if not len(rows):
+        return np.empty(0), np.empty(0)
+    rows = rows[np.argsort(p.cid[rows], kind="stable")]  # by candidate, log order within
+    c, kind = p.cid[rows], p.kind[rows]
+    step = np.where(kind == EventKind.JOB_START, 1.0, np.where(kind == EventKind.JOB_END, -1.0, 0.0))
+    before = np.cumsum(step) - step  # running level before each row, over all candidates
+    first = np.r_[True, c[1:] != c[:-1]]
+    level = before - before[np.flatnonzero(first)][np.cumsum(first) - 1]  # this candidate's, before the row
+    is_exit = kind == EventKind.EXIT
+    step[is_exit] = -np.clip(level[is_exit], 0.0, 1.0)  # leaving in a job ends the job on the caseload
+    return p.time[rows], step
+
+
+def employed_deltas(log: EventLog) -> tuple[np.ndarray, np.ndarray]:
+    """Changes of the number of candidates on a caseload in a paid job (step 5).
+
+    +1 at JOB_START, -1 at JOB_END, and -1 at the EXIT of a candidate who was in a
+    job when leaving the caseload (an exit to work, or with a job for another reason).
+    """
+    return _employed_deltas(_prepare(log))
+
+
+def _levels_at(times: np.ndarray, deltas: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """A step function's level (0 before its first change) at each of ``at``, changes at ``<= at`` included."""
+    order = np.argsort(times, kind="stable")
+    level = np.concatenate([[0.0], np.cumsum(np.asarray(deltas, dtype=float)[order])])
+    return level[np.searchsorted(np.asarray(times, dtype=float)[order], at, side="right")]
+
+
+def held_stress_by_bin(weeks: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Mean stress of the held post-weeks whose week ends in each bin ``(edges[j], edges[j + 1]]``.
+
+    ``weeks`` is a week table (:data:`~caseload_sim.events.WEEK_DTYPE`); a post-week is
+    held when its stress is defined (not NaN). NaN for a bin without held post-weeks.
+    """
+    out = np.full(max(len(edges) - 1, 0), np.nan)
+    if not len(weeks) or not len(out):
+        return out
+    stress = weeks["stress"].astype(float)
+    held = np.isfinite(stress)
+    j = np.searchsorted(edges, weeks["time"][held], side="left") - 1
+    ok = (j >= 0) & (j < len(out))
+    total = np.bincount(j[ok], weights=stress[held][ok], minlength=len(out))
+    count = np.bincount(j[ok], minlength=len(out))
+    return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
+def weekly_series(log: EventLog) -> pd.DataFrame:
+    """The service week by week over the whole run, warm-up included: a tidy table.
+
+    One row per week end ``t = 7, 14, ...`` (days, up to the window's end) and variable
+    of :data:`SERIES_VARIABLES`, variable by variable; columns :data:`SERIES_COLUMNS`
+    (``time_days`` float, ``variable`` categorical, ``value`` float). Counts are the
+    exact levels of the sample path at ``t``, events at exactly ``t`` included; see the
+    module docstring for each variable.
+    """
+    _, end = window(log)
+    n_weeks = max(int(math.floor(end / WEEK_DAYS + 1e-9)), 0) if math.isfinite(end) else 0
+    edges = np.arange(n_weeks + 1, dtype=float) * WEEK_DAYS
+    at = edges[1:]
+    p = _prepare(log)
+    caseload = _levels_at(*_caseload_deltas(p), at)
+    fte = _levels_at(*_fte_deltas(_staffing(p, log)), at)
+    fte = np.where(np.abs(fte) < 1e-9, 0.0, fte)  # no residue of summed FTE fractions when nobody is left
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_fte = np.where(fte > 0, caseload / np.where(fte > 0, fte, 1.0), np.nan)
+    columns = {
+        "caseload_per_fte": per_fte,
+        "caseload": caseload,
+        "fte": fte,
+        "queue": _levels_at(*_queue_deltas(p), at),
+        "employed": _levels_at(*_employed_deltas(p), at),
+        "stress_mean": held_stress_by_bin(_weeks(log), edges),
+    }
+    return pd.DataFrame(
+        {
+            "time_days": np.tile(at, len(SERIES_VARIABLES)),
+            "variable": pd.Categorical.from_codes(
+                np.repeat(np.arange(len(SERIES_VARIABLES)), n_weeks), categories=pd.Index(SERIES_VARIABLES)
+            ),
+            "value": np.concatenate([columns[name] for name in SERIES_VARIABLES]),
+        },
+        columns=list(SERIES_COLUMNS),
+    )
+
+
 # ---------------------------------------------------------------------- Kaplan-Meier
 def kaplan_meier(durations: np.ndarray, observed: np.ndarray) -> pd.DataFrame:
     """Kaplan-Meier (product-limit) survival estimate.
@@ -759,6 +892,9 @@ def _mean(a: np.ndarray) -> float:
     return float(np.mean(a)) if len(a) else _NAN
 
 
+_ROUNDING = 1e-9  # relative size of floating-point residue in a time-average of +x/-x changes
+
+
 def _div(num: float, den: float) -> float:
     return num / den if den > 0 and math.isfinite(den) else _NAN
 
@@ -805,7 +941,10 @@ def compute_kpis(log: EventLog) -> dict[str, float]:
         k[name] = float(n_reason / len(xr)) if len(xr) else _NAN
     work_exits = int(counts[list(_WORK_EXITS)].sum())
     staff = _staffing(p, log)
-    fte_mean = time_average(*_fte_deltas(staff), start, end)
+    fte_t, fte_d = _fte_deltas(staff)
+    fte_mean = time_average(fte_t, fte_d, start, end)
+    if len(fte_d) and fte_mean < _ROUNDING * float(np.abs(fte_d).max()):
+        fte_mean = 0.0  # no post held in the window: what is left is the rounding of +x - x
     k["exits_to_work_per_fte_year"] = _div(work_exits, fte_mean * years)
 
     # --- waiting and load

@@ -64,7 +64,7 @@ import numpy as np
 import pandas as pd
 
 from caseload_sim import metrics
-from caseload_sim.events import EventKind, EventLog
+from caseload_sim.events import EventLog
 from caseload_sim.executors import make_executor
 from caseload_sim.scenario import Scenario
 
@@ -143,32 +143,6 @@ def _binned_average(times: np.ndarray, deltas: np.ndarray, edges: np.ndarray) ->
     return np.diff(integral) / np.diff(edges)
 
 
-def _employed_deltas(log: EventLog) -> tuple[np.ndarray, np.ndarray]:
-    """Changes of the number of active candidates in a job (step 5).
-
-    +1 at JOB_START, -1 at JOB_END, and -1 at the EXIT of a candidate who was in a
-    job when leaving the caseload (an exit to work, or with a job for another reason).
-    """
-    ev = log.events
-    kind = ev["kind"]
-    cand = ev["candidate"].astype(np.int64)
-    start, end, exit_ = int(EventKind.JOB_START), int(EventKind.JOB_END), int(EventKind.EXIT)
-    rows = np.flatnonzero(((kind == start) | (kind == end) | (kind == exit_)) & (cand >= 0))
-    if not len(rows):
-        return np.empty(0), np.empty(0)
-    order = np.argsort(cand[rows], kind="stable")  # by candidate, log order within
-    rows = rows[order]
-    c = cand[rows]
-    step = np.where(kind[rows] == start, 1.0, np.where(kind[rows] == end, -1.0, 0.0))
-    before = np.cumsum(step) - step  # running level before each row, over all candidates
-    first = np.r_[True, c[1:] != c[:-1]]
-    group = np.cumsum(first) - 1
-    level = before - before[np.flatnonzero(first)][group]  # this candidate's level before the row
-    is_exit = kind[rows] == exit_
-    step[is_exit] = -np.clip(level[is_exit], 0.0, 1.0)
-    return ev["time"][rows].astype(float), step
-
-
 def warmup_series(log: EventLog, bin_days: float = 30.0) -> pd.DataFrame:
     """Bin-by-bin averages of the outputs that must settle, from one replication's log.
 
@@ -198,18 +172,8 @@ def warmup_series(log: EventLog, bin_days: float = 30.0) -> pd.DataFrame:
     with np.errstate(divide="ignore", invalid="ignore"):
         per_fte = np.where(fte > 0, caseload / np.where(fte > 0, fte, 1.0), np.nan)
     queue = _binned_average(*metrics.queue_deltas(log), edges)
-    employed = _binned_average(*_employed_deltas(log), edges)
-    stress = np.full(len(edges) - 1, np.nan)
-    weeks = log.weeks
-    if len(weeks) and len(edges) > 1:
-        s = weeks["stress"].astype(float)
-        held = np.isfinite(s)
-        # a week ending at t belongs to the bin (a, b] with a < t <= b
-        j = np.searchsorted(edges, weeks["time"][held], side="left") - 1
-        ok = (j >= 0) & (j < len(stress))
-        total = np.bincount(j[ok], weights=s[held][ok], minlength=len(stress))
-        count = np.bincount(j[ok], minlength=len(stress))
-        stress = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+    employed = _binned_average(*metrics.employed_deltas(log), edges)
+    stress = metrics.held_stress_by_bin(log.weeks, edges)
     return pd.DataFrame(
         {"caseload_per_fte": per_fte, "queue": queue, "employed": employed, "stress_mean": stress},
         index=pd.Index(edges[:-1], name="time"),

@@ -8,6 +8,9 @@
   group, so KPIs in days, shares and counts can be read on one scale. The hover text
   gives the difference in the KPI's own unit.
 - :func:`exits_figure` — how exits split by reason, one stacked bar per scenario.
+- :func:`series_figure` — one weekly series over the whole run: per scenario the mean
+  across replications as a line, inside the band of its pointwise 95 % confidence
+  interval (:func:`series_bands`), with the warm-up shaded.
 
 Colours follow the Okabe–Ito palette, which stays distinguishable for colour-blind
 readers; a scenario keeps its colour in every figure.
@@ -24,6 +27,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from caseload_sim.experiment import interval_arrays
 from caseload_sim.report.folder import stats_by_key
 from caseload_sim.report.kpis import (
     GROUPS,
@@ -36,7 +40,16 @@ from caseload_sim.report.kpis import (
     verdict,
 )
 
-__all__ = ["PALETTE", "exits_figure", "forest_figure", "interval_figure", "scenario_colour"]
+__all__ = [
+    "BAND_COLUMNS",
+    "PALETTE",
+    "exits_figure",
+    "forest_figure",
+    "interval_figure",
+    "scenario_colour",
+    "series_bands",
+    "series_figure",
+]
 
 #: Okabe–Ito colours, for scenarios in order (base first).
 PALETTE: tuple[str, ...] = (
@@ -58,12 +71,22 @@ _EXIT_COLOURS: dict[str, str] = {
     "exit_time_limit_share": "#d6604d",
     "exit_discharged_share": "#878787",
 }
+#: Columns of :func:`series_bands`'s output, in order.
+BAND_COLUMNS: tuple[str, ...] = ("scenario", "time_days", "n", "mean", "ci_low", "ci_high")
+_WEEK_DAYS = 7.0
+_YEAR_DAYS = 365.0
 _FONT = {"family": "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif", "size": 12}
 
 
 def scenario_colour(i: int) -> str:
     """The colour of the i-th scenario (base = 0)."""
     return PALETTE[i % len(PALETTE)]
+
+
+def _rgba(colour: str, alpha: float) -> str:
+    """``#rrggbb`` -> ``rgba(r, g, b, alpha)``."""
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r}, {g}, {b}, {alpha})"
 
 
 def _wrap(text: str, width: int = 34) -> str:
@@ -357,4 +380,177 @@ def exits_figure(stats: pd.DataFrame, names: Sequence[str], kpis: Sequence[str])
         },
     )
     fig.update_layout(margin={"t": top, "b": bottom})
+    return fig
+
+
+def series_bands(
+    series: pd.DataFrame, variable: str, names: Sequence[str], every: int = 1, confidence: float = 0.95
+) -> pd.DataFrame:
+    """Pointwise mean and Student-t interval of a weekly series across replications.
+
+    Parameters
+    ----------
+    series
+        Tidy series (``scenario, replication, time_days, variable, value``), as in
+        ``series.parquet``.
+    variable
+        The variable to summarise.
+    names
+        The scenarios, in output order; one without rows of ``variable`` has none.
+    every
+        Keep only every ``every``-th week end (``time_days`` a multiple of
+        ``7 * every``): a thinner line for a long run, each point still an exact
+        weekly value.
+    confidence
+        Coverage of the intervals.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`BAND_COLUMNS`: per scenario and kept week end, the number of
+        replications in which the value is defined, their mean, and the interval
+        ``mean ± t_{(1+confidence)/2, n-1} · sd / sqrt(n)`` (NaN when ``n < 2``), as
+        :func:`caseload_sim.experiment.summarize` computes it for a KPI.
+    """
+    if every < 1:
+        raise ValueError(f"every: got {every}; allowed: an integer >= 1")
+    rows = series[series["variable"] == variable]
+    week = np.rint(rows["time_days"].to_numpy(float) / _WEEK_DAYS).astype(np.int64)
+    rows = rows[week % every == 0]
+    parts = []
+    for name in names:
+        wide = rows[rows["scenario"] == name].pivot_table(
+            index="replication", columns="time_days", values="value", aggfunc="first", dropna=False
+        )
+        n, mean, half, _ = interval_arrays(wide.to_numpy(dtype=np.float64), confidence)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "scenario": name,
+                    "time_days": wide.columns.to_numpy(dtype=float),
+                    "n": n.astype(np.int64),
+                    "mean": mean,
+                    "ci_low": mean - half,
+                    "ci_high": mean + half,
+                }
+            )
+        )
+    if not parts:
+        return pd.DataFrame({c: [] for c in BAND_COLUMNS})
+    return pd.concat(parts, ignore_index=True)[list(BAND_COLUMNS)]
+
+
+def series_figure(
+    bands: pd.DataFrame,
+    names: Sequence[str],
+    title: str,
+    warmup_days: Sequence[float],
+    reference: tuple[str, Sequence[float]] | None = None,
+    share: bool = False,
+) -> go.Figure:
+    """One weekly series: per scenario its mean line inside its 95 % band, the warm-up shaded.
+
+    Parameters
+    ----------
+    bands
+        :func:`series_bands` of one variable.
+    names
+        The scenarios, base first (they keep their colours).
+    title
+        The y axis title, in the variable's unit.
+    warmup_days
+        Each scenario's warm-up (days), in the order of ``names``: the time before it
+        is shaded and labelled as not measured; the rest is the measured window.
+    reference
+        ``(label, values)``: a dotted horizontal line per distinct value, e.g. the
+        caseload cap of each scenario.
+    share
+        Draw the axis from 0 to 1 (for a share or a 0-1 scale).
+
+    The series are counts, ratios and stress levels, never negative: a band reaching
+    below zero is drawn cut at zero.
+    """
+    fig = go.Figure()
+    end_years = float(bands["time_days"].max()) / _YEAR_DAYS if len(bands) else 1.0
+    for j, warmup in enumerate(sorted({float(w) for w in warmup_days if w > 0})):
+        who = [n for n, w in zip(names, warmup_days, strict=True) if float(w) == warmup]
+        label = "warm-up: not measured" if len(set(warmup_days)) == 1 else f"warm-up of {', '.join(who)}"
+        fig.add_vrect(
+            x0=0,
+            x1=warmup / _YEAR_DAYS,
+            fillcolor="#8a8f99",
+            opacity=0.14,
+            layer="below",
+            line_width=0,
+            annotation_text=label,
+            annotation_position="top left",
+            annotation_y=1 - 0.07 * j,
+            annotation_font={"size": 11, "color": "#5b6475"},
+        )
+    start = min((float(w) for w in warmup_days), default=0.0) / _YEAR_DAYS
+    if end_years > start:
+        fig.add_vrect(
+            x0=start,
+            x1=end_years,
+            fillcolor="rgba(0, 0, 0, 0)",
+            line_width=0,
+            annotation_text="measured window (the KPIs)",
+            annotation_position="top right",
+            annotation_font={"size": 11, "color": "#1d2330"},
+        )
+    if reference is not None:
+        label, values = reference
+        for value in sorted({float(v) for v in values if math.isfinite(v)}):
+            fig.add_hline(
+                y=value,
+                line={"color": "#5b6475", "width": 1, "dash": "dot"},
+                annotation_text=f"{label} {format_value('', value)}",
+                annotation_position="bottom left",
+                annotation_font={"size": 11, "color": "#5b6475"},
+            )
+    for i, name in enumerate(names):
+        rows = bands[bands["scenario"] == name]
+        if rows.empty:
+            continue
+        colour = scenario_colour(i)
+        years = rows["time_days"].to_numpy(float) / _YEAR_DAYS
+        low, high = np.maximum(rows["ci_low"].to_numpy(float), 0.0), rows["ci_high"].to_numpy(float)
+        common = {"x": years, "mode": "lines", "legendgroup": name, "showlegend": False, "hoverinfo": "skip"}
+        fig.add_trace(go.Scatter(y=high, line={"width": 0, "color": colour}, **common))
+        fig.add_trace(
+            go.Scatter(
+                y=low,
+                line={"width": 0, "color": colour},
+                fill="tonexty",
+                fillcolor=_rgba(colour, 0.2),
+                **common,
+            )
+        )
+        custom = np.column_stack([rows["time_days"].to_numpy(float), low, high, rows["n"].to_numpy(float)])
+        fig.add_trace(
+            go.Scatter(
+                x=years,
+                y=rows["mean"].to_numpy(float),
+                mode="lines",
+                line={"width": 2, "color": colour},
+                name=name,
+                legendgroup=name,
+                customdata=custom,
+                hovertemplate=(
+                    f"{name}, day %{{customdata[0]:,.0f}} (year %{{x:.1f}})<br>mean %{{y:.3g}}"
+                    "<br>95 % CI %{customdata[1]:.3g} to %{customdata[2]:.3g}"
+                    "<br>over %{customdata[3]:.0f} replications<extra></extra>"
+                ),
+            )
+        )
+    fig.update_xaxes(title_text="years since the start of the run (warm-up included)", rangemode="tozero")
+    fig.update_yaxes(title_text=title, range=[0, 1] if share else None, rangemode="tozero")
+    fig = _layout(
+        fig,
+        380,
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.08, "x": 0},
+        showlegend=len(names) > 1,
+        hovermode="x unified" if len(names) > 1 else "closest",
+    )
+    fig.update_layout(margin={"t": 50})
     return fig

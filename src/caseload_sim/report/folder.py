@@ -4,8 +4,10 @@ A report never re-runs the model: it reads what ``caseload-sim run`` or ``caselo
 compare`` wrote — ``manifest.json`` plus ``summary.csv`` and ``replications.csv`` (a
 run) or ``comparison.csv`` and ``replications.csv`` (a comparison, ``"kind":
 "comparison"`` in the manifest) — checks it, and hands the report one
-:class:`OutputFolder`: the resolved scenarios, a tidy table of statistics and the
-per-replication KPIs.
+:class:`OutputFolder`: the resolved scenarios, a tidy table of statistics, the
+per-replication KPIs and, when the folder has ``series.parquet``, every replication's
+weekly series (folders written before the series existed have none; the report then
+says how to get them).
 
 Whatever is wrong with a folder (missing, not ours, a file missing, a corrupt CSV, a
 manifest whose scenario no longer validates) raises :class:`ReportInputError` with one
@@ -28,10 +30,11 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from caseload_sim.experiment import COMPARISON_COLUMNS
+from caseload_sim.experiment import COMPARISON_COLUMNS, SERIES_TABLE_COLUMNS
 from caseload_sim.scenario import Scenario, ScenarioError, scenario_from_dict
 
 __all__ = [
+    "SERIES_FILE",
     "STATS_COLUMNS",
     "OutputFolder",
     "ReportInputError",
@@ -53,6 +56,8 @@ STATS_COLUMNS: tuple[str, ...] = (
     "diff_ci_high",
     "p_better",
 )
+#: The file of the weekly series in an output folder (optional: older folders lack it).
+SERIES_FILE = "series.parquet"
 _SUMMARY_REQUIRED = ("kpi", "mean", "ci_low", "ci_high", "n")
 _COMPARISON_REQUIRED = COMPARISON_COLUMNS[:9]  # the documented interface of comparison.csv
 _ID_COLUMNS = ("scenario", "replication", "seed")
@@ -93,6 +98,10 @@ class OutputFolder:
         (when present) and one column per KPI.
     kpis
         The KPI names, in the order of the files.
+    series
+        ``series.parquet``: one row per scenario, replication, week end and variable,
+        columns ``scenario, replication, time_days, variable, value`` (scenario and
+        variable as strings, the rest numbers); ``None`` if the folder has no series.
     """
 
     path: str
@@ -102,6 +111,7 @@ class OutputFolder:
     stats: pd.DataFrame
     replications: pd.DataFrame
     kpis: tuple[str, ...]
+    series: pd.DataFrame | None = None
 
     @cached_property
     def by_key(self) -> dict[tuple[str, str], dict[str, float]]:
@@ -183,6 +193,36 @@ def _numeric(frame: pd.DataFrame, path: Path, columns: Sequence[str]) -> pd.Data
     return out
 
 
+def _read_series(folder: Path, names: Sequence[str]) -> pd.DataFrame | None:
+    """``series.parquet`` checked against the folder's scenarios; ``None`` if the folder has none."""
+    import pyarrow as pa
+
+    path = folder / SERIES_FILE
+    if not path.exists():
+        return None
+    try:
+        frame = pd.read_parquet(path)
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ReportInputError([f"{path}: not a readable parquet table: {first}"]) from None
+    missing = [c for c in SERIES_TABLE_COLUMNS if c not in frame.columns]
+    if missing:
+        raise ReportInputError(
+            [
+                f"{path}: missing column(s) {', '.join(missing)}; "
+                f"allowed: a table with {', '.join(SERIES_TABLE_COLUMNS)}"
+            ]
+        )
+    frame = frame[list(SERIES_TABLE_COLUMNS)].astype({"scenario": str, "variable": str})
+    frame = _numeric(frame, path, ("replication", "time_days", "value"))
+    foreign = sorted(set(frame["scenario"]) - set(names))
+    if foreign:
+        raise ReportInputError(
+            [f"{path}: scenarios {', '.join(foreign)}; allowed: those of manifest.json, {', '.join(names)}"]
+        )
+    return frame
+
+
 def _scenario(doc: Any, where: str) -> Scenario:
     if not isinstance(doc, dict):
         raise ReportInputError(
@@ -234,6 +274,7 @@ def _read_run(folder: Path, manifest: dict[str, Any]) -> OutputFolder:
         stats=stats[list(STATS_COLUMNS)].reset_index(drop=True),
         replications=reps,
         kpis=tuple(kpis),
+        series=_read_series(folder, [scenario.name]),
     )
 
 
@@ -286,6 +327,7 @@ def _read_comparison(folder: Path, manifest: dict[str, Any]) -> OutputFolder:
         stats=stats[list(STATS_COLUMNS)].reset_index(drop=True),
         replications=reps,
         kpis=tuple(kpis),
+        series=_read_series(folder, names),
     )
 
 
@@ -305,8 +347,9 @@ def read_output_folder(path: str | Path) -> OutputFolder:
     ------
     ReportInputError
         If the folder is missing or not one of ours, a file is missing or unreadable, a
-        CSV lacks columns or holds non-numbers, or the manifest's scenario does not
-        validate. One line per problem, each naming the file.
+        CSV (or ``series.parquet``, when present) lacks columns or holds non-numbers, or
+        the manifest's scenario does not validate. One line per problem, each naming
+        the file.
     """
     folder = Path(path)
     if not folder.exists():

@@ -20,15 +20,19 @@ The page, top to bottom:
    how often the alternative did better; then a forest plot of the differences
    (comparison) or a dot-and-interval chart of every KPI (run).
 5. **Exits by reason** and **Workforce** charts.
-6. **Assumptions and parameters** — every parameter's value with unit and provenance
+6. **Over time** — caseload per FTE, people waiting, candidates in a job and stress,
+   week by week over the whole run with the warm-up shaded: per scenario the mean across
+   replications and its pointwise 95 % interval (from ``series.parquet``; a folder
+   written before series were saved gets a note on how to make them instead).
+7. **Assumptions and parameters** — every parameter's value with unit and provenance
    ([S]ource, [L]iterature, [A]ssumption); for a comparison, the ones that differ are
    marked.
-7. **Manifest** — versions, seed, hashes, times, the command line; the full manifest
+8. **Manifest** — versions, seed, hashes, times, the command line; the full manifest
    folds out.
 
-Time series over the simulated years (caseload, queue, employment, stress with bands
-across replications) are not shown: the output folders hold one row of KPIs per
-replication, not the series.
+The page's head names the results it describes (:func:`caseload_sim.manifest.results_digest`
+of the manifest), so that a later run into the same folder can recognise the report as
+describing results it replaces.
 """
 
 from __future__ import annotations
@@ -41,15 +45,24 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
+import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
 from caseload_sim import __version__
 from caseload_sim.diff import LABEL_KEYS, format_value, scenario_diff
+from caseload_sim.manifest import REPORT_MARKER, results_digest
 from caseload_sim.model.rules import limit_days
-from caseload_sim.report.figures import exits_figure, forest_figure, interval_figure, scenario_colour
-from caseload_sim.report.folder import OutputFolder
+from caseload_sim.report.figures import (
+    exits_figure,
+    forest_figure,
+    interval_figure,
+    scenario_colour,
+    series_bands,
+    series_figure,
+)
+from caseload_sim.report.folder import SERIES_FILE, OutputFolder
 from caseload_sim.report.kpis import (
     GROUPS,
     HEADLINE_KPIS,
@@ -64,7 +77,9 @@ from caseload_sim.report.kpis import format_value as format_kpi
 from caseload_sim.scenario import Scenario, TimeLimitPolicy, parameter_table
 
 __all__ = [
+    "MAX_SERIES_POINTS",
     "MIN_REPLICATIONS",
+    "SHOWN_SERIES",
     "WIDE_INTERVAL",
     "ReportWarning",
     "parameter_rows",
@@ -77,6 +92,34 @@ MIN_REPLICATIONS = 10
 #: A 95 % half-width above this share of |mean| draws a warning.
 WIDE_INTERVAL = 0.25
 _SHOWN_ITEMS = 6  # a warning with more cases than this folds them away
+#: A series longer than this many weeks is drawn with one point every few weeks.
+MAX_SERIES_POINTS = 200
+#: The weekly series the report draws: variable -> (heading, axis title, explanation).
+SHOWN_SERIES: dict[str, tuple[str, str, str]] = {
+    "caseload_per_fte": (
+        "Caseload per specialist",
+        "candidates per full-time specialist",
+        "Candidates on the caseloads, per full-time specialist actually in post (an empty post does not "
+        "count, so the caseload per specialist rises while a post stands vacant). The dotted line is "
+        "the caseload cap.",
+    ),
+    "queue": (
+        "People waiting",
+        "people on waiting lists",
+        "People referred who wait for a place on a caseload, all teams together.",
+    ),
+    "employed": (
+        "Candidates in a job",
+        "candidates in a paid job",
+        "Candidates in a paid job while still followed up (step 5, on/off-the-job support). People who "
+        "have left the caseload for work are no longer counted.",
+    ),
+    "stress_mean": (
+        "Specialists' stress",
+        "average stress, 0 (none) to 1 (maximal)",
+        "The specialists' average stress at the end of each week, over the posts that had a holder.",
+    ),
+}
 
 _PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
 _ARROWS = {1: "↑ higher", -1: "↓ lower", 0: "–"}
@@ -374,6 +417,7 @@ tr.differs td { background: var(--warn); }
   vertical-align: baseline; }
 .warnings { border-left: 5px solid #d9a400; background: var(--warn); padding: 6px 16px 10px; border-radius: 4px; }
 .warnings h3 { margin-top: 12px; }
+.callout { border-left: 5px solid var(--accent); background: var(--info); padding: 10px 16px; border-radius: 4px; }
 .ok { border-left: 5px solid var(--good-ink); background: var(--good); padding: 8px 16px; border-radius: 4px; }
 ul.tight li { margin: 2px 0; }
 .figure { margin: 8px 0 18px; }
@@ -683,6 +727,82 @@ def _workforce(folder: OutputFolder) -> str:
     )
 
 
+def _series_step(series: pd.DataFrame) -> int:
+    """Draw every k-th week so that a series has at most :data:`MAX_SERIES_POINTS` points."""
+    weeks = series["time_days"].nunique()
+    return max(1, math.ceil(weeks / MAX_SERIES_POINTS))
+
+
+def _no_series(folder: OutputFolder) -> str:
+    command = folder.manifest.get("command")
+    again = (
+        f": <code>{_e(' '.join(map(str, command)))}</code>"
+        if isinstance(command, list)
+        else " (the command line is in the manifest below)"
+    )
+    return (
+        f"<p class='callout'>This output folder holds no time series (no <code>{SERIES_FILE}</code>): it "
+        "was written by an older version of caseload-sim, which saved only one row of results per "
+        "replication. To see how caseloads, queues, employment and stress develop over the simulated "
+        f"years, run the same command again with this version{again} — the same seed gives the same "
+        "results, now with their weekly series — and then make this report again with "
+        f"<code>caseload-sim report {_e(folder.path)}</code>.</p>"
+    )
+
+
+def _over_time(folder: OutputFolder) -> str:
+    parts = ['<section id="over-time"><h2>Over time</h2>']
+    series = folder.series
+    if series is None:
+        parts.append(_no_series(folder))
+        return "".join(parts) + "</section>"
+    counts = _replication_counts(folder)
+    n = min(counts.values()) if counts else 0
+    every = _series_step(series)
+    warmups = [s.run.warmup_days for s in folder.scenarios]
+    if max(warmups) > 0:
+        start = (
+            "Each run starts empty: the <strong>warm-up</strong> (shaded grey) is the time the service needs "
+            "to fill up, and the results above leave it out; they are measured over the <strong>measured "
+            "window</strong> that follows."
+        )
+    else:
+        start = (
+            "Each run starts empty and has no warm-up: the results above are measured from the first day "
+            "(the <strong>measured window</strong> is the whole run), as for a service that has just opened."
+        )
+    parts.append(
+        f"<p>How the service develops over the whole simulated run, week by week. {start} Each line is "
+        f"the average across the {n} replications of the value at the end of the week; the coloured band "
+        "around it is the <strong>95 % confidence interval of that average</strong> "
+        "(a Student-t interval across replications, computed separately for each point in time, and cut at "
+        "zero where it would reach below). The band "
+        "says how precisely the average is known, not how much single weeks vary; where the bands of two "
+        "scenarios do not overlap, they clearly differ at that time. Hover over a line for the numbers.</p>"
+    )
+    if every > 1:
+        parts.append(
+            f"<p class='note'>To keep this file small, the charts show one point every {every} weeks (the "
+            f"values at the end of weeks {every}, {2 * every}, {3 * every}, …); <code>{SERIES_FILE}</code> in "
+            "the output folder holds every week.</p>"
+        )
+    for variable, (heading, axis, explanation) in SHOWN_SERIES.items():
+        bands = series_bands(series, variable, folder.names, every)
+        if bands.empty or not bands["mean"].notna().any():
+            continue
+        reference = None
+        if variable == "caseload_per_fte":
+            reference = ("caseload cap", [s.regulation.caseload_cap for s in folder.scenarios])
+        fig = series_figure(
+            bands, folder.names, axis, warmups, reference=reference, share=variable == "stress_mean"
+        )
+        parts.append(
+            f"<h3 id='series-{_e(variable)}'>{_e(heading)}</h3><p>{_e(explanation)}</p>"
+            f"<div class='figure'>{_figure(fig, f'series-{variable}')}</div>"
+        )
+    return "".join(parts) + "</section>"
+
+
 def _parameters(folder: OutputFolder) -> str:
     schema = {row["parameter"]: row for row in parameter_table()}
     per_scenario = [
@@ -811,10 +931,9 @@ def _about(folder: OutputFolder) -> str:
         '<section id="about"><h2>About this report</h2>'
         f"<p class='note'>Made by <code>caseload-sim report</code> (caseload-sim {_e(__version__)}) from the "
         "files in the output folder, without re-running the model: "
-        f"{'summary.csv' if folder.kind == 'run' else 'comparison.csv'}, replications.csv and "
-        "manifest.json. The file is self-contained and works offline. Not shown: how caseloads, queues, "
-        "employment and stress develop over the simulated years — the output folder holds one row of KPIs "
-        "per replication, not time series. KPI definitions: docs/model.md in the caseload-sim "
+        f"{'summary.csv' if folder.kind == 'run' else 'comparison.csv'}, replications.csv"
+        f"{', ' + SERIES_FILE if folder.series is not None else ''} and manifest.json. The file is "
+        "self-contained and works offline. KPI and series definitions: docs/model.md in the caseload-sim "
         "repository.</p></section>"
     )
 
@@ -828,7 +947,7 @@ def _toc(folder: OutputFolder, has_exits: bool, has_workforce: bool) -> str:
         links.append(("exits", "Exits"))
     if has_workforce:
         links.append(("workforce", "Workforce"))
-    links += [("assumptions", "Assumptions"), ("manifest", "Manifest")]
+    links += [("over-time", "Over time"), ("assumptions", "Assumptions"), ("manifest", "Manifest")]
     return "<nav class='toc'>" + "".join(f"<a href='#{a}'>{_e(t)}</a>" for a, t in links) + "</nav>"
 
 
@@ -864,6 +983,7 @@ def render_report(folder: OutputFolder) -> str:
             _results(folder),
             exits,
             workforce,
+            _over_time(folder),
             _parameters(folder),
             _manifest(folder),
             _about(folder),
@@ -872,6 +992,7 @@ def render_report(folder: OutputFolder) -> str:
     # plotly.js is inlined as shipped; the text "</script" never occurs inside it.
     return (
         "<!DOCTYPE html>\n<html lang='en'>\n<head>\n<meta charset='utf-8'>\n"
+        f"<meta name='{REPORT_MARKER}' content='{results_digest(m)}'>\n"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>\n"
         f"<title>{_e(title)}</title>\n<style>{_CSS}</style>\n"
         f"<script>{_FILTER_JS}</script>\n"
