@@ -4,7 +4,8 @@ Every state change in the simulated world is one row: *when* (days since the sta
 the replication), *what* (an :class:`EventKind`), *who* (team, specialist, candidate),
 the candidate's step after the event, a kind-specific ``code`` and a kind-specific
 ``value``. The model appends plain tuples while it runs (cheap: the event loop runs
-millions of times); :meth:`EventRecorder.finish` turns them into typed columns once.
+millions of times); the recorder turns them into typed columns in batches as the run
+goes (:meth:`EventRecorder.compact`) and joins them at the end (:meth:`EventRecorder.finish`).
 Metrics, reports and tests read the columns; none of them reaches into the model.
 
 Beside the events, the log holds a **candidate table** (traits drawn at referral), a
@@ -208,9 +209,25 @@ ALLOWED: dict[State, dict[EventKind, State | None]] = {
 
 
 class EventRecorder:
-    """Append-only sink used by the running model: ``rec.append((t, kind, team, spec, cand, step, code, value))``."""
+    """Append-only sink used by the running model: ``rec.append((t, kind, team, spec, cand, step, code, value))``.
 
-    __slots__ = ("append", "candidates", "deferred", "rows", "specialists", "weeks")
+    Rows are plain tuples while they are fresh (appending a tuple is the cheapest
+    record Python has); :meth:`compact` turns what has piled up into typed columns and
+    empties the lists, so the tuples' memory is reused instead of growing with the run
+    (the model calls it every simulated week, see ``World``). :meth:`finish` compacts
+    the rest and joins the pieces.
+    """
+
+    __slots__ = (
+        "_event_parts",
+        "_week_parts",
+        "append",
+        "candidates",
+        "deferred",
+        "rows",
+        "specialists",
+        "weeks",
+    )
 
     def __init__(self) -> None:
         self.rows: list[tuple[Any, ...]] = []
@@ -220,9 +237,22 @@ class EventRecorder:
         self.candidates: list[tuple[Any, ...]] = []
         self.specialists: list[tuple[Any, ...]] = []
         self.weeks: list[tuple[Any, ...]] = []
+        self._event_parts: list[np.ndarray] = []
+        self._week_parts: list[np.ndarray] = []
+
+    def compact(self, min_rows: int = 0) -> None:
+        """Move the rows recorded so far into typed columns, if there are at least ``min_rows``."""
+        if self.rows and len(self.rows) >= min_rows:
+            self._event_parts.append(np.fromiter(self.rows, dtype=EVENT_DTYPE, count=len(self.rows)))
+            self.rows.clear()
+        if self.weeks and len(self.weeks) >= min_rows:
+            self._week_parts.append(np.fromiter(self.weeks, dtype=WEEK_DTYPE, count=len(self.weeks)))
+            self.weeks.clear()
 
     def finish(self, meta: dict[str, Any]) -> EventLog:
-        events = np.fromiter(self.rows, dtype=EVENT_DTYPE, count=len(self.rows))
+        self.compact()
+        events = _joined(self._event_parts, EVENT_DTYPE)
+        weeks = _joined(self._week_parts, WEEK_DTYPE)
         if self.deferred:
             end = meta.get("end_time", np.inf)
             later = np.array([r for r in self.deferred if r[0] < end], dtype=EVENT_DTYPE)
@@ -240,11 +270,15 @@ class EventRecorder:
             if self.specialists
             else np.empty(0, SPECIALIST_DTYPE)
         )
-        weeks = np.fromiter(self.weeks, dtype=WEEK_DTYPE, count=len(self.weeks))
-        self.rows.clear()
         self.candidates.clear()
-        self.weeks.clear()
         return EventLog(events=events, candidates=cands, specialists=specs, meta=dict(meta), weeks=weeks)
+
+
+def _joined(parts: list[np.ndarray], dtype: np.dtype[Any]) -> np.ndarray:
+    """One array of the pieces, in order (the pieces are dropped)."""
+    joined = np.concatenate(parts) if len(parts) > 1 else parts[0] if parts else np.empty(0, dtype)
+    parts.clear()
+    return joined
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,17 @@ always gets row *i* (its first :data:`UNIFORMS_PER_BLOCK` uniforms and
 :data:`GAMMAS_PER_BLOCK` unit-mean gamma variates). A candidate that needs more gets
 further blocks (of :data:`OVERFLOW_BLOCK`) from an overflow generator keyed by (team, i, block number) — still a
 fixed function of the candidate's identity.
+
+A candidate's draws are held in an :class:`array.array` of doubles, not a list of
+Python floats: 8 bytes a number instead of 32, made straight from numpy's buffer.
+Most candidates use a fraction of their row, and the whole service holds thousands
+of them at once, so this keeps the numbers the running model touches in the CPU's
+caches (and a row is cut in a few microseconds).
 """
 
 from __future__ import annotations
 
+from array import array
 from enum import IntEnum
 from typing import NamedTuple
 
@@ -69,9 +76,9 @@ class Streams:
 class CandidateDraws(NamedTuple):
     """What a new candidate receives: traits, and its first uniforms and unit-mean gammas.
 
-    ``uniforms`` and ``gammas`` are consumed with ``list.pop()`` (from the end: the cheapest
+    ``uniforms`` and ``gammas`` are consumed with ``pop()`` (from the end: the cheapest
     way to hand out a number in Python); :meth:`CandidateSource.top_up` prepends the
-    next block when a list runs low. The order is fixed, so the stream is too.
+    next block when one runs low. The order is fixed, so the stream is too.
     """
 
     number: int  # the candidate's number within its team (its stream's key)
@@ -79,8 +86,8 @@ class CandidateDraws(NamedTuple):
     reduced_capacity: bool
     in_work: bool
     readiness_z: float  # standard normal; the model scales it
-    uniforms: list[float]
-    gammas: list[float]
+    uniforms: array[float]
+    gammas: array[float]
 
 
 class CandidateSource:
@@ -103,7 +110,7 @@ class CandidateSource:
         self._rwc = rwc_share
         self._inwork = in_work_share
         self._shape = gamma_shape
-        self._rows: list[tuple[float, bool, bool, float, list[float], list[float]] | None] = []
+        self._rows: list[tuple[float, bool, bool, float, array[float], array[float]] | None] = []
         self._pos = 0
         self._next_index = 0
 
@@ -113,8 +120,8 @@ class CandidateSource:
         rwc = (g.random(n) < self._rwc).tolist()
         inw = (g.random(n) < self._inwork).tolist()
         z = g.standard_normal(n).tolist()
-        u = g.random((n, UNIFORMS_PER_BLOCK)).tolist()
-        gm = (g.standard_gamma(k, (n, GAMMAS_PER_BLOCK)) / k).tolist()
+        u = _rows_of(g.random((n, UNIFORMS_PER_BLOCK)))
+        gm = _rows_of(g.standard_gamma(k, (n, GAMMAS_PER_BLOCK)) / k)
         self._rows = list(zip(sev, rwc, inw, z, u, gm, strict=True))
         self._pos = 0
 
@@ -130,7 +137,7 @@ class CandidateSource:
         self._next_index += 1
         return CandidateDraws(i, *row)
 
-    def top_up(self, draws: list[float], index: int, which: int, block: int) -> None:
+    def top_up(self, draws: array[float], index: int, which: int, block: int) -> None:
         """Prepend block ``block`` (>= 1) of candidate ``index``'s uniforms (0) or gammas (1)."""
         g = self._streams.generator(Purpose.CANDIDATE_OVERFLOW, self._team, index, which, block)
         more = (
@@ -138,4 +145,11 @@ class CandidateSource:
             if which == 0
             else g.standard_gamma(self._shape, OVERFLOW_BLOCK) / self._shape
         )
-        draws[0:0] = more.tolist()
+        draws[0:0] = array("d", more.tobytes())
+
+
+def _rows_of(block: np.ndarray) -> list[array[float]]:
+    """The rows of a 2-D block as arrays of doubles (the same numbers, in order)."""
+    data = np.ascontiguousarray(block, dtype=np.float64).tobytes()
+    width = block.shape[1] * 8
+    return [array("d", data[i : i + width]) for i in range(0, len(data), width)]  # bytes: copied as doubles

@@ -150,7 +150,7 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
     sick_until = -1.0  # end of the current sick leave; < 0 when not sick
     clock = -_log(1.0 - u())  # hazard clock: cumulative hazard left until the next hazard
     dirty = True  # readiness or step changed: recompute the cached rates
-    speed_factor = h_search = h_drop = job_loss_base = 0.0
+    speed_factor = h = h_search = h_drop = job_loss_base = 0.0
     # job state (step 5)
     job_type = -1
     early_end = -INF
@@ -169,12 +169,14 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
                 readiness = READINESS_BOUND
             elif readiness < -READINESS_BOUND:
                 readiness = -READINESS_BOUND
-            speed_factor = _exp(r.readiness_speed * readiness)
-            h_drop = r.dropout_rate * _exp(r.dropout_readiness * readiness)
-            if step == 1:
-                h_drop *= r.dropout_step1_mult
-            h_search = h_drop + other_rate
-            job_loss_base = r.job_loss_rate * _exp(r.job_loss_readiness * readiness)
+            if step < 5:  # the rates of searching
+                speed_factor = _exp(r.readiness_speed * readiness)
+                h_drop = r.dropout_rate * _exp(r.dropout_readiness * readiness)
+                if step == 1:
+                    h_drop *= r.dropout_step1_mult
+                h = h_search = h_drop + other_rate
+            else:  # the rates of a job (h is set each time: it follows the follow-up)
+                job_loss_base = r.job_loss_rate * _exp(r.job_loss_readiness * readiness)
             dirty = False
         # Local `now` advances exactly as SimPy's clock does (now + dt, the same float sum),
         # so it always equals env.now without the cost of reading the property.
@@ -223,7 +225,6 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
                     wp_left -= dt
                 else:
                     work -= dt * speed
-            h = h_search
         else:  # in a job: the hazard rate is higher in the early months
             if sick_until >= 0.0:
                 t_next = sick_until
@@ -313,8 +314,9 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
                 if step == 2:
                     dirty = True  # the engagement dropout multiplier no longer applies
                 work = step_mean[step - 1] * g()
-                sp.demand += hours[step - 1] - load
-                load = c.load = hours[step - 1]
+                new_load = hours[step - 1]
+                sp.demand += new_load - load
+                load = c.load = new_load
                 rec((now, K_STEP, tid, sid, cid, step, 1, 0.0))
                 if step == 3:
                     wp_left, gain = _enter_step3(w, c, now, sid)
@@ -349,6 +351,7 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
                 followup_end = now + r.followup_days
                 t_job = min(followup_end, step_down_at, decision_at)
                 step = 5
+                dirty = True  # the job's rates
                 sp.demand += hours[4] - load
                 load = c.load = hours[4]
                 rec((now, K_JOB_START, tid, sid, cid, 5, job_type, sub_rate))

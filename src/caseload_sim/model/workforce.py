@@ -50,6 +50,7 @@ __all__ = ["post_weeks", "staffing_change"]
 
 _exp = math.exp
 _log = math.log
+_NAN = math.nan
 K_START = int(EventKind.SPECIALIST_START)
 K_LEAVE = int(EventKind.SPECIALIST_LEAVE)
 K_HANDOVER = int(EventKind.HANDOVER)
@@ -100,6 +101,9 @@ def post_weeks(w: World, team: Team, sp: Specialist) -> Generator[simpy.Event, A
     now = env.now
     sp.capacity = _capacity(sp, now, wf, learn_days, 0.0)
 
+    tid, sid, fte, base = team.index, sp.id, sp.fte, sp.base_capacity  # fixed for the post's life
+    unlearned = 1.0 - wf.initial_effectiveness
+    cover = base * wf.vacancy_cover
     while True:
         yield timeout(DAYS_PER_WEEK)
         now += DAYS_PER_WEEK  # the very sum SimPy makes: equals env.now
@@ -119,9 +123,10 @@ def post_weeks(w: World, team: Team, sp: Specialist) -> Generator[simpy.Event, A
                 _tally(team, now)
             # target pressure: shortfall of exits to work against the target, team or own
             if target > 0.0:
-                rate = sp.work_rate / sp.fte if individual else team.work_rate_per_fte
+                rate = sp.work_rate / fte if individual else team.work_rate_per_fte
                 short = 1.0 - rate / target
-                sp.pressure = 0.0 if short <= 0.0 else min(1.0, short * target_mult)
+                felt = short * target_mult
+                sp.pressure = 0.0 if short <= 0.0 else felt if felt < 1.0 else 1.0
             pressure = (
                 s_measure
                 + s_target * sp.pressure
@@ -134,7 +139,27 @@ def post_weeks(w: World, team: Team, sp: Specialist) -> Generator[simpy.Event, A
             stress = sp.stress
             stress += (1.0 - stress) * pressure / (1.0 + pressure) - stress * relief / (1.0 + relief)
             sp.stress = stress
-            _record(rec, now, team, sp, present, demand, capacity, load, visits_quota, outside_required)
+        else:
+            stress = _NAN  # nobody holds the post
+        # the week table's row: the week that ended, with the holder's stress after it;
+        # under overload, employer visits and outside time shrink in proportion
+        share = 1.0 if load <= 1.0 else 1.0 / load
+        rec(
+            (
+                now,
+                tid,
+                sid,
+                present,
+                fte,
+                sp.active,
+                demand,
+                capacity,
+                stress,
+                visits_quota * share if present else 0.0,
+                outside_required * share if present else 0.0,
+            )
+        )
+        if held:
             # quit? (a hazard that grows with stress; misfits leave in the first months)
             tenure = now - sp.tenure_start
             hazard = quit_rate * _exp(quit_effect * stress)
@@ -145,56 +170,28 @@ def post_weeks(w: World, team: Team, sp: Specialist) -> Generator[simpy.Event, A
             elif sp.absent_weeks > 0:
                 sp.absent_weeks -= 1
                 if sp.absent_weeks == 0:
-                    w.append((now, K_ABSENCE_END, team.index, sp.id, -1, -1, 0, 0.0))
+                    w.append((now, K_ABSENCE_END, tid, sid, -1, -1, 0, 0.0))
             elif absence_rate > 0.0 and expo.pop() < absence_rate * _exp(absence_effect * stress):
                 # a geometric number of whole weeks with the given mean
                 mean = wf.absence_mean_weeks
                 extra = int(expo.pop() / -_log(1.0 - 1.0 / mean)) if mean > 1.0 else 0
                 sp.absent_weeks = 1 + extra
-                w.append((now, K_ABSENCE_START, team.index, sp.id, -1, -1, sp.absent_weeks, 0.0))
+                w.append((now, K_ABSENCE_START, tid, sid, -1, -1, sp.absent_weeks, 0.0))
         else:
-            _record(rec, now, team, sp, present, demand, capacity, load, visits_quota, outside_required)
             if sp.closing and sp.active == 0:
                 return  # wound down: the post is gone
             if not sp.closing and now >= sp.refill_at:
                 _hire(w, team, sp, now)
         sp.failures = sp.successes = sp.work_exits = 0
-        if sp.held and sp.absent_weeks == 0 and now - sp.tenure_start >= settled_days:
-            hours = sp.base_capacity - crisis_hours  # a settled holder at work
-            sp.capacity = hours if hours > MIN_CAPACITY else MIN_CAPACITY
+        # the coming week's candidate hours (as _capacity, inlined: this runs every post-week)
+        if sp.held and sp.absent_weeks == 0:
+            tenure = now - sp.tenure_start
+            # a new holder is still learning; a settled one has the full hours
+            hours = base * (1.0 - unlearned * _exp(-tenure / learn_days)) if tenure < settled_days else base
+            hours -= crisis_hours
         else:
-            sp.capacity = _capacity(sp, now, wf, learn_days, crisis_hours)
-
-
-def _record(
-    rec: Any,
-    now: float,
-    team: Team,
-    sp: Specialist,
-    present: bool,
-    demand: float,
-    capacity: float,
-    load: float,
-    visits_quota: float,
-    outside_required: float,
-) -> None:
-    """One row of the week table: the week that ended, with the holder's stress after it."""
-    share = 1.0 if load <= 1.0 else 1.0 / load  # under overload, visits and outside time shrink
-    rec(
-        (
-            now,
-            team.index,
-            sp.id,
-            present,
-            sp.fte,
-            sp.active,
-            demand,
-            capacity,
-            sp.stress if sp.held else math.nan,
-            visits_quota * share if present else 0.0,
-            outside_required * share if present else 0.0,
-        )
-    )
+            hours = cover  # colleagues cover a vacant post or an absent holder
+        sp.capacity = hours if hours > MIN_CAPACITY else MIN_CAPACITY
 
 
 def _tally(team: Team, now: float) -> None:

@@ -53,6 +53,7 @@ _REFERRAL = int(EventKind.REFERRAL)
 _QUEUED = int(EventKind.QUEUED)
 _INTAKE = int(EventKind.INTAKE)
 CREAMING_WINDOW = 5  # a creaming specialist chooses among the first five waiting
+COMPACT_ROWS = 1 << 15  # event rows held as tuples before the recorder compacts them (~4 MB)
 
 
 class Specialist:
@@ -347,6 +348,16 @@ class World:
         for team in self.teams:
             self.processes_started += 1
             self.env.process(team.referrals())
+        self._compact_log(None)
+
+    def _compact_log(self, _: object) -> None:
+        """Weekly: compact the recorder once enough rows have piled up (see EventRecorder.compact).
+
+        A bare callback, not a process: it changes nothing in the world, so neither the
+        results nor the order of what happens depend on it.
+        """
+        self.rec.compact(COMPACT_ROWS)
+        self.env.timeout(DAYS_PER_WEEK).callbacks.append(self._compact_log)
 
     def add_post(self, team: Team, fte: float, tenure: float) -> Specialist:
         """A new post with a holder who has been in it for ``tenure`` days (0: a new hire)."""
