@@ -35,6 +35,7 @@ __all__ = [
     "caseload_problems",
     "derive",
     "erlang_c",
+    "job_money_problems",
     "legal_limit",
     "load",
     "mean_ci",
@@ -43,6 +44,17 @@ __all__ = [
     "week_table_problems",
     "world_disagreements",
 ]
+
+JOB_MONEY_KINDS = (
+    EventKind.JOB_START,
+    EventKind.SUBSIDY_CHANGE,
+    EventKind.EMPLOYER_DECISION,
+    EventKind.MENTOR_START,
+    EventKind.MENTOR_END,
+    EventKind.JOB_END,
+    EventKind.EXIT,
+    EventKind.POST_EXIT_JOB_END,
+)
 
 if TYPE_CHECKING:
     from caseload_sim.model import World
@@ -609,9 +621,10 @@ class CaseloadReplay:
             self._intake(t, team, p, c, code, value)
         elif kind == K.HANDOVER:
             self._handover(t, team, p, c, code, value)
-        elif kind == K.POST_EXIT_JOB_END:
+        elif kind == K.POST_EXIT_JOB_END or (p < 0 and kind in (K.SUBSIDY_CHANGE, K.MENTOR_END)):
+            # after a discharge to work: the job's loss, its subsidy and mentor running on (no post)
             if self.where.get(c) != GONE:
-                self.bad(f"candidate {c}: POST_EXIT_JOB_END at t={t:.3f} before any exit")
+                self.bad(f"candidate {c}: {K(kind).name} at t={t:.3f} without a post before any exit")
         else:
             if self.where.get(c) != p:
                 self.bad(
@@ -809,3 +822,105 @@ def week_table_problems(log: EventLog) -> list[str]:
     if len(problems) > 20:
         problems = problems[:20]
     return problems
+
+
+def job_money_problems(log: EventLog, scenario: Scenario) -> list[str]:  # noqa: C901
+    """Where the jobs' wage subsidies and mentors contradict the rules (empty: none).
+
+    Replays each candidate's job rows. The subsidy rate is set at JOB_START and changed
+    only by SUBSIDY_CHANGE, only ever downwards within a job, and is 0 by the time the
+    job ends (JOB_END, POST_EXIT_JOB_END): no subsidy outlives its job. A permanent
+    subsidy (code 1) goes only to candidates with reduced work capacity, at the
+    permanent rates, and meets no employer decision. A mentor starts only with a job,
+    at most once per job, is paid for no longer than its duration, and has ended by
+    the time the job ends. After a discharge to work only rows without a post follow
+    (subsidy step-down and end, mentor end, the job's loss), in time order and none
+    after the job's loss. Switched-off features leave no trace.
+    """
+    problems: list[str] = []
+    ws, m = scenario.wage_subsidy, scenario.mentor
+    rwc_of = dict(
+        zip(log.candidates["candidate"].tolist(), log.candidates["reduced_capacity"].tolist(), strict=True)
+    )
+    ev = log.events[np.isin(log.events["kind"], JOB_MONEY_KINDS) & (log.events["candidate"] >= 0)]
+    order = np.lexsort((np.arange(len(ev)), ev["candidate"]))  # by candidate, log order within
+    K = EventKind
+    rows = ev[order]
+    cands = rows["candidate"].tolist()
+    names = ("time", "kind", "specialist", "code", "value")
+    cols = [rows[n].tolist() for n in names]
+    i = 0
+    eps = 1e-6
+    while i < len(rows):
+        c = cands[i]
+        rwc = bool(rwc_of.get(c, False))
+        mentor_days = (m.duration_months_reduced_capacity if rwc else m.duration_months) * DAYS_PER_MONTH
+        rate, perm, mentor_since, job_at, exited, lost = 0.0, False, None, None, False, None
+        while i < len(rows) and cands[i] == c:
+            t, kind, post, code, value = (col[i] for col in cols)
+            i += 1
+
+            def bad(msg: str, t: float = t, kind: int = kind, c: int = c) -> None:
+                problems.append(f"candidate {c}: {K(kind).name} at t={t:.3f}: {msg}")
+
+            if exited:
+                if kind not in (K.SUBSIDY_CHANGE, K.MENTOR_END, K.POST_EXIT_JOB_END) or post != -1:
+                    bad("after a discharge only rows without a post: subsidy, mentor, the job's loss")
+                if lost is not None:
+                    bad(f"after the job was lost at t={lost:.3f}")
+            if kind == K.JOB_START:
+                if rate or mentor_since is not None:
+                    bad("a new job while the last one's subsidy or mentor still runs")
+                rate, perm, mentor_since, job_at = value, False, None, t
+            elif kind == K.SUBSIDY_CHANGE:
+                if code == 1 and (not perm) and t == job_at and value == rate and not exited:
+                    perm = True  # the grant of a permanent subsidy, logged with the job start
+                    if not rwc:
+                        bad("a permanent subsidy for a candidate without reduced work capacity")
+                    if ws.permanent_share == 0.0:
+                        bad("a permanent subsidy with permanent_share 0")
+                    if value not in (ws.permanent_rate, ws.permanent_rate_after):
+                        bad(f"permanent subsidy at rate {value}")
+                    continue
+                if job_at is None or rate == 0.0:
+                    bad("a subsidy change without a running subsidy")
+                if value > rate + 1e-12:
+                    bad(f"the subsidy steps up from {rate} to {value}")
+                if (code == 1) != perm:
+                    bad(f"code {code} but the job's subsidy is {'permanent' if perm else 'temporary'}")
+                if perm and value not in (0.0, ws.permanent_rate_after):
+                    bad(f"permanent subsidy steps to {value}")
+                rate = value
+            elif kind == K.EMPLOYER_DECISION:
+                if perm and rate > 0.0:
+                    bad("an employer decision on a job with a permanent subsidy")
+            elif kind == K.MENTOR_START:
+                if m.use_prob == 0.0:
+                    bad("a mentor with use_prob 0")
+                if t != job_at or mentor_since is not None:
+                    bad("a mentor only starts with a job, once")
+                if code != int(m.trained) or value != m.hours_per_month:
+                    bad(f"code {code}, value {value}: expected trained={m.trained}, {m.hours_per_month} h")
+                mentor_since = t
+            elif kind == K.MENTOR_END:
+                if mentor_since is None:
+                    bad("no mentor to end")
+                else:
+                    if abs(value - (t - mentor_since)) > eps * max(1.0, value):
+                        bad(f"value {value}, but mentored for {t - mentor_since}")
+                    if t - mentor_since > mentor_days + eps * max(1.0, mentor_days):
+                        bad(f"mentored {t - mentor_since:.3f} days, at most {mentor_days:.3f}")
+                mentor_since = None
+            elif kind in (K.JOB_END, K.POST_EXIT_JOB_END):
+                if rate > 0.0 or mentor_since is not None:
+                    bad(f"the job ends with its subsidy ({rate}) or mentor still running")
+                if kind == K.JOB_END:
+                    job_at, perm = None, False
+                else:
+                    lost = t
+            elif kind == K.EXIT:
+                if code in (int(ExitReason.WORK_PERMANENT), int(ExitReason.WORK_TEMPORARY)):
+                    exited = True
+                elif rate > 0.0 or mentor_since is not None:
+                    bad("leaves for something other than work with a subsidy or mentor running")
+    return problems[:20]

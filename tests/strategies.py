@@ -3,7 +3,9 @@
 :func:`scenario_dicts` draws *small valid* scenario documents: 1-3 teams of 1-4
 specialists, short runs, and every other lever drawn inside its schema range —
 including the cross-field rules the schema enforces (shares that sum to at most 1, a
-wage subsidy that steps down, fixed overhead that leaves candidate time). Time-limit
+wage subsidy that steps down, fixed overhead that leaves candidate time, a trained
+mentor at least as good as an untrained one); mentors, permanent subsidies and prices
+are drawn over their ranges too. Time-limit
 periods are drawn short (half a month to a year) so that the legal limits actually bind
 within the short horizons. The workforce levers (quits, absence, recruitment, handover
 policy) and the targets (both measures, creaming and discharge up to certainty) are
@@ -144,7 +146,7 @@ def _jobs(draw: st.DrawFn) -> dict[str, Any]:
 
 @st.composite
 def _wage_subsidy(draw: st.DrawFn) -> dict[str, Any]:
-    rate, rate_rc = draw(_f(0.0, 0.75)), draw(_f(0.0, 0.75))
+    rate, rate_rc, perm = draw(_f(0.0, 0.75)), draw(_f(0.0, 0.75)), draw(_f(0.0, 0.75))
     return {
         "prob": draw(_share()),
         "prob_reduced_capacity": draw(_share()),
@@ -157,6 +159,39 @@ def _wage_subsidy(draw: st.DrawFn) -> dict[str, Any]:
         "rate_after_reduced_capacity": round(draw(_share()) * rate_rc, 4),
         "step_down_months_reduced_capacity": draw(_f(0.0, 24.0)),
         "max_months_reduced_capacity": draw(_f(0.5, 36.0)),
+        "permanent_share": draw(st.one_of(st.just(0.0), _share())),
+        "permanent_rate": perm,
+        "permanent_rate_after": round(draw(_share()) * perm, 4),
+        "permanent_step_down_months": draw(st.one_of(st.just(0.0), _f(0.0, 24.0))),
+        "permanent_job_loss_multiplier": draw(_f(0.01, 1.0)),
+    }
+
+
+@st.composite
+def _mentor(draw: st.DrawFn) -> dict[str, Any]:
+    plain = draw(_f(0.01, 1.0))
+    return {
+        "use_prob": draw(st.one_of(st.just(0.0), _share())),
+        "duration_months": draw(_f(0.1, 60.0)),
+        "duration_months_reduced_capacity": draw(_f(0.1, 60.0)),
+        "hours_per_month": draw(_f(0.0, 40.0)),
+        "trained": draw(st.booleans()),
+        "job_loss_multiplier": plain,
+        "trained_job_loss_multiplier": max(0.01, round(draw(_share()) * plain, 4)),
+    }
+
+
+@st.composite
+def _costs(draw: st.DrawFn) -> dict[str, Any]:
+    return {
+        "specialist_cost_per_fte_year": draw(_f(0.0, 5e6)),
+        "supervision_cost_per_hour": draw(_f(0.0, 2e4)),
+        "job_wage_per_year": draw(_f(0.0, 5e6)),
+        "job_fte_share": draw(_f(0.01, 1.0)),
+        "mentor_cost_per_hour": draw(_f(0.0, 5e3)),
+        "mentor_training_cost": draw(_f(0.0, 2e5)),
+        "inclusion_grant_prob": draw(_share()),
+        "inclusion_grant_mean": draw(_f(0.0, 5e5)),
     }
 
 
@@ -264,12 +299,14 @@ def scenario_dicts(draw: st.DrawFn) -> dict[str, Any]:
         "pathway": draw(_pathway()),
         "jobs": draw(_jobs()),
         "wage_subsidy": draw(_wage_subsidy()),
+        "mentor": draw(_mentor()),
         "sick_leave": draw(_sick_leave()),
         "regulation": draw(_regulation()),
         "week": draw(_week()),
         "workforce": draw(_workforce()),
         "targets": draw(_targets()),
         "run": {"warmup_days": draw(_f(0.0, 200.0)), "horizon_days": draw(_f(60.0, 500.0))},
+        "costs": draw(_costs()),
     }
 
 

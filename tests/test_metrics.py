@@ -22,7 +22,10 @@ from caseload_sim.events import (
     check_transitions,
 )
 from caseload_sim.metrics import (
+    COST_KPI_NAMES,
+    COST_PART_NAMES,
     EXIT_SHARE_NAMES,
+    KPI_BETTER,
     KPI_NAMES,
     MONTH_DAYS,
     WORKFORCE_KPI_NAMES,
@@ -57,6 +60,7 @@ def make_log(
     staff: list[tuple] | tuple[tuple, ...] = (),
     weeks: list[tuple] | tuple[tuple, ...] = (),
     targets: dict[str, object] | None = None,
+    costs: dict[str, float] | None = None,
 ) -> EventLog:
     """An EventLog from ``(time, kind, candidate[, code[, value[, team]]])`` tuples
     (any order; sorted stably by time, so same-time rows keep their list order).
@@ -91,6 +95,8 @@ def make_log(
     meta: dict[str, object] = {"window_start": start, "window_end": end, "end_time": end}
     if targets is not None:
         meta["targets"] = targets
+    if costs is not None:
+        meta["costs"] = costs
     return rec.finish(meta)
 
 
@@ -145,6 +151,7 @@ def test_kpi_names_are_the_interface() -> None:
         "permanent_12m",
         "days_to_first_job_median",
         "retention_6m",
+        "sustained_jobs_per_year",
         "exit_work_permanent_share",
         "exit_work_temporary_share",
         "exit_education_share",
@@ -167,9 +174,22 @@ def test_kpi_names_are_the_interface() -> None:
         "outside_time_share",
         "employer_visits_per_week",
         "team_target_met_share",
+        "cost_nok",
+        "cost_specialists_nok",
+        "cost_supervision_nok",
+        "cost_wage_subsidy_nok",
+        "cost_mentor_nok",
+        "cost_inclusion_grant_nok",
+        "cost_per_sustained_job_nok",
     )
     assert tuple(f"exit_{r.label}_share" for r in ExitReason) == EXIT_SHARE_NAMES
-    assert KPI_NAMES[-len(WORKFORCE_KPI_NAMES) :] == WORKFORCE_KPI_NAMES
+    assert KPI_NAMES[-len(COST_KPI_NAMES) :] == COST_KPI_NAMES
+    assert (
+        KPI_NAMES[-len(COST_KPI_NAMES) - len(WORKFORCE_KPI_NAMES) : -len(COST_KPI_NAMES)]
+        == WORKFORCE_KPI_NAMES
+    )
+    assert set(KPI_BETTER) == set(KPI_NAMES)
+    assert all(KPI_BETTER[name] == -1 for name in COST_KPI_NAMES), "less money for the same is better"
 
 
 def test_empty_log_gives_nan_where_undefined() -> None:
@@ -190,9 +210,11 @@ def test_empty_log_gives_nan_where_undefined() -> None:
         "outside_time_share",
         "employer_visits_per_week",
         "team_target_met_share",
+        *COST_KPI_NAMES,  # a log without prices
     ):
         assert math.isnan(k[name]), name
     for name in (
+        "sustained_jobs_per_year",
         "exits_to_work_per_fte_year",
         "queue_mean",
         "caseload_mean",
@@ -742,6 +764,10 @@ def random_log(seed: int, n_cand: int = 40) -> EventLog:
             elif u < 0.3:
                 rows.append((t, K.JOB_END, c, int(rng.integers(0, 4))))
                 employed = False
+            elif u < 0.35:
+                rows.append((t, K.MENTOR_START, c, int(rng.integers(0, 2)), float(rng.choice([4.0, 6.0]))))
+            elif u < 0.4:
+                rows.append((t, K.MENTOR_END, c, int(rng.integers(0, 2)), 30.0))
             elif u < 0.45:
                 rows.append((t, K.EMPLOYER_DECISION, c, int(rng.integers(0, 3))))
             elif u < 0.75:
@@ -752,7 +778,13 @@ def random_log(seed: int, n_cand: int = 40) -> EventLog:
                     and rng.random() < 0.5
                     and (t2 := t + float(rng.integers(0, 300))) <= horizon
                 ):
+                    if rng.random() < 0.5:
+                        rows.append((t + (t2 - t) / 2, K.SUBSIDY_CHANGE, c, 0, 0.2))
+                    if rng.random() < 0.3:
+                        rows.append((t + (t2 - t) / 3, K.MENTOR_END, c, 0, 10.0))
                     rows.append((t2, K.POST_EXIT_JOB_END, c, 0, t2 - t))
+                elif rng.random() < 0.3 and (t2 := t + float(rng.integers(0, 300))) <= horizon:
+                    rows.append((t2, K.SUBSIDY_CHANGE, c, 1, 0.0))
                 break
             else:
                 rows.append((t, K.SUBSIDY_CHANGE, c, 0, 0.3))
@@ -804,6 +836,7 @@ def random_log(seed: int, n_cand: int = 40) -> EventLog:
                 )
             )
     targets = None if rng.random() < 0.3 else {"work_within_year": float(rng.choice([0.3, 0.5, 0.65]))}
+    costs = None if rng.random() < 0.2 else {k: float(rng.choice([0.0, 1.0, 3.0, 700.0])) for k in PRICE_KEYS}
     return make_log(
         rows,
         start=start,
@@ -814,7 +847,21 @@ def random_log(seed: int, n_cand: int = 40) -> EventLog:
         staff=staff,
         weeks=weeks,
         targets=targets,
+        costs=costs,
     )
+
+
+PRICE_KEYS = (
+    "specialist_cost_per_fte_year",
+    "supervision_cost_per_hour",
+    "supervision_hours_per_week",
+    "job_wage_per_year",
+    "job_fte_share",
+    "mentor_cost_per_hour",
+    "mentor_training_cost",
+    "inclusion_grant_prob",
+    "inclusion_grant_mean",
+)
 
 
 def reference_kpis(log: EventLog) -> dict[str, float]:
@@ -998,6 +1045,80 @@ def reference_kpis(log: EventLog) -> dict[str, float]:
         sum(1 for c in ev for t, k, _, _ in ev[c] if k == K.REFERRAL and start <= t <= end) / years
     )
     out["time_on_caseload_mean"] = mean([v for _, v in exits])
+
+    # sustained first jobs, and costs over the same span
+    cohort_end = end - 365
+    sustained = 0.0
+    for c in ev:
+        if start <= job_first[c] <= cohort_end:
+            status = False
+            for t, k, code, _ in ev[c]:
+                if t > job_first[c] + 365:
+                    break
+                if k == K.JOB_START:
+                    status = True
+                elif k in (K.JOB_END, K.POST_EXIT_JOB_END):
+                    status = False
+                elif k == K.EXIT:
+                    status = code in (0, 1)
+            sustained += status
+    out["sustained_jobs_per_year"] = sustained / ((cohort_end - start) / 365) if cohort_end > start else NAN
+    prices = log.meta.get("costs")
+
+    def costs(a: float, b: float) -> dict[str, float]:
+        assert prices is not None
+        if b <= a:
+            return dict.fromkeys(COST_PART_NAMES, 0.0)
+        fte_days = sum(f * max(0.0, min(hb, b) - max(ha, a)) for ha, hb, f in held)
+        post_days = sum(max(0.0, min(hb, b) - max(ha, a)) for ha, hb, _ in held)
+        rate_days = mentor_days = 0.0
+        trained = starts = 0
+        for c in ev:
+            rate = hours = 0.0
+            since = -math.inf
+            for t, k, code, v in ev[c]:  # in log order = time order
+                span = max(0.0, min(t, b) - max(since, a))
+                rate_days += rate * span
+                mentor_days += hours * span
+                since = t
+                if k == K.JOB_START:
+                    rate, hours = v, 0.0
+                    starts += a <= t <= b
+                elif k == K.SUBSIDY_CHANGE:
+                    rate = v
+                elif k == K.MENTOR_START:
+                    hours = v
+                    trained += code == 1 and a <= t <= b
+                elif k == K.MENTOR_END:
+                    hours = 0.0
+                elif k in (K.JOB_END, K.POST_EXIT_JOB_END) or (k == K.EXIT and code not in (0, 1)):
+                    rate = hours = 0.0
+            span = max(0.0, b - max(since, a))
+            rate_days += rate * span
+            mentor_days += hours * span
+        return {
+            "cost_specialists_nok": fte_days / 365 * prices["specialist_cost_per_fte_year"],
+            "cost_supervision_nok": post_days
+            / 7
+            * prices["supervision_hours_per_week"]
+            * prices["supervision_cost_per_hour"],
+            "cost_wage_subsidy_nok": rate_days * prices["job_wage_per_year"] * prices["job_fte_share"] / 365,
+            "cost_mentor_nok": mentor_days / (365 / 12) * prices["mentor_cost_per_hour"]
+            + trained * prices["mentor_training_cost"],
+            "cost_inclusion_grant_nok": starts
+            * prices["inclusion_grant_prob"]
+            * prices["inclusion_grant_mean"],
+        }
+
+    if prices is None:
+        out.update(dict.fromkeys(COST_KPI_NAMES, NAN))
+    else:
+        out.update(costs(start, end))
+        out["cost_nok"] = sum(out[n] for n in COST_PART_NAMES)
+        cohort_cost = sum(costs(start, cohort_end).values())
+        out["cost_per_sustained_job_nok"] = (
+            cohort_cost / sustained if cohort_end > start and sustained > 0 else NAN
+        )
     return {name: out[name] for name in KPI_NAMES}
 
 
@@ -1040,7 +1161,14 @@ def test_copies_of_a_log_scale_as_expected(seed: int) -> None:
     """Tripling the world leaves shares, medians, rates and per-FTE KPIs alone and triples counts."""
     log = random_log(seed, n_cand=200)
     one, three = compute_kpis(log), compute_kpis(_tile(log, 3))
-    counts = ("queue_mean", "intakes_per_year", "referrals_per_year", "vacancy_fte_months")
+    counts = (
+        "queue_mean",
+        "intakes_per_year",
+        "referrals_per_year",
+        "vacancy_fte_months",
+        "sustained_jobs_per_year",
+        *COST_KPI_NAMES[:-1],  # totals triple; the cost per sustained job does not
+    )
     for name in KPI_NAMES:
         factor = 3 if name in counts else 1
         assert three[name] == pytest.approx(factor * one[name], rel=1e-9, nan_ok=True), name

@@ -25,6 +25,7 @@ from model_fixtures import (
     CaseloadReplay,
     caseload_problems,
     derive,
+    job_money_problems,
     load,
     same_table,
     shortened,
@@ -64,12 +65,15 @@ def test_caseload_rules_hold_in_random_worlds(doc: dict[str, Any], seed: int, re
         K.JOB_START,
         K.HANDOVER,
         K.POST_CLOSED,
+        K.MENTOR_START,
     ):  # what the examples exercised
         event(f"{kind.name} {'seen' if kind in kinds else 'absent'}")
     event("TIME_LIMIT exit " + ("seen" if np.any(log.of_kind(K.EXIT)["code"] == 5) else "absent"))
     event("creaming " + ("seen" if np.any(log.of_kind(K.INTAKE)["code"] == 1) else "absent"))
 
     assert check_transitions(log) == [], "the log breaks the candidate state machine"
+    money = job_money_problems(log, scenario)
+    assert money == [], "the jobs' subsidies and mentors break their rules:\n" + "\n".join(money)
     replay = CaseloadReplay(log, scenario)
     problems = replay.problems
     assert problems == [], "the log breaks the caseload rules:\n" + "\n".join(problems)

@@ -534,6 +534,18 @@ def test_report_renders_in_headless_chromium(reports: dict[str, Path], tmp_path:
     assert probe["problems"] == [], "script errors or failed loads"
     assert probe["fetched"] == [], "the page fetched something"
     expected = page.count('class="plotly-graph-div"')
-    assert expected == (3 if kind == "old" else 3 + len(SHOWN_SERIES)), "the 4 series drawn, if present"
+    # KPIs (intervals or forest), exits, workforce, costs; then the series, if present
+    assert expected == (4 if kind == "old" else 4 + len(SHOWN_SERIES)), "the 4 series drawn, if present"
     assert probe["figures"] == expected
     assert probe["drawnFigures"] == expected, "every plotly figure drew its plot area"
+
+
+@pytest.mark.parametrize("kind", ["run", "compare"])
+def test_report_has_a_costs_section_in_plain_words(reports: dict[str, Path], kind: str) -> None:
+    text = visible_text(reports[kind].read_text(encoding="utf-8"))
+    assert "Costs" in text and "sustained job" in text
+    for label in ("Cost of the specialists' posts", "Wage subsidies paid", "Mentor subsidies and training"):
+        assert label in text, label
+    if kind == "compare":
+        # the alternative's extra cost a year and its change in sustained jobs, in words
+        assert re.search(r"roomy costs [\d.,]+ (million )?NOK (more|less) a year than tiny", text), text[:0]

@@ -42,6 +42,7 @@ __all__ = [
     "JobEndReason",
     "JobType",
     "LeaveReason",
+    "MentorEndReason",
     "State",
     "check_transitions",
 ]
@@ -59,7 +60,8 @@ class EventKind(IntEnum):
     WORK_PRACTICE_START = 6  # unpaid work practice begins (step 3)
     WORK_PRACTICE_END = 7  # work practice ends
     JOB_START = 8  # paid job starts, step 5 (code: JobType, value: subsidy rate, 0 if none)
-    SUBSIDY_CHANGE = 9  # wage subsidy rate changes (value: new rate; 0 = subsidy ended)
+    SUBSIDY_CHANGE = 9  # wage subsidy rate changes (code: 1 permanent subsidy, 0 temporary; value: new
+    #                      rate, 0 = subsidy ended); after a discharge to work logged in advance, specialist -1
     EMPLOYER_DECISION = 10  # subsidy/fixed term ends (code: Decision)
     JOB_END = 11  # the job ends while followed up, back to step 3 (code: JobEndReason)
     SICK_START = 12  # sick-leave episode begins (progress paused)
@@ -73,6 +75,9 @@ class EventKind(IntEnum):
     ABSENCE_START = 19  # the post's holder starts a sick absence
     ABSENCE_END = 20  # the sick absence ends
     POST_CLOSED = 21  # a post cut by attrition has wound down its caseload and closes
+    MENTOR_START = 22  # the job gets a paid mentor (code: 1 trained mentor, 0 not; value: paid hours/month)
+    MENTOR_END = 23  # mentoring ends (code: MentorEndReason; value: days mentored); after a discharge to
+    #                  work logged in advance, specialist -1
 
 
 class JobType(IntEnum):
@@ -110,6 +115,11 @@ class ExitReason(IntEnum):
 
 class LeaveReason(IntEnum):
     QUIT = 0
+
+
+class MentorEndReason(IntEnum):
+    PLANNED = 0  # the granted mentoring period is over
+    JOB_ENDED = 1  # the job ended first
 
 
 class State(IntEnum):
@@ -196,6 +206,8 @@ ALLOWED: dict[State, dict[EventKind, State | None]] = {
     },
     State.STEP5: {
         _K.SUBSIDY_CHANGE: None,
+        _K.MENTOR_START: None,
+        _K.MENTOR_END: None,
         _K.EMPLOYER_DECISION: None,
         _K.JOB_END: State.STEP3,
         _K.SICK_START: None,
@@ -204,7 +216,12 @@ ALLOWED: dict[State, dict[EventKind, State | None]] = {
         _K.HANDOVER: None,
         _K.EXIT: State.EXITED,
     },
-    State.EXITED: {_K.POST_EXIT_JOB_END: State.EXITED},
+    # after a discharge to work the job's subsidy and mentor run on: their known changes are logged
+    State.EXITED: {
+        _K.POST_EXIT_JOB_END: State.EXITED,
+        _K.SUBSIDY_CHANGE: State.EXITED,
+        _K.MENTOR_END: State.EXITED,
+    },
 }
 
 

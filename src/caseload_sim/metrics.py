@@ -78,6 +78,39 @@ The KPIs (column names are part of the interface, see ``KPI_NAMES``)
     Little's law links the last three: active candidates ~= intake rate x time on
     caseload, i.e. ``caseload_mean * FTE ~= intakes_per_year / 365 * time_on_caseload_mean``.
 
+``sustained_jobs_per_year``
+    First jobs (a candidate's first job start) begun in the *cohort span*
+    ``[start, end - 365]`` whose holder is in paid work 365 days later (the rule of
+    ``retention_6m``), per year of the cohort span. NaN if the window is a year or less.
+
+The cost KPIs (NOK)
+-------------------
+Priced with ``log.meta["costs"]`` (NaN for a log without prices); each part is what
+was spent inside the window:
+
+``cost_specialists_nok``
+    FTE-years of held posts (as for ``caseload_mean``) x ``specialist_cost_per_fte_year``.
+``cost_supervision_nok``
+    Held post-weeks x ``supervision_hours_per_week`` x ``supervision_cost_per_hour``.
+``cost_wage_subsidy_nok``
+    Per candidate, the subsidy rate integrated over time (years) x
+    ``job_wage_per_year`` x ``job_fte_share``. The rate is set by JOB_START (its value)
+    and SUBSIDY_CHANGE rows — also those logged in advance after a discharge to work —
+    and falls to 0 at JOB_END, POST_EXIT_JOB_END and an exit not to work.
+``cost_mentor_nok``
+    Mentor-months (MENTOR_START's hours a month until MENTOR_END, a new job or the
+    job's end) x ``mentor_cost_per_hour``, plus ``mentor_training_cost`` per trained
+    mentor (MENTOR_START code 1) started in the window.
+``cost_inclusion_grant_nok``
+    Job starts in the window x ``inclusion_grant_prob`` x ``inclusion_grant_mean``
+    (the expected grant; the model draws none).
+``cost_nok``
+    The sum of the five parts, added in the order above.
+``cost_per_sustained_job_nok``
+    The cost (all parts) incurred in the cohort span ``[start, end - 365]`` divided by
+    the sustained jobs begun in that same span: cost and jobs refer to the same years.
+    NaN without a sustained job or if the window is a year or less.
+
 The workforce KPIs
 ------------------
 A **post** is a place for one specialist (one row of ``log.specialists``); a
@@ -186,6 +219,8 @@ import pandas as pd
 from .events import WEEK_DTYPE, Decision, EventKind, EventLog, ExitReason, JobType, LeaveReason
 
 __all__ = [
+    "COST_KPI_NAMES",
+    "COST_PART_NAMES",
     "DEFAULT_WORK_TARGET",
     "EXIT_SHARE_NAMES",
     "KPI_BETTER",
@@ -194,6 +229,7 @@ __all__ = [
     "RETENTION_DAYS",
     "SERIES_COLUMNS",
     "SERIES_VARIABLES",
+    "SUSTAINED_DAYS",
     "WORKFORCE_KPI_NAMES",
     "WEEK_DAYS",
     "WORK_FOLLOW_UP_DAYS",
@@ -202,6 +238,7 @@ __all__ = [
     "caseload_deltas",
     "caseload_series",
     "compute_kpis",
+    "cost_parts",
     "employed_deltas",
     "fte_deltas",
     "held_stress_by_bin",
@@ -223,6 +260,8 @@ WORK_FOLLOW_UP_DAYS = 365.0
 """Follow-up for ``work_12m`` / ``permanent_12m``: days after intake."""
 RETENTION_DAYS = 182.0
 """Follow-up for ``retention_6m``: days after the first job start."""
+SUSTAINED_DAYS = 365.0
+"""Follow-up for a *sustained* job (``sustained_jobs_per_year``, ``cost_per_sustained_job_nok``)."""
 MONTH_DAYS = YEAR_DAYS / 12
 """Days per month, for ``vacancy_fte_months``."""
 WEEK_DAYS = 7.0
@@ -251,13 +290,26 @@ WORKFORCE_KPI_NAMES: tuple[str, ...] = (
     "employer_visits_per_week",
     "team_target_met_share",
 )
-"""The workforce KPIs, last in :data:`KPI_NAMES`."""
+"""The workforce KPIs, in :data:`KPI_NAMES` before the cost KPIs."""
+
+COST_PART_NAMES: tuple[str, ...] = (
+    "cost_specialists_nok",
+    "cost_supervision_nok",
+    "cost_wage_subsidy_nok",
+    "cost_mentor_nok",
+    "cost_inclusion_grant_nok",
+)
+"""The parts of ``cost_nok``, in the order they are added up."""
+
+COST_KPI_NAMES: tuple[str, ...] = ("cost_nok", *COST_PART_NAMES, "cost_per_sustained_job_nok")
+"""The cost KPIs (NOK), last in :data:`KPI_NAMES`."""
 
 KPI_NAMES: tuple[str, ...] = (
     "work_12m",
     "permanent_12m",
     "days_to_first_job_median",
     "retention_6m",
+    "sustained_jobs_per_year",
     *EXIT_SHARE_NAMES,
     "exits_to_work_per_fte_year",
     "wait_days_mean",
@@ -267,6 +319,7 @@ KPI_NAMES: tuple[str, ...] = (
     "referrals_per_year",
     "time_on_caseload_mean",
     *WORKFORCE_KPI_NAMES,
+    *COST_KPI_NAMES,
 )
 """Every key returned by :func:`compute_kpis`, in column order."""
 
@@ -275,6 +328,7 @@ KPI_BETTER: dict[str, int] = {
     "permanent_12m": +1,
     "days_to_first_job_median": -1,
     "retention_6m": +1,
+    "sustained_jobs_per_year": +1,
     "exit_work_permanent_share": +1,
     "exit_work_temporary_share": +1,
     "exit_education_share": 0,  # good for some, a lost job chance for others (cf. targets.count_education)
@@ -297,6 +351,7 @@ KPI_BETTER: dict[str, int] = {
     "outside_time_share": +1,  # the method is meant to be practised outside the office
     "employer_visits_per_week": +1,
     "team_target_met_share": +1,
+    **dict.fromkeys(COST_KPI_NAMES, -1),  # the same for less money is better
 }
 """Which way each KPI is better, declared once for comparisons: ``+1`` higher is better,
 ``-1`` lower is better, ``0`` no direction (a trade-off, an input, or a matter of
@@ -932,6 +987,12 @@ def compute_kpis(log: EventLog) -> dict[str, float]:
     cohort = np.flatnonzero((fj >= start) & (fj <= end - RETENTION_DAYS))
     k["retention_6m"] = _mean(_in_work_at(p, fj + RETENTION_DAYS, cohort)) if len(cohort) else _NAN
 
+    # --- sustained jobs: first jobs started early enough to be followed for 365 days
+    cohort_end = end - SUSTAINED_DAYS
+    cohort = np.flatnonzero((fj >= start) & (fj <= cohort_end))
+    sustained = float(np.sum(_in_work_at(p, fj + SUSTAINED_DAYS, cohort))) if len(cohort) else 0.0
+    k["sustained_jobs_per_year"] = _div(sustained, (cohort_end - start) / YEAR_DAYS)
+
     # --- exits in the window
     xr = p.cand_rows(EventKind.EXIT)
     xr = xr[_in(p.time[xr], start, end)]
@@ -971,7 +1032,113 @@ def compute_kpis(log: EventLog) -> dict[str, float]:
     k["team_target_met_share"] = _team_target_met_share(
         p.team[ir], it, o.first_job[ic], start, end, _work_target(log)
     )
+
+    # --- money: over the window, and per sustained job over the cohort's span
+    prices = log.meta.get("costs")
+    if prices:
+        parts = _cost_parts(p, staff, prices, start, end)
+        k.update(parts)
+        k["cost_nok"] = sum(parts[name] for name in COST_PART_NAMES)
+        cohort_cost = sum(_cost_parts(p, staff, prices, start, cohort_end).values())
+        k["cost_per_sustained_job_nok"] = _div(cohort_cost, sustained) if cohort_end > start else _NAN
+    else:
+        k.update(dict.fromkeys(COST_KPI_NAMES, _NAN))
     return {name: float(k[name]) for name in KPI_NAMES}
+
+
+# --------------------------------------------------------------------------- costs
+def _level_days(p: _Prepared, setters: dict[EventKind, np.ndarray | None], a: float, b: float) -> float:
+    """Sum over candidates of the integral over ``[a, b]`` (days) of a per-candidate level.
+
+    ``setters`` maps an event kind to the level each of its candidate rows sets:
+    ``None`` for the row's ``value``, else an array with one level per row (0 resets,
+    NaN leaves the level alone). A level holds from its row until the candidate's next
+    setting row (equal times in log order), or for ever; it is 0 before the first.
+    """
+    rows, levels = [], []
+    for kind, level in setters.items():
+        r = p.cand_rows(kind)
+        lv = p.value[r] if level is None else np.asarray(level, dtype=float)
+        rows.append(r[~np.isnan(lv)])
+        levels.append(lv[~np.isnan(lv)])
+    r = np.concatenate(rows)
+    if not len(r) or not b > a:
+        return 0.0
+    lv = np.concatenate(levels)
+    order = np.lexsort((r, p.time[r], p.cid[r]))  # by candidate, then time, then log order
+    r, lv = r[order], lv[order]
+    c, t = p.cid[r], p.time[r]
+    nxt = np.where(np.r_[c[1:] == c[:-1], False], np.r_[t[1:], np.inf], np.inf)
+    return float(np.dot(lv, np.clip(nxt, a, b) - np.clip(t, a, b)))
+
+
+def _job_gone(p: _Prepared) -> dict[EventKind, np.ndarray]:
+    """Levels that reset at the end of a job: JOB_END, POST_EXIT_JOB_END, and an EXIT not to work."""
+    x = p.cand_rows(EventKind.EXIT)
+    return {
+        EventKind.JOB_END: np.zeros(len(p.cand_rows(EventKind.JOB_END))),
+        EventKind.POST_EXIT_JOB_END: np.zeros(len(p.cand_rows(EventKind.POST_EXIT_JOB_END))),
+        EventKind.EXIT: np.where(np.isin(p.code[x], _WORK_EXITS), np.nan, 0.0),
+    }
+
+
+def _cost_parts(p: _Prepared, staff: _Staffing, prices: dict, a: float, b: float) -> dict[str, float]:
+    """The parts of the cost (NOK) incurred in ``[a, b]``, keyed as :data:`COST_PART_NAMES`."""
+    if not b > a:
+        return dict.fromkeys(COST_PART_NAMES, 0.0)
+    span = b - a
+    # held FTE and posts; max(0, .) drops the rounding residue of +x - x when nobody holds a post
+    fte_days = max(0.0, time_average(*_fte_deltas(staff), a, b) * span)
+    post_days = max(0.0, time_average(*_post_deltas(staff), a, b) * span)
+    gone = _job_gone(p)
+    # wage subsidy: the rate set at JOB_START and SUBSIDY_CHANGE (also after discharge)
+    rate_days = _level_days(p, {EventKind.JOB_START: None, EventKind.SUBSIDY_CHANGE: None, **gone}, a, b)
+    # mentor: the paid hours a month set at MENTOR_START, 0 at MENTOR_END (and at a new job)
+    js = p.cand_rows(EventKind.JOB_START)
+    mentor_hour_days = _level_days(
+        p,
+        {
+            EventKind.JOB_START: np.zeros(len(js)),
+            EventKind.MENTOR_START: None,
+            EventKind.MENTOR_END: np.zeros(len(p.cand_rows(EventKind.MENTOR_END))),
+            **gone,
+        },
+        a,
+        b,
+    )
+    ms = p.cand_rows(EventKind.MENTOR_START)
+    trained = int(np.sum(_in(p.time[ms], a, b) & (p.code[ms] == 1)))
+    starts = int(np.sum(_in(p.time[js], a, b)))
+    wage_per_day = float(prices["job_wage_per_year"]) * float(prices["job_fte_share"]) / YEAR_DAYS
+    return {
+        "cost_specialists_nok": fte_days / YEAR_DAYS * float(prices["specialist_cost_per_fte_year"]),
+        "cost_supervision_nok": post_days
+        / WEEK_DAYS
+        * float(prices["supervision_hours_per_week"])
+        * float(prices["supervision_cost_per_hour"]),
+        "cost_wage_subsidy_nok": rate_days * wage_per_day,
+        "cost_mentor_nok": mentor_hour_days / MONTH_DAYS * float(prices["mentor_cost_per_hour"])
+        + trained * float(prices["mentor_training_cost"]),
+        "cost_inclusion_grant_nok": starts
+        * float(prices["inclusion_grant_prob"])
+        * float(prices["inclusion_grant_mean"]),
+    }
+
+
+def cost_parts(log: EventLog, start: float | None = None, end: float | None = None) -> dict[str, float]:
+    """The parts of the cost (NOK) incurred in ``[start, end]`` (default: the window).
+
+    Keyed as :data:`COST_PART_NAMES`; prices from ``log.meta["costs"]`` (NaN parts if
+    the log carries none). See the module docstring for what each part counts.
+    """
+    w_start, w_end = window(log)
+    a = w_start if start is None else start
+    b = w_end if end is None else end
+    prices = log.meta.get("costs")
+    if not prices:
+        return dict.fromkeys(COST_PART_NAMES, _NAN)
+    p = _prepare(log)
+    return _cost_parts(p, _staffing(p, log), prices, a, b)
 
 
 def _weeks(log: EventLog) -> np.ndarray:

@@ -33,7 +33,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 __all__ = [
     "CandidateMix",
+    "Costs",
     "Jobs",
+    "Mentor",
     "Pathway",
     "Regulation",
     "RunSettings",
@@ -593,16 +595,208 @@ class WageSubsidyRules(_Frozen):
         prov="[L] NAV: at most 2 years",
         text="Maximum total subsidy per job, reduced work capacity.",
     )
+    permanent_share: float = P(
+        0.05,
+        ge=0.0,
+        le=1.0,
+        unit="share",
+        prov="[S] a time-unlimited variant exists but is rare; value [A]",
+        text="Share of the subsidised job starts of candidates with reduced work capacity that get the "
+        "permanent (time-unlimited) wage subsidy (varig lønnstilskudd) instead of the temporary one.",
+    )
+    permanent_rate: float = P(
+        0.75,
+        ge=0.0,
+        le=0.75,
+        unit="share of wage",
+        prov="[L] NAV: up to 75 % in the first year",
+        text="Initial rate of the permanent subsidy.",
+    )
+    permanent_rate_after: float = P(
+        0.67,
+        ge=0.0,
+        le=0.75,
+        unit="share of wage",
+        prov="[L] NAV: up to 67 % after the first year",
+        text="Rate of the permanent subsidy after the step-down.",
+    )
+    permanent_step_down_months: float = P(
+        12.0,
+        ge=0.0,
+        le=120.0,
+        unit="months",
+        prov="[L] NAV: the first year",
+        text="Months at the initial rate of the permanent subsidy (0: the lower rate from the start).",
+    )
+    permanent_job_loss_multiplier: float = P(
+        0.7,
+        gt=0.0,
+        le=1.0,
+        unit="relative",
+        prov="[A] no end-of-subsidy decision, the employer's loss is covered for as long as needed",
+        text="Job-loss hazard multiplier for a job with the permanent subsidy, while followed up and after "
+        "discharge (the job is more stable).",
+    )
 
     @model_validator(mode="after")
     def _step_down(self) -> WageSubsidyRules:
-        for a, b in (("rate_after", "rate"), ("rate_after_reduced_capacity", "rate_reduced_capacity")):
+        for a, b in (
+            ("rate_after", "rate"),
+            ("rate_after_reduced_capacity", "rate_reduced_capacity"),
+            ("permanent_rate_after", "permanent_rate"),
+        ):
             if getattr(self, a) > getattr(self, b):
                 raise ValueError(
                     f"{a} = {getattr(self, a):g} exceeds {b} = {getattr(self, b):g}; "
                     "allowed: a step-down, never a step-up"
                 )
         return self
+
+
+class Mentor(_Frozen):
+    """Mentortilskudd: a colleague paid for a few hours a month to mentor the new employee."""
+
+    use_prob: float = P(
+        0.03,
+        ge=0.0,
+        le=1.0,
+        unit="probability",
+        prov="[S] very rarely used (small firms lack a suitable person); value [A]",
+        text="Chance that a paid job start comes with a mentor subsidy.",
+    )
+    duration_months: float = P(
+        6.0,
+        gt=0.0,
+        le=60.0,
+        unit="months",
+        prov="[S] normally up to 6 months",
+        text="How long the mentor is paid for (ordinary candidates); mentoring ends earlier if the job ends.",
+    )
+    duration_months_reduced_capacity: float = P(
+        36.0,
+        gt=0.0,
+        le=60.0,
+        unit="months",
+        prov="[S] up to 3 years with reduced work capacity",
+        text="Same for candidates with reduced work capacity.",
+    )
+    hours_per_month: float = P(
+        6.0,
+        ge=0.0,
+        le=160.0,
+        unit="hours/month",
+        prov="[S] a few hours a month; value [A]",
+        text="Paid mentor hours per month.",
+    )
+    trained: bool = Field(
+        False,
+        description="Whether mentors have had mentor training (recommended by the study); a trained mentor "
+        "lowers job loss by trained_job_loss_multiplier instead of job_loss_multiplier. [S]",
+        json_schema_extra={
+            "unit": "-",
+            "provenance": "[S] recommended, ideally with mentor training",
+            "range": "true or false",
+        },
+    )
+    job_loss_multiplier: float = P(
+        0.8,
+        gt=0.0,
+        le=1.0,
+        unit="relative",
+        prov="[S] shown to work where used; value [A]",
+        text="Job-loss hazard multiplier while an untrained mentor is paid (followed up or after discharge).",
+    )
+    trained_job_loss_multiplier: float = P(
+        0.6,
+        gt=0.0,
+        le=1.0,
+        unit="relative",
+        prov="[S] mentor training recommended; value [A]",
+        text="Job-loss hazard multiplier while a trained mentor is paid.",
+    )
+
+    @model_validator(mode="after")
+    def _training_helps(self) -> Mentor:
+        if self.trained_job_loss_multiplier > self.job_loss_multiplier:
+            raise ValueError(
+                f"trained_job_loss_multiplier = {self.trained_job_loss_multiplier:g} exceeds "
+                f"job_loss_multiplier = {self.job_loss_multiplier:g}; allowed: training helps or does nothing"
+            )
+        return self
+
+
+class Costs(_Frozen):
+    """Prices (NOK) for the cost KPIs; they change no behaviour, only what the log's events cost."""
+
+    specialist_cost_per_fte_year: float = P(
+        800_000.0,
+        ge=0.0,
+        le=5_000_000.0,
+        unit="NOK/FTE-year",
+        prov="[A] a NAV adviser's pay of about 600,000 NOK a year (2023 level) plus about a third for "
+        "employer's payroll tax and pension",
+        text="Cost of one full-time specialist post while it has a holder (salary incl. employer costs); "
+        "a vacant post costs nothing.",
+    )
+    supervision_cost_per_hour: float = P(
+        1_600.0,
+        ge=0.0,
+        le=20_000.0,
+        unit="NOK per hour received",
+        prov="[S] a method supervisor, often a half position per team (domain.md); value [A]: half of "
+        "an 850,000 NOK post spread over the 260 hours a year five specialists receive at 1 h/week",
+        text="Cost of one hour of method supervision received by a specialist (workforce.supervision_hours "
+        "per held post and week), incl. the supervisor's preparation and leadership time.",
+    )
+    job_wage_per_year: float = P(
+        500_000.0,
+        ge=0.0,
+        le=5_000_000.0,
+        unit="NOK/year at full time",
+        prov="[A] entry-level pay (about 210 NOK/hour in 2023) plus holiday pay and employer's payroll "
+        "tax, the base NAV computes the subsidy on",
+        text="Full-time yearly wage of the candidates' jobs, as the wage subsidy's base.",
+    )
+    job_fte_share: float = P(
+        0.6,
+        gt=0.0,
+        le=1.0,
+        unit="share of full time",
+        prov="[S] many start part-time, with reduced hours early; value [A]",
+        text="Mean working-time share of the candidates' jobs: subsidy paid = rate x wage x share x time.",
+    )
+    mentor_cost_per_hour: float = P(
+        450.0,
+        ge=0.0,
+        le=5_000.0,
+        unit="NOK/hour",
+        prov="[A] a colleague's hourly pay with employer costs, as NAV refunds it",
+        text="Mentor subsidy paid per mentor hour.",
+    )
+    mentor_training_cost: float = P(
+        5_000.0,
+        ge=0.0,
+        le=200_000.0,
+        unit="NOK per trained mentor",
+        prov="[A] a short course for the mentor",
+        text="Cost of training one mentor, charged when a trained mentor starts.",
+    )
+    inclusion_grant_prob: float = P(
+        0.1,
+        ge=0.0,
+        le=1.0,
+        unit="probability",
+        prov="[S] inkluderingstilskudd exists for equipment and adaptation; value [A]",
+        text="Chance that a paid job start comes with an inclusion grant (costed as its expected value).",
+    )
+    inclusion_grant_mean: float = P(
+        20_000.0,
+        ge=0.0,
+        le=500_000.0,
+        unit="NOK per grant",
+        prov="[A] equipment or adaptation of modest size",
+        text="Mean amount of one inclusion grant.",
+    )
 
 
 class SickLeave(_Frozen):
@@ -1085,12 +1279,14 @@ class Scenario(_Frozen):
     pathway: Pathway = Pathway()
     jobs: Jobs = Jobs()
     wage_subsidy: WageSubsidyRules = WageSubsidyRules()
+    mentor: Mentor = Mentor()
     sick_leave: SickLeave = SickLeave()
     regulation: Regulation = Regulation()
     week: SpecialistWeek = SpecialistWeek()
     workforce: Workforce = Workforce()
     targets: Targets = Targets()
     run: RunSettings = RunSettings()
+    costs: Costs = Costs()
 
     @property
     def total_fte(self) -> float:

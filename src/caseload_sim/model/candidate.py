@@ -18,8 +18,12 @@ disability benefit, and fall sick (which pauses progress). In a job, the job can
 mismatch or dropout — more often in the first months and where workplace follow-up is
 thin — sick leave is more frequent early and can end the job, and when a wage subsidy
 or a fixed term runs out, the employer hires permanently, renews, or lets the job end
-(back to step 3, with something learned). Step-5 follow-up ends with discharge to work
-after ``followup_after_job_days``.
+(back to step 3, with something learned). A job may come with a mentor (for some
+months) or, for people with reduced work capacity, a permanent wage subsidy (no
+employer decision, for as long as the job lasts); both make losing the job less likely.
+Step-5 follow-up ends with discharge to work after ``followup_after_job_days``; what
+is then already known about the job — its loss, its subsidy's step-down and end, its
+mentor's end — is logged in advance, because the subsidy is still being paid.
 
 The regulation runs alongside: every ``period_months`` after intake the follow-up is
 extended (an extension costs the specialist time) until the legal limit, where the
@@ -39,11 +43,11 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Generator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from simpy import Interrupt
 
-from caseload_sim.events import Decision, EventKind, ExitReason, JobEndReason, JobType
+from caseload_sim.events import Decision, EventKind, ExitReason, JobEndReason, JobType, MentorEndReason
 from caseload_sim.model.rules import READINESS_BOUND
 
 if TYPE_CHECKING:
@@ -71,6 +75,10 @@ K_SICK_END = int(EventKind.SICK_END)
 K_EXTENSION = int(EventKind.EXTENSION)
 K_EXIT = int(EventKind.EXIT)
 K_POST_EXIT = int(EventKind.POST_EXIT_JOB_END)
+K_MENTOR_START = int(EventKind.MENTOR_START)
+K_MENTOR_END = int(EventKind.MENTOR_END)
+M_PLANNED = int(MentorEndReason.PLANNED)
+M_JOB_ENDED = int(MentorEndReason.JOB_ENDED)
 
 PERMANENT = int(JobType.PERMANENT)
 FIXED_TERM = int(JobType.FIXED_TERM)
@@ -156,9 +164,14 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
     early_end = -INF
     followup_end = INF
     sub_rate = 0.0
+    sub_after = 0.0  # the rate after the step-down
+    sub_code = 0  # 1: the permanent (time-unlimited) subsidy, 0: temporary
     sub_start = 0.0
     step_down_at = INF
     decision_at = INF
+    mentor_end = INF  # end of the paid mentoring; INF: no mentor
+    mentor_from = 0.0
+    job_mult = 1.0  # job-loss multiplier of this job (mentor, permanent subsidy), folded into job_loss_base
     t_job = INF
 
     while True:
@@ -176,7 +189,7 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
                     h_drop *= r.dropout_step1_mult
                 h = h_search = h_drop + other_rate
             else:  # the rates of a job (h is set each time: it follows the follow-up)
-                job_loss_base = r.job_loss_rate * _exp(r.job_loss_readiness * readiness)
+                job_loss_base = r.job_loss_rate * _exp(r.job_loss_readiness * readiness) * job_mult
             dirty = False
         # Local `now` advances exactly as SimPy's clock does (now + dt, the same float sum),
         # so it always equals env.now without the cost of reading the property.
@@ -333,28 +346,61 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
                     if x < r.permanent_share + r.fixed_term_share
                     else ON_CALL
                 )
-                if u() < r.subsidy_prob[rwc]:
-                    sub_rate = r.subsidy_rate[rwc]
+                y = u()
+                if y < r.subsidy_prob[rwc]:
                     sub_start = now
-                    sd = r.subsidy_step_down[rwc]
-                    step_down_at = (
-                        now + sd
-                        if 0.0 < sd < r.subsidy_max[rwc] and r.subsidy_rate_after[rwc] < sub_rate
-                        else INF
-                    )
-                    decision_at = now + min(-r.subsidy_mean * _log(1.0 - u()), r.subsidy_max[rwc])
+                    # Within the subsidised slice [0, prob) of its draw, y / prob is again uniform
+                    # and independent of the subsidy decision: the permanent subsidy takes no
+                    # draw of its own, and a larger permanent_share covers a superset of jobs.
+                    if rwc and y < r.perm_share * r.subsidy_prob[rwc]:
+                        sub_code = 1
+                        sub_after = r.perm_rate_after
+                        sd = r.perm_step_down
+                        sub_rate = r.perm_rate if sd > 0.0 else sub_after
+                        step_down_at = now + sd if sd > 0.0 and sub_after < sub_rate else INF
+                        u()  # the temporary period's draw, unused: later draws stay aligned across scenarios
+                        decision_at = INF  # no end-of-subsidy decision: it runs as long as the job
+                        job_mult = r.perm_mult
+                    else:
+                        sub_rate = r.subsidy_rate[rwc]
+                        sub_after = r.subsidy_rate_after[rwc]
+                        sd = r.subsidy_step_down[rwc]
+                        step_down_at = (
+                            now + sd if 0.0 < sd < r.subsidy_max[rwc] and sub_after < sub_rate else INF
+                        )
+                        decision_at = now + min(-r.subsidy_mean * _log(1.0 - u()), r.subsidy_max[rwc])
                 else:
                     sub_rate = 0.0
                     step_down_at = INF
                     decision_at = now - r.fixed_term_mean * _log(1.0 - u()) if job_type == FIXED_TERM else INF
                 early_end = now + r.early_days
                 followup_end = now + r.followup_days
-                t_job = min(followup_end, step_down_at, decision_at)
                 step = 5
-                dirty = True  # the job's rates
+                dirty = True  # the job's rates (with its multiplier, set below)
                 sp.demand += hours[4] - load
                 load = c.load = hours[4]
                 rec((now, K_JOB_START, tid, sid, cid, 5, job_type, sub_rate))
+                if sub_code:
+                    rec((now, K_SUBSIDY, tid, sid, cid, 5, 1, sub_rate))  # granted as a permanent subsidy
+                # The mentor decision reuses the job-type draw the same way: within the chosen
+                # type's slice [lo, hi) of [0, 1), (x - lo) / (hi - lo) is uniform and independent
+                # of the type. No extra draw; a larger use_prob mentors a superset of the jobs.
+                if r.mentor_prob > 0.0:
+                    ps = r.permanent_share
+                    pf = ps + r.fixed_term_share
+                    lo, hi = (
+                        (0.0, ps)
+                        if job_type == PERMANENT
+                        else (ps, pf)
+                        if job_type == FIXED_TERM
+                        else (pf, 1.0)
+                    )
+                    if x - lo < r.mentor_prob * (hi - lo):
+                        mentor_from = now
+                        mentor_end = now + r.mentor_days[rwc]
+                        job_mult *= r.mentor_mult
+                        rec((now, K_MENTOR_START, tid, sid, cid, 5, r.mentor_trained, r.mentor_hours))
+                t_job = min(followup_end, step_down_at, decision_at, mentor_end)
                 sp.successes += 1
                 continue
         elif t == t_haz:  # the hazard clock ran out: which hazard?
@@ -378,10 +424,17 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
             if t == followup_end:  # step-5 follow-up complete: discharged to work
                 lost, exit_reason = -1, (X_PERM if job_type == PERMANENT else X_TEMP)
             elif t == step_down_at:
-                sub_rate = r.subsidy_rate_after[rwc]
+                sub_rate = sub_after
                 step_down_at = INF
-                t_job = followup_end if followup_end < decision_at else decision_at
-                rec((now, K_SUBSIDY, tid, sid, cid, 5, 0, sub_rate))
+                t_job = min(followup_end, decision_at, mentor_end)
+                rec((now, K_SUBSIDY, tid, sid, cid, 5, sub_code, sub_rate))
+                continue
+            elif t == mentor_end:  # the granted mentoring is over: the job-loss hazard goes back up
+                rec((now, K_MENTOR_END, tid, sid, cid, 5, M_PLANNED, now - mentor_from))
+                mentor_end = INF
+                job_mult = r.perm_mult if sub_code else 1.0
+                dirty = True
+                t_job = min(followup_end, step_down_at, decision_at)
                 continue
             else:  # the subsidy period or fixed term ends: the employer decides
                 d = sp.demand
@@ -395,7 +448,7 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
                         sub_rate = 0.0
                         rec((now, K_SUBSIDY, tid, sid, cid, 5, 0, 0.0))
                     step_down_at = decision_at = INF
-                    t_job = followup_end
+                    t_job = followup_end if followup_end < mentor_end else mentor_end
                     continue
                 if x < p_hire + r.renew_prob:
                     rec((now, K_DECISION, tid, sid, cid, 5, RENEW, 0.0))
@@ -410,7 +463,7 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
                         decision_at = (
                             now - r.fixed_term_mean * _log(1.0 - u()) if job_type == FIXED_TERM else INF
                         )
-                    t_job = min(followup_end, step_down_at, decision_at)
+                    t_job = min(followup_end, step_down_at, decision_at, mentor_end)
                     continue
                 rec((now, K_DECISION, tid, sid, cid, 5, END, 0.0))
                 lost, exit_reason = E_EMPLOYER, -1
@@ -432,7 +485,12 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
         if lost >= 0:  # the job ended: back to job finding, with something learned
             if sub_rate > 0.0:
                 sub_rate = 0.0
-                rec((now, K_SUBSIDY, tid, sid, cid, 5, 0, 0.0))
+                rec((now, K_SUBSIDY, tid, sid, cid, 5, sub_code, 0.0))
+            if mentor_end < INF:
+                rec((now, K_MENTOR_END, tid, sid, cid, 5, M_JOB_ENDED, now - mentor_from))
+                mentor_end = INF
+            sub_code = 0
+            job_mult = 1.0
             step = 3
             sp.demand += hours[2] - load
             load = c.load = hours[2]
@@ -451,7 +509,14 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
                 readiness += gain
                 continue
         c.readiness = readiness
-        _exit(w, c, sp, now, step, exit_reason, sick_until >= 0.0, wp_left > 0.0, load, intake)
+        job = (
+            _JobAtExit(
+                sub_rate, sub_after, sub_code, step_down_at, decision_at, mentor_end, mentor_from, job_mult
+            )
+            if step == 5
+            else None
+        )
+        _exit(w, c, sp, now, step, exit_reason, sick_until >= 0.0, wp_left > 0.0, load, intake, job)
         return
 
 
@@ -492,8 +557,14 @@ def _exit(
     in_wp: bool,
     load: float,
     intake: float,
+    job: _JobAtExit | None = None,
 ) -> None:
-    """Leave the caseload: close open episodes, log the exit, free the slot."""
+    """Leave the caseload: close open episodes, log the exit, free the slot.
+
+    On a discharge to work (``job`` holds the job's state) what is already determined
+    about the job is logged in advance (deferred rows, specialist -1): its loss, if
+    before the end of the run, and the subsidy and mentor running on until then.
+    """
     rec = w.append
     tid, sid, cid = c.team.index, sp.id, c.id
     if sick:
@@ -514,9 +585,55 @@ def _exit(
             sp.work_exits += 1
     elif reason == X_DROPOUT:
         sp.failures += 1
-    if reason in (X_PERM, X_TEMP) and w.rules.post_exit_loss_rate > 0.0:
+    if reason in (X_PERM, X_TEMP):
         # nobody follows the person any more: the job's end is known now, logged in time order later
-        gap = -_log(1.0 - c.uniforms.pop()) / w.rules.post_exit_loss_rate
-        if now + gap < w.end_time:
-            w.rec.deferred.append((now + gap, K_POST_EXIT, tid, -1, cid, -1, 0, gap))
+        rate = w.rules.post_exit_loss_rate
+        lost_at = gap = INF
+        if rate > 0.0:
+            e = -_log(1.0 - c.uniforms.pop())  # unit-exponential cumulative hazard until the loss
+            if job is None or (job.mult == 1.0 and job.mentor_end == INF):
+                gap = e / rate
+            else:  # a mentor (until mentor_end) and a permanent subsidy make the job more stable
+                after = rate * (w.rules.perm_mult if job.sub_code else 1.0)
+                r1, span = rate * job.mult, job.mentor_end - now
+                gap = e / r1 if e < r1 * span else span + (e - r1 * span) / after
+            lost_at = now + gap
+        if job is not None:
+            _after_discharge(w, tid, cid, now, lost_at, job)
+        if lost_at < w.end_time:
+            w.rec.deferred.append((lost_at, K_POST_EXIT, tid, -1, cid, -1, 0, gap))
     c.team.release(sp)
+
+
+class _JobAtExit(NamedTuple):
+    """The job's subsidy and mentor when its holder is discharged to work."""
+
+    sub_rate: float  # 0: no subsidy
+    sub_after: float
+    sub_code: int  # 1: permanent subsidy
+    step_down_at: float
+    decision_at: float  # end of the current subsidy period (INF: permanent, or none)
+    mentor_end: float  # INF: no mentor
+    mentor_from: float
+    mult: float  # the job-loss multiplier at discharge
+
+
+def _after_discharge(w: World, tid: int, cid: int, now: float, lost_at: float, job: _JobAtExit) -> None:
+    """Log in advance the subsidy's step-down and end and the mentor's end after a discharge to work.
+
+    A temporary subsidy ends at the end of its current period (no renewal is assumed
+    once nobody follows the job), a permanent one when the job is lost; both end
+    earlier if the job is lost first. Rows at or after the end of the run are not logged.
+    """
+    end = w.end_time
+    put = w.rec.deferred.append
+    if job.sub_rate > 0.0:
+        stop = job.decision_at if job.decision_at < lost_at else lost_at
+        if now <= job.step_down_at < stop and job.step_down_at < end:
+            put((job.step_down_at, K_SUBSIDY, tid, -1, cid, -1, job.sub_code, job.sub_after))
+        if stop < end:
+            put((stop, K_SUBSIDY, tid, -1, cid, -1, job.sub_code, 0.0))
+    if job.mentor_end < INF:
+        stop, why = (job.mentor_end, M_PLANNED) if job.mentor_end <= lost_at else (lost_at, M_JOB_ENDED)
+        if stop < end:
+            put((stop, K_MENTOR_END, tid, -1, cid, -1, why, stop - job.mentor_from))

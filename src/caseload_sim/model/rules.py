@@ -1,7 +1,7 @@
 """The rules of the game, as pure functions and flat constants the event loop can read fast.
 
 The regulation (§ 5: 6 + 6 months, up to 3 years for reduced work capacity, or the
-alternatives planners ask about), the wage-subsidy rules, and the specialist's week
+alternatives planners ask about), the wage-subsidy and mentor rules, and the specialist's week
 are turned here from the validated scenario into plain numbers in days. Nothing here
 draws random numbers or knows about SimPy.
 """
@@ -95,6 +95,18 @@ class Rules:
     subsidy_rate_after: tuple[float, float]
     subsidy_step_down: tuple[float, float]
     subsidy_max: tuple[float, float]
+    # permanent (time-unlimited) subsidy, reduced work capacity only
+    perm_share: float
+    perm_rate: float
+    perm_rate_after: float
+    perm_step_down: float
+    perm_mult: float
+    # mentor subsidy (durations: index 0 ordinary, 1 reduced work capacity)
+    mentor_prob: float
+    mentor_days: tuple[float, float]
+    mentor_hours: float
+    mentor_trained: int
+    mentor_mult: float
     # sick leave
     sick_rate: float
     sick_rate_job: float
@@ -167,6 +179,18 @@ class Rules:
             subsidy_rate_after=(sub.rate_after, sub.rate_after_reduced_capacity),
             subsidy_step_down=(sub.step_down_months * m, sub.step_down_months_reduced_capacity * m),
             subsidy_max=(sub.max_months * m, sub.max_months_reduced_capacity * m),
+            perm_share=sub.permanent_share,
+            perm_rate=sub.permanent_rate,
+            perm_rate_after=sub.permanent_rate_after,
+            perm_step_down=sub.permanent_step_down_months * m,
+            perm_mult=sub.permanent_job_loss_multiplier,
+            mentor_prob=s.mentor.use_prob,
+            mentor_days=(s.mentor.duration_months * m, s.mentor.duration_months_reduced_capacity * m),
+            mentor_hours=s.mentor.hours_per_month,
+            mentor_trained=1 if s.mentor.trained else 0,
+            mentor_mult=(
+                s.mentor.trained_job_loss_multiplier if s.mentor.trained else s.mentor.job_loss_multiplier
+            ),
             sick_rate=sk.episodes_per_year * per_day,
             sick_rate_job=sk.episodes_per_year_in_job * per_day,
             sick_mean=sk.mean_days,

@@ -413,5 +413,7 @@ class World:
                 "count_education": s.targets.count_education,
                 "measure": s.targets.measure.value,
             },
+            # prices for the cost KPIs (metrics read them here, so they need only the log)
+            "costs": {**s.costs.model_dump(), "supervision_hours_per_week": s.workforce.supervision_hours},
         }
         return self.rec.finish(meta)

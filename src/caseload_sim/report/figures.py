@@ -8,6 +8,7 @@
   group, so KPIs in days, shares and counts can be read on one scale. The hover text
   gives the difference in the KPI's own unit.
 - :func:`exits_figure` — how exits split by reason, one stacked bar per scenario.
+- :func:`costs_figure` — the cost split into its parts, one stacked bar per scenario.
 - :func:`series_figure` — one weekly series over the whole run: per scenario the mean
   across replications as a line, inside the band of its pointwise 95 % confidence
   interval (:func:`series_bands`), with the warm-up shaded.
@@ -43,6 +44,7 @@ from caseload_sim.report.kpis import (
 __all__ = [
     "BAND_COLUMNS",
     "PALETTE",
+    "costs_figure",
     "exits_figure",
     "forest_figure",
     "interval_figure",
@@ -367,6 +369,53 @@ def exits_figure(stats: pd.DataFrame, names: Sequence[str], kpis: Sequence[str])
     fig.update_xaxes(ticksuffix=" %", title_text="share of all exits in the window")
     fig.update_yaxes(autorange="reversed")
     top, bottom = 30, 150  # pixels; the legend sits below the axis title
+    height = 60 * len(names) + top + bottom + 20
+    fig = _layout(
+        fig,
+        height,
+        legend={
+            "orientation": "h",
+            "yanchor": "top",
+            "y": -75 / (height - top - bottom),
+            "x": 0,
+            "traceorder": "normal",
+        },
+    )
+    fig.update_layout(margin={"t": top, "b": bottom})
+    return fig
+
+
+#: Colours of the cost parts (:data:`caseload_sim.metrics.COST_PART_NAMES` order).
+_COST_COLOURS: tuple[str, ...] = ("#0072B2", "#56B4E9", "#E69F00", "#009E73", "#CC79A7")
+
+
+def costs_figure(
+    stats: pd.DataFrame, names: Sequence[str], parts: Sequence[str], axis_title: str
+) -> go.Figure | None:
+    """One horizontal bar per scenario, split into the cost parts (means, NOK); ``None`` if none."""
+    by = stats_by_key(stats)
+    parts = [k for k in parts if any(math.isfinite(by.get((n, k), {}).get("mean", math.nan)) for n in names)]
+    if not parts:
+        return None
+    fig = go.Figure()
+    for i, kpi in enumerate(parts):
+        values = [by[(name, kpi)]["mean"] if (name, kpi) in by else math.nan for name in names]
+        label = _capitalised(kpi_label(kpi).removesuffix(" (NOK)"))
+        fig.add_trace(
+            go.Bar(
+                x=values,
+                y=list(names),
+                orientation="h",
+                name=label,
+                marker={"color": _COST_COLOURS[i % len(_COST_COLOURS)]},
+                customdata=[format_value(kpi, v) for v in values],
+                hovertemplate="%{y}: %{customdata} " + label.lower() + "<extra></extra>",
+            )
+        )
+    fig.update_layout(barmode="stack")
+    fig.update_xaxes(title_text=axis_title, tickformat=",.0f")
+    fig.update_yaxes(autorange="reversed")
+    top, bottom = 30, 150
     height = 60 * len(names) + top + bottom + 20
     fig = _layout(
         fig,

@@ -19,7 +19,9 @@ The page, top to bottom:
    95 % intervals and, for a comparison, the paired differences, their intervals and
    how often the alternative did better; then a forest plot of the differences
    (comparison) or a dot-and-interval chart of every KPI (run).
-5. **Exits by reason** and **Workforce** charts.
+5. **Exits by reason** and **Workforce** charts; **Costs** — the cost parts per
+   scenario, sustained jobs and the cost per sustained job, and for a comparison the
+   extra cost per extra sustained job, in words.
 6. **Over time** — caseload per FTE, people waiting, candidates in a job and stress,
    week by week over the whole run with the warm-up shaded: per scenario the mean across
    replications and its pointwise 95 % interval (from ``series.parquet``; a folder
@@ -53,8 +55,10 @@ from plotly.offline import get_plotlyjs
 from caseload_sim import __version__
 from caseload_sim.diff import LABEL_KEYS, format_value, scenario_diff
 from caseload_sim.manifest import REPORT_MARKER, results_digest
+from caseload_sim.metrics import COST_PART_NAMES
 from caseload_sim.model.rules import limit_days
 from caseload_sim.report.figures import (
+    costs_figure,
     exits_figure,
     forest_figure,
     interval_figure,
@@ -727,6 +731,100 @@ def _workforce(folder: OutputFolder) -> str:
     )
 
 
+def _money(x: float) -> str:
+    """NOK for prose: ``1.2 million NOK``, ``340,000 NOK``; ``n/a`` if undefined."""
+    if not math.isfinite(x):
+        return "n/a"
+    if abs(x) >= 1e6:
+        return f"{x / 1e6:,.1f} million NOK"
+    return f"{x:,.0f} NOK"
+
+
+def _cost_comparison(folder: OutputFolder, alt: str, years: float) -> str:
+    """In words: the alternative's change in cost and in sustained jobs per year, and their ratio."""
+    cost = _stat(folder, alt, "cost_nok")
+    jobs = _stat(folder, alt, "sustained_jobs_per_year")
+    base = folder.base
+    if not (math.isfinite(cost["diff"]) and math.isfinite(jobs["diff"])):
+        return ""
+    more = "more" if cost["diff"] > 0 else "less"
+    words = (
+        f"{_scenario_name(folder, alt)} costs <strong>{_e(_money(abs(cost['diff']) / years))} {more} a "
+        f"year</strong> than {_e(base)} (95 % CI {_e(_money(cost['diff_ci_low'] / years))} to "
+        f"{_e(_money(cost['diff_ci_high'] / years))}) and gives "
+        f"<strong>{_e(format_diff('sustained_jobs_per_year', jobs['diff']))} sustained jobs a year</strong> "
+        f"(95 % CI {_e(format_interval('sustained_jobs_per_year', jobs['diff_ci_low'], jobs['diff_ci_high'], diff=True))}). "
+    )
+    if jobs["diff_ci_low"] > 0 and cost["diff"] > 0:
+        words += (
+            f"That is roughly <strong>{_e(_money(cost['diff'] / years / jobs['diff']))} per extra sustained "
+            "job</strong> (the extra cost a year divided by the extra sustained jobs a year; a rough guide, as "
+            "both are uncertain)."
+        )
+    elif jobs["diff_ci_low"] > 0:
+        words += "It gives more sustained jobs for less money."
+    else:
+        words += (
+            "It gives no clearly different number of sustained jobs, so no cost per extra job can be given."
+        )
+    return f"<p>{words}</p>"
+
+
+def _costs(folder: OutputFolder) -> str:
+    parts = [k for k in COST_PART_NAMES if k in folder.kpis]
+    years = folder.scenarios[0].run.horizon_days / 365.0
+    span = f"{years:.3g} measured year{'s' if years != 1 else ''}"
+    fig = costs_figure(folder.stats, folder.names, parts, f"NOK over the {span}")
+    if fig is None:
+        return ""
+    short = {
+        "cost_nok": f"total cost, {span}",
+        "sustained_jobs_per_year": "sustained jobs a year",
+        "cost_per_sustained_job_nok": "cost per sustained job",
+    }
+    shown = [k for k in short if k in folder.kpis]
+    head = "<tr><th>scenario</th>" + "".join(
+        f"<th class='num'>{_e(short[k])}<span class='ci'>mean, 95 % CI</span></th>" for k in shown
+    )
+    comparison = folder.kind == "comparison"
+    if comparison:
+        head += "<th class='num'>cost per sustained job, change vs base<span class='ci'>95 % CI</span></th>"
+    rows = []
+    for name in folder.names:
+        cells = [f"<td>{_scenario_name(folder, name)}</td>"]
+        for k in shown:
+            s = _stat(folder, name, k)
+            cells.append(f"<td class='num'>{_cell(k, s['mean'], s['ci_low'], s['ci_high'])}</td>")
+        if comparison:
+            if name == folder.base:
+                cells.append("<td class='num'>base</td>")
+            else:
+                k = "cost_per_sustained_job_nok"
+                s = _stat(folder, name, k)
+                v = verdict(k, s["diff"], s["diff_ci_low"], s["diff_ci_high"])
+                cells.append(
+                    f"<td class='num {_verdict_class(v)}' title='{_e(_VERDICT_WORDS[v])}'>"
+                    f"{_cell(k, s['diff'], s['diff_ci_low'], s['diff_ci_high'], diff=True)}</td>"
+                )
+        rows.append(f"<tr>{''.join(cells)}</tr>")
+    table = f"<div class='scroll'><table class='kpis'><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table></div>"
+    words = "".join(_cost_comparison(folder, alt, years) for alt in folder.names[1:]) if comparison else ""
+    return (
+        '<section id="costs"><h2>Costs</h2><p>What the service costs, in Norwegian kroner over the '
+        f"{_e(span)}, added up from the simulated events: the specialists' posts while someone holds them, "
+        "method supervision, the wage subsidies paid to employers (rate × wage × working time, also after "
+        "the person has left the caseload while the subsidy runs on), mentor subsidies and mentor training, "
+        "and inclusion grants. The prices are scenario parameters (see <a href='#assumptions'>Assumptions</a>); "
+        "most are assumptions, so read the costs as a comparison between scenarios more than as a budget.</p>"
+        "<p>A <strong>sustained job</strong> is a candidate's first job that the person still holds — or has "
+        "swapped for another — a year after it started, whether still followed up or already discharged. "
+        "The <strong>cost per sustained job</strong> divides what the service spent during the measured "
+        "years that can be followed for a whole year (all but the last) by the sustained jobs that started "
+        "in those same years.</p>"
+        f"<div class='figure'>{_figure(fig, 'costs')}</div>{table}{words}</section>"
+    )
+
+
 def _series_step(series: pd.DataFrame) -> int:
     """Draw every k-th week so that a series has at most :data:`MAX_SERIES_POINTS` points."""
     weeks = series["time_days"].nunique()
@@ -938,7 +1036,7 @@ def _about(folder: OutputFolder) -> str:
     )
 
 
-def _toc(folder: OutputFolder, has_exits: bool, has_workforce: bool) -> str:
+def _toc(folder: OutputFolder, has_exits: bool, has_workforce: bool, has_costs: bool = False) -> str:
     links = [("summary", "In short"), ("warnings", "Warnings")]
     if folder.kind == "comparison":
         links.append(("changes", "What changed"))
@@ -947,6 +1045,8 @@ def _toc(folder: OutputFolder, has_exits: bool, has_workforce: bool) -> str:
         links.append(("exits", "Exits"))
     if has_workforce:
         links.append(("workforce", "Workforce"))
+    if has_costs:
+        links.append(("costs", "Costs"))
     links += [("over-time", "Over time"), ("assumptions", "Assumptions"), ("manifest", "Manifest")]
     return "<nav class='toc'>" + "".join(f"<a href='#{a}'>{_e(t)}</a>" for a, t in links) + "</nav>"
 
@@ -968,6 +1068,7 @@ def render_report(folder: OutputFolder) -> str:
     title = _title(folder)
     exits = _exits(folder)
     workforce = _workforce(folder)
+    costs = _costs(folder)
     m = folder.manifest
     package = _mapping(m.get("package"))
     subtitle = _e(
@@ -983,6 +1084,7 @@ def render_report(folder: OutputFolder) -> str:
             _results(folder),
             exits,
             workforce,
+            costs,
             _over_time(folder),
             _parameters(folder),
             _manifest(folder),
@@ -998,5 +1100,5 @@ def render_report(folder: OutputFolder) -> str:
         f"<script>{_FILTER_JS}</script>\n"
         f"<script type='text/javascript'>{get_plotlyjs()}</script>\n</head>\n<body>\n<main>\n"
         f"<header class='top'><h1>{_e(title)}</h1><p class='sub'>{subtitle}</p></header>\n"
-        f"{_toc(folder, bool(exits), bool(workforce))}\n{body}\n</main>\n</body>\n</html>\n"
+        f"{_toc(folder, bool(exits), bool(workforce), bool(costs))}\n{body}\n</main>\n</body>\n</html>\n"
     )

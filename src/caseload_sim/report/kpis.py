@@ -6,8 +6,8 @@ the words and the number formats the report uses, and the one rule by which it c
 difference better or worse: a difference is *clear* when its 95 % confidence interval
 excludes zero, and it is *better* or *worse* by the KPI's declared direction
 (:data:`caseload_sim.metrics.KPI_BETTER`). A KPI the code does not know yet (a column
-added later, e.g. the cost KPIs) still gets a group and a format from its name, so a
-newer output folder never breaks an older report.
+added later) still gets a group and a format from its name (``cost_*``/``*_nok`` are
+money), so a newer output folder never breaks an older report.
 
 Everything here is pure: names and numbers in, strings out.
 """
@@ -77,7 +77,13 @@ _LABELS: dict[str, str] = {
     "outside_time_share": "Working time spent outside the office",
     "employer_visits_per_week": "Employer visits per full-time week",
     "team_target_met_share": "Team-years meeting the 65 % into-work target",
-    "cost_nok": "Total cost (NOK)",
+    "sustained_jobs_per_year": "Sustained jobs per year (first jobs still held a year on)",
+    "cost_nok": "Total cost over the measured years (NOK)",
+    "cost_specialists_nok": "Cost of the specialists' posts (NOK)",
+    "cost_supervision_nok": "Cost of method supervision (NOK)",
+    "cost_wage_subsidy_nok": "Wage subsidies paid (NOK)",
+    "cost_mentor_nok": "Mentor subsidies and training (NOK)",
+    "cost_inclusion_grant_nok": "Inclusion grants (NOK)",
     "cost_per_sustained_job_nok": "Cost per sustained job (NOK)",
 }
 
