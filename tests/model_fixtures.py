@@ -235,16 +235,23 @@ class CaseloadReplay:
         self._touched: set[int] = set()  # teams with events at the current instant
 
         # what the scenario promises about posts: initial posts (ids in construction
-        # order), their holders' tenure at 0, and each team copy's staffing changes
+        # order), their holders' tenure at 0, and each team copy's staffing changes; a
+        # team that opens later has no initial posts: its own posts are added, with new
+        # hires, when it opens, and nothing of it happens before
         self.initial_tenure: dict[int, float] = {}
         self.cuts: dict[int, list[tuple[float, int]]] = {}
         self.additions: dict[tuple[int, float], int] = {}
+        self.opens_at: dict[int, float] = {}
         team, post = 0, 0
         for ts in scenario.teams:
             for _ in range(ts.copies):
-                for _ in range(ts.specialists):
-                    self.initial_tenure[post] = ts.initial_tenure_months * DAYS_PER_MONTH
-                    post += 1
+                self.opens_at[team] = ts.opens_at_days
+                if ts.opens_at_days > 0.0:
+                    self.additions[(team, float(ts.opens_at_days))] = ts.specialists
+                else:
+                    for _ in range(ts.specialists):
+                        self.initial_tenure[post] = ts.initial_tenure_months * DAYS_PER_MONTH
+                        post += 1
                 for ch in ts.changes:
                     if ch.specialists < 0:
                         self.cuts.setdefault(team, []).append((ch.at_days, -ch.specialists))
@@ -253,6 +260,8 @@ class CaseloadReplay:
                         self.additions[key] = self.additions.get(key, 0) + ch.specialists
                 team += 1
         self.closed = dict.fromkeys(range(team), 0)
+        for t in self.opens_at:  # a team that has not opened by the end has no posts, but a (empty) list
+            self.waiting.setdefault(t, deque())
         self.new_posts: dict[tuple[int, float], int] = {}
 
         cand = log.candidates
@@ -660,6 +669,10 @@ class CaseloadReplay:
             if self._block is not None and not self._continues_block(kind, p, code, value, t):
                 self._close_block()
             self._touched.add(team)
+            if t < self.opens_at.get(team, 0.0):
+                self.bad(
+                    f"t={t:.3f}: {EventKind(kind).name} in team {team}, which opens at {self.opens_at[team]}"
+                )
             if c < 0:
                 self._post_row(t, kind, team, p, code, value)
             else:

@@ -11,7 +11,9 @@ within the short horizons. The workforce levers (quits, absence, recruitment, ha
 policy) and the targets (both measures, creaming and discharge up to certainty) are
 drawn over their whole schema ranges, with quit rates weighted towards the high end so
 that vacancies, handovers and hires happen within a short run; each team may have
-staffing changes that add posts or cut them (taken at the next vacancies).
+staffing changes that add posts or cut them (taken at the next vacancies). Some teams
+open later than the start (with new hires, their changes after the opening), and any
+team may have scheduled changes of its referral rate (0 included).
 
 :func:`mutations` draws one way to break a valid document (delete a required key,
 insert an unknown key, give a wrong type, an out-of-range number, ...), together with
@@ -60,24 +62,43 @@ def _share() -> st.SearchStrategy[float]:
 
 
 @st.composite
-def _change(draw: st.DrawFn) -> dict[str, Any]:
+def _change(draw: st.DrawFn, opens: float = 0.0) -> dict[str, Any]:
     return {
-        "at_days": draw(st.one_of(st.just(0.0), st.integers(1, 600).map(float), _f(0.0, 700.0))),
+        "at_days": round(
+            opens + draw(st.one_of(st.just(0.0), st.integers(1, 600).map(float), _f(0.0, 700.0))), 4
+        ),
         "specialists": draw(st.sampled_from([-3, -2, -1, -1, 0, 1, 1, 2, 3])),
     }
 
 
 @st.composite
+def _referral_changes(draw: st.DrawFn, opens: float) -> list[dict[str, Any]]:
+    """0-3 new referral rates in time order, from the opening on (0 included: referrals stop)."""
+    later = draw(st.lists(st.one_of(st.integers(0, 400).map(float), _f(0.0, 500.0)), max_size=3, unique=True))
+    return [
+        {"at_days": round(opens + t, 4), "referrals_per_week": draw(st.one_of(st.just(0.0), _f(0.0, 4.0)))}
+        for t in sorted(later)
+    ]
+
+
+@st.composite
 def _team(draw: st.DrawFn, i: int) -> dict[str, Any]:
-    return {
+    # mostly teams present from the start; some open later (within or after a short run)
+    opens = draw(st.one_of(st.just(0.0), st.just(0.0), st.integers(1, 400).map(float), _f(0.0, 700.0)))
+    team: dict[str, Any] = {
         "name": f"team-{i}",
         "specialists": draw(st.integers(1, 4)),
         "fte_per_specialist": draw(st.one_of(st.just(1.0), _f(0.5, 1.0))),
         "referrals_per_week": draw(_f(0.2, 3.0)),
         "copies": draw(st.sampled_from([1, 1, 1, 2])),
-        "initial_tenure_months": draw(st.one_of(st.just(0.0), _f(0.0, 600.0))),
-        "changes": draw(st.lists(_change(), max_size=3)),
+        "changes": draw(st.lists(_change(opens), max_size=3)),
+        "referral_changes": draw(st.one_of(st.just([]), _referral_changes(opens))),
     }
+    if opens > 0.0:
+        team["opens_at_days"] = opens  # a new team starts with new hires: no initial tenure
+    else:
+        team["initial_tenure_months"] = draw(st.one_of(st.just(0.0), _f(0.0, 600.0)))
+    return team
 
 
 @st.composite
@@ -378,6 +399,11 @@ def bounded_leaves(doc: dict[str, Any]) -> list[tuple[Path_, tuple[float, float,
 
                 for i, change in enumerate(node[name]):
                     visit(StaffingChange, change, (*path, name, i))
+            elif name == "referral_changes":
+                from caseload_sim.scenario import ReferralChange
+
+                for i, change in enumerate(node[name]):
+                    visit(ReferralChange, change, (*path, name, i))
             elif ann in (int, float):
                 b = _bounds(model, name)
                 if math.isfinite(b[0]) or math.isfinite(b[1]):

@@ -96,11 +96,14 @@ def test_caseload_rules_hold_in_random_worlds(doc: dict[str, Any], seed: int, re
     assert np.array_equal(log.candidates["candidate"], np.arange(n["referred"])), (
         "candidate table should list every referred candidate once, in referral order"
     )
-    # the specialist table: each team copy's initial posts in order, then posts added
-    # by staffing changes, as many per team as the changes that came due
+    # the specialist table: the initial posts of each team copy present from the start,
+    # in order, then posts added by staffing changes and by teams opening later, as many
+    # per team as the changes and openings that came due
     spec_teams = [int(t) for t in log.specialists["team"]]
     copies = [s for s in scenario.teams for _ in range(s.copies)]
-    expected = [t for t, spec in enumerate(copies) for _ in range(spec.specialists)]
+    expected = [
+        t for t, spec in enumerate(copies) if spec.opens_at_days == 0 for _ in range(spec.specialists)
+    ]
     assert spec_teams[: len(expected)] == expected, (
         "specialist table should list each team copy's specialists"
     )
@@ -108,11 +111,16 @@ def test_caseload_rules_hold_in_random_worlds(doc: dict[str, Any], seed: int, re
     added = sorted(
         t
         for t, spec in enumerate(copies)
-        for ch in spec.changes
-        if ch.at_days < end
-        for _ in range(ch.specialists)
+        for at, n in [
+            (spec.opens_at_days, spec.specialists if spec.opens_at_days > 0 else 0),
+            *((ch.at_days, ch.specialists) for ch in spec.changes),
+        ]
+        if at < end
+        for _ in range(n)
     )
-    assert sorted(spec_teams[len(expected) :]) == added, "posts added by staffing changes"
+    assert sorted(spec_teams[len(expected) :]) == added, "posts added by staffing changes and openings"
+    event("a team opened later" if any(0 < s.opens_at_days < end for s in copies) else "no late opening")
+    event("referral rate changed" if any(s.referral_changes for s in copies) else "no referral change")
 
 
 def _tampered(log: EventLog, rows: np.ndarray) -> EventLog:

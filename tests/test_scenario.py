@@ -75,9 +75,23 @@ def test_scenario_names_are_unique() -> None:
 
 @pytest.mark.parametrize("path", SCENARIO_FILES, ids=lambda p: p.name)
 def test_scenario_file_runs_and_obeys_the_rules(path: Path) -> None:
-    """Each shipped file runs 120 days — or until two months past its last staffing change."""
+    """Each shipped file runs 120 days — or until two months past its last scheduled change.
+
+    (A staffing change, a team's opening or a change of its referral rate.)
+    """
     full = load_scenario(path)
-    last_change = max((c.at_days for t in full.teams for c in t.changes), default=0.0)
+    last_change = max(
+        (
+            at
+            for t in full.teams
+            for at in (
+                t.opens_at_days,
+                *(c.at_days for c in t.changes),
+                *(r.at_days for r in t.referral_changes),
+            )
+        ),
+        default=0.0,
+    )
     scenario = shortened(full, 0.0, max(120.0, last_change + 60.0))
     log = simulate(scenario, 1, 0)
     assert len(log.candidates) > 0, f"{path.name}: nobody referred"

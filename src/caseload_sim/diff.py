@@ -13,7 +13,8 @@ the second's value, then the parameter's unit and meaning from the schema
 Teams are a list, so they are compared position by position and named by number and
 name — ``team 1 (east): specialists 5 → 10 (persons) — ...`` — and a team present in
 only one scenario is reported as added or removed with all its settings. A team's
-scheduled staffing changes are compared the same way (``change 1``, ``change 2``).
+scheduled staffing and referral changes are compared the same way (``change 1``,
+``referral change 2``).
 
 The scenario's ``name`` and ``description`` are labels, not parameters, and are not
 compared. Everything here is pure: it returns lines; the CLI prints them.
@@ -107,7 +108,9 @@ def _compare_mappings(
         if isinstance(va, Mapping) and isinstance(vb, Mapping):
             lines.extend(_compare_mappings(va, vb, f"{schema_prefix}{key}.", f"{lead}{key}.", in_item))
         elif _is_record_list(va) and _is_record_list(vb) and (va or vb):
-            noun = "team" if (schema_prefix, key) == ("", "teams") else key.removesuffix("s")
+            noun = (
+                "team" if (schema_prefix, key) == ("", "teams") else key.removesuffix("s").replace("_", " ")
+            )
             lines.extend(_compare_records(va, vb, noun, f"{schema_prefix}{key}[].", lead))
         else:
             lines.append(_change(f"{lead}{key}", f"{schema_prefix}{key}", va, vb, in_item))

@@ -38,6 +38,7 @@ __all__ = [
     "Mentor",
     "Pathway",
     "Regulation",
+    "ReferralChange",
     "RunSettings",
     "Scenario",
     "ScenarioError",
@@ -110,6 +111,28 @@ class StaffingChange(_Frozen):
     )
 
 
+class ReferralChange(_Frozen):
+    """A new referral rate for a team from a given day on (e.g. a region's referrals shared with new teams)."""
+
+    at_days: float = P(
+        ...,
+        ge=0.0,
+        le=36500.0,
+        unit="days",
+        prov="[A]",
+        text="When the new rate starts, days from the start of the run (not before the team opens; "
+        "strictly after the team's previous referral change).",
+    )
+    referrals_per_week: float = P(
+        ...,
+        ge=0.0,
+        le=100.0,
+        unit="referrals/week",
+        prov="[A]",
+        text="Poisson rate of the team's referrals from at_days until its next referral change.",
+    )
+
+
 class TeamSpec(_Frozen):
     """A team of job specialists with its own referral stream and waiting list."""
 
@@ -153,14 +176,73 @@ class TeamSpec(_Frozen):
         le=600.0,
         unit="months",
         prov="[A] a mature team; 0 for a brand-new team",
-        text="How long the specialists present at time 0 have held their posts (drives the learning curve).",
+        text="How long the specialists present at time 0 have held their posts (drives the learning curve). "
+        "A team that opens later starts with new hires: it is 0 there and cannot be set otherwise.",
+    )
+    opens_at_days: float = P(
+        0.0,
+        ge=0.0,
+        le=36500.0,
+        unit="days",
+        prov="[A] 0: the team exists from the start",
+        text="When the team opens, days from the start of the run. Before that it has no posts, no "
+        "referrals and no waiting list; then its posts start with new hires (tenure 0, on the learning "
+        "curve) and empty caseloads, and its referral stream starts.",
     )
     changes: tuple[StaffingChange, ...] = Field(
         (),
         max_length=50,
         description="Scheduled staffing changes: new posts (positive) or posts closed when they next fall "
-        "vacant (negative). [A]",
+        "vacant (negative); not before the team opens. [A]",
     )
+    referral_changes: tuple[ReferralChange, ...] = Field(
+        (),
+        max_length=50,
+        description="Scheduled changes of the referral rate, in time order, not before the team opens; "
+        "``referrals_per_week`` holds from the opening until the first of them. [A]",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _new_team_starts_new(cls, data: Any) -> Any:
+        """A team that opens later starts with new hires: its tenure at the start is 0 unless given."""
+        if isinstance(data, dict) and "initial_tenure_months" not in data:
+            try:
+                opens = float(data.get("opens_at_days", 0.0))
+            except (TypeError, ValueError, OverflowError):
+                return data  # the field's own validation names the problem
+            if opens > 0.0:
+                return {**data, "initial_tenure_months": 0.0}
+        return data
+
+    @model_validator(mode="after")
+    def _after_opening(self) -> TeamSpec:
+        opens = self.opens_at_days
+        if opens > 0.0 and self.initial_tenure_months != 0.0:
+            raise ValueError(
+                f"initial_tenure_months: got {self.initial_tenure_months:g}; allowed: 0 or left out for a "
+                f"team that opens later (opens_at_days = {opens:g}): a new team starts with new hires"
+            )
+        for i, ch in enumerate(self.changes):
+            if ch.at_days < opens:
+                raise ValueError(
+                    f"changes.{i}.at_days: got {ch.at_days:g}; allowed: at or after opens_at_days = "
+                    f"{opens:g} (a team has no posts to change before it opens)"
+                )
+        previous = -1.0
+        for i, rc in enumerate(self.referral_changes):
+            if rc.at_days < opens:
+                raise ValueError(
+                    f"referral_changes.{i}.at_days: got {rc.at_days:g}; allowed: at or after opens_at_days = "
+                    f"{opens:g} (a team has no referrals before it opens)"
+                )
+            if rc.at_days <= previous:
+                raise ValueError(
+                    f"referral_changes.{i}.at_days: got {rc.at_days:g}; allowed: after the previous "
+                    f"referral change (at {previous:g}): list the changes in time order"
+                )
+            previous = rc.at_days
+        return self
 
 
 class CandidateMix(_Frozen):
@@ -1290,6 +1372,10 @@ class Scenario(_Frozen):
 
     @property
     def total_fte(self) -> float:
+        """FTE of the teams' own posts (``specialists`` × FTE × copies), teams that open later included.
+
+        Staffing changes are not counted: this is the establishment the scenario names.
+        """
         return sum(t.specialists * t.fte_per_specialist * t.copies for t in self.teams)
 
     def canonical_json(self) -> str:
@@ -1459,7 +1545,7 @@ def parameter_table() -> list[dict[str, str]]:
             extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
             if "unit" not in extra:
                 continue
-            default = field.default
+            default = "(required)" if field.is_required() else field.default
             if isinstance(default, Enum):
                 default = default.value
             desc = (field.description or "").split(" Unit:")[0]
@@ -1477,6 +1563,7 @@ def parameter_table() -> list[dict[str, str]]:
     walk(Scenario, "")
     walk(TeamSpec, "teams[].")
     walk(StaffingChange, "teams[].changes[].")
+    walk(ReferralChange, "teams[].referral_changes[].")
     return rows
 
 

@@ -5,6 +5,10 @@ A referral goes straight to the specialist with the most room (the lowest share 
 slots filled; ties go to the lowest number) — or, when every specialist is at the
 caseload cap, to the back of the team's first-come-first-served **waiting list**.
 When a candidate leaves a caseload, the freed slot goes to the head of the list.
+The referral rate may change on given days (a region's referrals shared with new
+teams, say), and a team may open later than the start of the run: until then it has
+no posts, no referrals and no waiting list; it opens with new hires and empty
+caseloads.
 
 A **specialist** has a week of hours. Fixed overhead (reporting, meetings, employer
 visits) comes off the top; what is left is *candidate time*. Each candidate on the
@@ -29,7 +33,7 @@ from __future__ import annotations
 import gc
 import math
 from collections import deque
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from typing import Any
 
 import simpy
@@ -44,7 +48,7 @@ from caseload_sim.model.rules import (
     limit_days,
     slots_for,
 )
-from caseload_sim.scenario import Scenario
+from caseload_sim.scenario import ReferralChange, Scenario
 from caseload_sim.streams import CandidateDraws, CandidateSource, Purpose, Streams
 
 __all__ = ["Candidate", "Specialist", "Team", "World"]
@@ -179,15 +183,31 @@ class Candidate:
 
 
 class Team:
-    """A team: its specialists, its referral stream and its waiting list."""
+    """A team: its specialists, its referral stream and its waiting list.
+
+    A team may open later than the start of the run (``opens_at``): until then it has
+    no posts, no referrals and no waiting list (:meth:`World._open`). Its referral rate
+    is piecewise constant: ``referral_rates`` lists ``(from day, referrals per day)``,
+    the first from the opening on, then one per scheduled referral change.
+    """
 
     def __init__(
-        self, world: World, index: int, name: str, referrals_per_week: float, specialists: list[Specialist]
+        self,
+        world: World,
+        index: int,
+        name: str,
+        referrals_per_week: float,
+        specialists: list[Specialist],
+        opens_at: float = 0.0,
+        referral_changes: Sequence[ReferralChange] = (),
     ) -> None:
         self.world = world
         self.index = index
         self.name = name
-        self.rate_per_day = referrals_per_week / DAYS_PER_WEEK
+        self.opens_at = opens_at
+        self.referral_rates = [(opens_at, referrals_per_week / DAYS_PER_WEEK)] + [
+            (ch.at_days, ch.referrals_per_week / DAYS_PER_WEEK) for ch in referral_changes
+        ]
         self.specialists = specialists
         self.waiting: deque[Candidate] = deque()
         self.cuts_pending = 0  # posts to close at the next vacancies
@@ -209,16 +229,44 @@ class Team:
         )
 
     def referrals(self) -> Generator[simpy.Event, Any, None]:
-        """Poisson referrals: exponential gaps from the team's own stream."""
-        if self.rate_per_day <= 0:
-            return
+        """Poisson referrals at the team's piecewise-constant rate, from now on, by time rescaling.
+
+        Each referral spends one unit exponential ``e`` from the team's own stream as
+        cumulative rate: at rate ``r`` per day it comes ``e / r`` days later, unless a
+        rate change comes first; then the rate used up until the change is taken off
+        ``e`` and the rest is spent at the new rate (a rate of 0 spends nothing). So the
+        referral times depend only on the team's stream and its own rates (common random
+        numbers), and while the rate does not change the gap is ``e × (1 / r)`` — the
+        very numbers ``exponential(1 / r)`` gives — added to the clock by SimPy.
+        """
         env = self.world.env
         timeout = env.timeout
         gen = self._referral_gen
-        scale = 1.0 / self.rate_per_day
+        now = env.now
+        rates = self.referral_rates
+        k = 0  # the rate in force: the last one starting at or before now
+        while k + 1 < len(rates) and rates[k + 1][0] <= now:
+            k += 1
+        if all(rate <= 0.0 for _, rate in rates[k:]):
+            return  # nobody is ever referred
+        scales = [1.0 / rate if rate > 0.0 else math.inf for _, rate in rates]
+        starts = [at for at, _ in rates[1:]] + [math.inf]  # when each rate ends
         while True:
-            for gap in gen.exponential(scale, 256).tolist():
-                yield timeout(gap)
+            for e in gen.standard_exponential(256).tolist():
+                t = now  # where the spending has got to
+                while True:
+                    scale, end = scales[k], starts[k]
+                    if scale < math.inf:
+                        gap = e * scale
+                        if t + gap < end:
+                            break
+                        e = max(0.0, e - (end - t) / scale)  # the rest of e is spent after the change
+                    t = end
+                    k += 1
+                    if t == math.inf:
+                        return  # the rate has dropped to 0 for good
+                yield timeout(gap if t == now else t + gap - now)
+                now = env.now
                 self.refer()
 
     def refer(self) -> None:
@@ -329,15 +377,24 @@ class World:
         self.creaming_strength = scenario.targets.creaming_strength
         self.teams: list[Team] = []
         self.posts: list[Specialist] = []
+        opening: set[int] = set()  # teams that open later
         for spec in scenario.teams:
             for copy in range(spec.copies):
                 index = len(self.teams)
                 name = spec.name if spec.copies == 1 else f"{spec.name}-{copy + 1}"
-                team = Team(self, index, name, spec.referrals_per_week, [])
+                team = Team(
+                    self, index, name, spec.referrals_per_week, [], spec.opens_at_days, spec.referral_changes
+                )
                 self.teams.append(team)
-                tenure = spec.initial_tenure_months * DAYS_PER_MONTH
-                for _ in range(spec.specialists):
-                    self.add_post(team, spec.fte_per_specialist, tenure)
+                if spec.opens_at_days > 0.0:
+                    # before its staffing changes, so that its own posts come first at the opening
+                    opening.add(index)
+                    self.processes_started += 1
+                    self.env.process(self._open(team, spec.specialists, spec.fte_per_specialist))
+                else:
+                    tenure = spec.initial_tenure_months * DAYS_PER_MONTH
+                    for _ in range(spec.specialists):
+                        self.add_post(team, spec.fte_per_specialist, tenure)
                 for change in spec.changes:
                     self.processes_started += 1
                     self.env.process(
@@ -346,9 +403,17 @@ class World:
                         )
                     )
         for team in self.teams:
-            self.processes_started += 1
-            self.env.process(team.referrals())
+            if team.index not in opening:  # a team that opens later starts its referrals when it opens
+                self.processes_started += 1
+                self.env.process(team.referrals())
         self._compact_log(None)
+
+    def _open(self, team: Team, specialists: int, fte: float) -> Generator[simpy.Event, Any, None]:
+        """A team that opens later: its posts start with new hires and empty caseloads, then referrals come."""
+        yield self.env.timeout(team.opens_at)
+        for _ in range(specialists):
+            self.add_post(team, fte, 0.0)
+        yield from team.referrals()
 
     def _compact_log(self, _: object) -> None:
         """Weekly: compact the recorder once enough rows have piled up (see EventRecorder.compact).
@@ -404,8 +469,9 @@ class World:
             "window_start": s.run.warmup_days,
             "window_end": self.end_time,
             "end_time": float(self.env.now),
-            "total_fte": s.total_fte,
-            "teams": len(self.teams),
+            "total_fte": s.total_fte,  # the teams' own posts, teams that open later included
+            "teams": len(self.teams),  # team copies, whether open yet or not
+            "team_opens_at_days": [t.opens_at for t in self.teams],
             "time_limit_days": [None if math.isinf(x) else x for x in self.limit_days],
             "targets": {
                 "work_within_year": s.targets.work_within_year,

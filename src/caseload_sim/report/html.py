@@ -359,7 +359,7 @@ def parameter_rows(scenario: Scenario) -> list[tuple[str, str, Any]]:
             if isinstance(value, Mapping):
                 walk(value, f"{schema}{key}.", f"{label}{key}.", in_item)
             elif isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
-                noun = "team" if not schema and key == "teams" else key.removesuffix("s")
+                noun = "team" if not schema and key == "teams" else key.removesuffix("s").replace("_", " ")
                 for i, item in enumerate(value, start=1):
                     name = item.get("name")
                     lead = f"{label}{noun} {i}" + (f" ({name})" if name is not None else "") + ": "
