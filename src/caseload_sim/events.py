@@ -20,8 +20,10 @@ machine with :func:`check_transitions`.
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass, field
 from enum import IntEnum
+from itertools import starmap
 from pathlib import Path
 from typing import Any
 
@@ -254,34 +256,32 @@ class EventRecorder:
         self.candidates: list[tuple[Any, ...]] = []
         self.specialists: list[tuple[Any, ...]] = []
         self.weeks: list[tuple[Any, ...]] = []
-        self._event_parts: list[np.ndarray] = []
-        self._week_parts: list[np.ndarray] = []
+        self._event_parts: list[bytes] = []  # packed records (see _packed)
+        self._week_parts: list[bytes] = []
 
     def compact(self, min_rows: int = 0) -> None:
         """Move the rows recorded so far into typed columns, if there are at least ``min_rows``."""
         if self.rows and len(self.rows) >= min_rows:
-            self._event_parts.append(np.fromiter(self.rows, dtype=EVENT_DTYPE, count=len(self.rows)))
+            self._event_parts.append(_packed(self.rows, _EVENT_ROW))
             self.rows.clear()
         if self.weeks and len(self.weeks) >= min_rows:
-            self._week_parts.append(np.fromiter(self.weeks, dtype=WEEK_DTYPE, count=len(self.weeks)))
+            self._week_parts.append(_packed(self.weeks, _WEEK_ROW))
             self.weeks.clear()
 
     def finish(self, meta: dict[str, Any]) -> EventLog:
         self.compact()
-        events = _joined(self._event_parts, EVENT_DTYPE)
-        weeks = _joined(self._week_parts, WEEK_DTYPE)
+        events = _records(self._event_parts, EVENT_DTYPE)
+        weeks = _records(self._week_parts, WEEK_DTYPE)
         if self.deferred:
             end = meta.get("end_time", np.inf)
             later = np.array([r for r in self.deferred if r[0] < end], dtype=EVENT_DTYPE)
             later = later[np.argsort(later["time"], kind="stable")]
             # merge into the time-ordered rows: each lands after the rows of its instant
-            events = np.insert(events, np.searchsorted(events["time"], later["time"], side="right"), later)
+            where = np.searchsorted(events["time"], later["time"], side="right")
+            whole = np.dtype((np.void, EVENT_DTYPE.itemsize))  # whole records: copied as bytes
+            events = np.insert(events.view(whole), where, later.view(whole)).view(EVENT_DTYPE)
             self.deferred.clear()
-        cands = (
-            np.array(self.candidates, dtype=CANDIDATE_DTYPE)
-            if self.candidates
-            else np.empty(0, CANDIDATE_DTYPE)
-        )
+        cands = _records([_packed(self.candidates, _CANDIDATE_ROW)], CANDIDATE_DTYPE)
         specs = (
             np.array(self.specialists, dtype=SPECIALIST_DTYPE)
             if self.specialists
@@ -291,11 +291,38 @@ class EventRecorder:
         return EventLog(events=events, candidates=cands, specialists=specs, meta=dict(meta), weeks=weeks)
 
 
-def _joined(parts: list[np.ndarray], dtype: np.dtype[Any]) -> np.ndarray:
-    """One array of the pieces, in order (the pieces are dropped)."""
-    joined = np.concatenate(parts) if len(parts) > 1 else parts[0] if parts else np.empty(0, dtype)
-    parts.clear()
-    return joined
+def _row_struct(dtype: np.dtype[Any]) -> struct.Struct:
+    """The :mod:`struct` layout of one record of a packed structured dtype (native order, no padding)."""
+    codes = {"f8": "d", "u1": "B", "i1": "b", "i2": "h", "i4": "i", "b1": "?"}
+    fields = [dtype.fields[name][0] for name in dtype.names or ()]  # type: ignore[index]
+    row = struct.Struct("=" + "".join(codes[f"{f.kind}{f.itemsize}"] for f in fields))
+    if row.size != dtype.itemsize:
+        raise TypeError(f"{dtype} is not packed: {row.format} takes {row.size} bytes, not {dtype.itemsize}")
+    return row
+
+
+_EVENT_ROW = _row_struct(EVENT_DTYPE)
+_WEEK_ROW = _row_struct(WEEK_DTYPE)
+_CANDIDATE_ROW = _row_struct(CANDIDATE_DTYPE)
+
+
+def _packed(rows: list[tuple[Any, ...]], row: struct.Struct) -> bytes:
+    """Rows packed as records by :mod:`struct`.
+
+    About twice as fast as ``np.fromiter(rows, dtype)``, which looks every field up by
+    name in every row; and strict: a float where an integer belongs is an error.
+    """
+    return b"".join(starmap(row.pack, rows))
+
+
+def _records(chunks: list[bytes], dtype: np.dtype[Any]) -> np.ndarray:
+    """Packed records, in order, as one writable structured array (the chunks are dropped).
+
+    Joined as bytes: numpy copies a structured array field by field, several times slower.
+    """
+    records = np.frombuffer(bytearray().join(chunks), dtype=dtype)
+    chunks.clear()
+    return records
 
 
 @dataclass(frozen=True)
