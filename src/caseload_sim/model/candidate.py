@@ -116,6 +116,13 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
     is used up. This is exact for piecewise-constant rates and needs no new draw when
     only the other clocks (step work, reviews, job clocks) fire.
     """
+    # CPython numbers a function's locals in order of first appearance and keeps them
+    # side by side in the generator's frame; naming the loop's busiest ones first keeps
+    # them in the frame's first few cache lines (the values are set again below).
+    now = t = dt = t_next = t_haz = t_review = clock = work = speed = d = h = h_search = 0.0
+    speed_factor = sick_until = wp_left = load = 0.0
+    step = 0
+    dirty = in_wp = False
     env = w.env
     timeout = env.timeout
     rec = w.append
@@ -194,8 +201,8 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
         # Local `now` advances exactly as SimPy's clock does (now + dt, the same float sum),
         # so it always equals env.now without the cost of reading the property.
         if step < 5:  # searching (steps 1-4): step work, work practice or sick leave
-            in_wp = wp_left > 0.0
             if sick_until >= 0.0:  # progress and hazards pause
+                in_wp = wp_left > 0.0
                 t_next = sick_until
                 t_haz = INF
                 t = t_review if t_review < t_next else t_next
@@ -205,15 +212,31 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
                 except Interrupt:
                     dt, t = env.now - now, -1.0
                 now += dt
-            else:
+            elif wp_left <= 0.0 and (step != 3 or jobs_enabled):  # step work: the common case
+                in_wp = False
+                t_haz = now + clock / h_search if h_search > 0.0 else INF
+                d = sp.demand  # efficiency: the share of asked-for time the specialist has
+                speed = speed_factor if d <= sp.capacity else speed_factor * sp.capacity / d
+                t_next = now + work / speed  # finite: speed > 0
+                t = t_review
+                if t_next < t:
+                    t = t_next
+                if t_haz < t:
+                    t = t_haz
+                dt = t - now
+                try:
+                    yield timeout(dt)
+                except Interrupt:
+                    dt, t = env.now - now, -1.0
+                now += dt
+                clock -= h_search * dt
+                work -= dt * speed
+            else:  # work practice, or job finding with no jobs to find
+                in_wp = wp_left > 0.0
                 t_haz = now + clock / h_search if h_search > 0.0 else INF
                 if in_wp:
                     speed = 0.0
                     t_next = now + wp_left
-                elif step != 3 or jobs_enabled:
-                    d = sp.demand  # efficiency: the share of asked-for time the specialist has
-                    speed = speed_factor if d <= sp.capacity else speed_factor * sp.capacity / d
-                    t_next = now + work / speed
                 else:
                     speed = 0.0
                     t_next = INF
