@@ -136,7 +136,8 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
     tid = c.team.index
     sid = sp.id
     cid = c.id
-    hours = [h * c.hours_mult for h in r.hours_per_step]
+    m, hs = c.hours_mult, r.hours_per_step
+    hours = (hs[0] * m, hs[1] * m, hs[2] * m, hs[3] * m, hs[4] * m)  # hours a week asked in each step
     rwc = 1 if c.reduced_capacity else 0
     readiness = c.readiness
     step_mean = r.step_mean

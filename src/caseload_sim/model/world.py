@@ -287,7 +287,8 @@ class Team:
         c = Candidate(cid, self, now, d, readiness, hours_mult, w.limit_days[d.reduced_capacity])
         w.rec.candidates.append((cid, self.index, now, d.severity, d.reduced_capacity, d.in_work, readiness))
         w.append((now, _REFERRAL, self.index, -1, cid, 0, 0, 0.0))
-        best = self.most_room()
+        # while anyone waits every open post is full (a freed slot goes to the list first)
+        best = None if self.waiting else self.most_room()
         if best is None:
             self.waiting.append(c)
             w.append((now, _QUEUED, self.index, -1, cid, 0, 0, float(len(self.waiting))))
