@@ -4,8 +4,9 @@ Every state change in the simulated world is one row: *when* (days since the sta
 the replication), *what* (an :class:`EventKind`), *who* (team, specialist, candidate),
 the candidate's step after the event, a kind-specific ``code`` and a kind-specific
 ``value``. The model appends plain tuples while it runs (cheap: the event loop runs
-millions of times); the recorder turns them into typed columns in batches as the run
-goes (:meth:`EventRecorder.compact`) and joins them at the end (:meth:`EventRecorder.finish`).
+millions of times); the recorder packs them into typed records in batches as the run
+goes (:meth:`EventRecorder.compact`) and joins them into columns at the end
+(:meth:`EventRecorder.finish`).
 Metrics, reports and tests read the columns; none of them reaches into the model.
 
 Beside the events, the log holds a **candidate table** (traits drawn at referral), a
@@ -231,10 +232,10 @@ class EventRecorder:
     """Append-only sink used by the running model: ``rec.append((t, kind, team, spec, cand, step, code, value))``.
 
     Rows are plain tuples while they are fresh (appending a tuple is the cheapest
-    record Python has); :meth:`compact` turns what has piled up into typed columns and
-    empties the lists, so the tuples' memory is reused instead of growing with the run
-    (the model calls it every simulated week, see ``World``). :meth:`finish` compacts
-    the rest and joins the pieces.
+    record Python has); :meth:`compact` packs what has piled up into typed records
+    (bytes) and empties the lists, so the tuples' memory is reused instead of growing
+    with the run (the model calls it every simulated week, see ``World``).
+    :meth:`finish` compacts the rest and joins the pieces into structured arrays.
     """
 
     __slots__ = (
@@ -260,7 +261,7 @@ class EventRecorder:
         self._week_parts: list[bytes] = []
 
     def compact(self, min_rows: int = 0) -> None:
-        """Move the rows recorded so far into typed columns, if there are at least ``min_rows``."""
+        """Pack the rows recorded so far into typed records, if there are at least ``min_rows``."""
         if self.rows and len(self.rows) >= min_rows:
             self._event_parts.append(_packed(self.rows, _EVENT_ROW))
             self.rows.clear()

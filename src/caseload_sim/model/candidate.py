@@ -232,15 +232,10 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
                 now += dt
                 clock -= h_search * dt
                 work -= dt * speed
-            else:  # work practice, or job finding with no jobs to find
+            else:  # work practice, or job finding with no jobs to find: no step work done
                 in_wp = wp_left > 0.0
                 t_haz = now + clock / h_search if h_search > 0.0 else INF
-                if in_wp:
-                    speed = 0.0
-                    t_next = now + wp_left
-                else:
-                    speed = 0.0
-                    t_next = INF
+                t_next = now + wp_left if in_wp else INF
                 t = t_review
                 if t_next < t:
                     t = t_next
@@ -260,8 +255,6 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
                 clock -= h_search * dt
                 if in_wp:
                     wp_left -= dt
-                else:
-                    work -= dt * speed
         else:  # in a job: the hazard rate is higher in the early months
             if sick_until >= 0.0:
                 t_next = sick_until

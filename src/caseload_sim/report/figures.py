@@ -365,11 +365,16 @@ def exits_figure(stats: pd.DataFrame, names: Sequence[str], kpis: Sequence[str])
                 hovertemplate="%{y}: %{x:.1f} % " + kpi_label(kpi).lower() + "<extra></extra>",
             )
         )
-    fig.update_layout(barmode="stack")
     fig.update_xaxes(ticksuffix=" %", title_text="share of all exits in the window")
+    return _stacked_bars(fig, len(names))
+
+
+def _stacked_bars(fig: go.Figure, bars: int) -> go.Figure:
+    """Stack the horizontal bars (first scenario on top) with the legend below the axis title."""
+    fig.update_layout(barmode="stack")
     fig.update_yaxes(autorange="reversed")
-    top, bottom = 30, 150  # pixels; the legend sits below the axis title
-    height = 60 * len(names) + top + bottom + 20
+    top, bottom = 30, 150  # pixels
+    height = 60 * bars + top + bottom + 20
     fig = _layout(
         fig,
         height,
@@ -412,24 +417,8 @@ def costs_figure(
                 hovertemplate="%{y}: %{customdata} " + label.lower() + "<extra></extra>",
             )
         )
-    fig.update_layout(barmode="stack")
     fig.update_xaxes(title_text=axis_title, tickformat=",.0f")
-    fig.update_yaxes(autorange="reversed")
-    top, bottom = 30, 150
-    height = 60 * len(names) + top + bottom + 20
-    fig = _layout(
-        fig,
-        height,
-        legend={
-            "orientation": "h",
-            "yanchor": "top",
-            "y": -75 / (height - top - bottom),
-            "x": 0,
-            "traceorder": "normal",
-        },
-    )
-    fig.update_layout(margin={"t": top, "b": bottom})
-    return fig
+    return _stacked_bars(fig, len(names))
 
 
 def series_bands(
