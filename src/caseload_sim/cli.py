@@ -391,6 +391,32 @@ MaxReplicationsOption = Annotated[
 ]
 
 
+def _command_line(
+    verb: str,
+    paths: Sequence[Path],
+    replications: int,
+    seed: int,
+    out_dir: Path,
+    workers: int,
+    extra: Sequence[str],
+) -> list[str]:
+    """The command that reproduces a ``run`` or ``compare``, for its manifest."""
+    return [
+        "caseload-sim",
+        verb,
+        *map(str, paths),
+        "-n",
+        str(replications),
+        "--seed",
+        str(seed),
+        "--out",
+        str(out_dir),
+        "--workers",
+        str(workers),
+        *extra,
+    ]
+
+
 def _precision_command(
     precision: float | None, precision_kpis: str | None, max_replications: int | None
 ) -> list[str]:
@@ -485,21 +511,15 @@ def run(
             logs, path, lambda log: log.specialists_frame()
         )
         writers["weeks.parquet"] = lambda path: _write_log_table(logs, path, lambda log: log.weeks_frame())
-    command = [
-        "caseload-sim",
+    command = _command_line(
         "run",
-        str(scenario),
-        "-n",
-        str(replications),
-        "--seed",
-        str(seed),
-        "--out",
-        str(out_dir),
-        "--workers",
-        str(workers),
-        *(["--events"] if events else []),
-        *_precision_command(precision, precision_kpis, max_replications),
-    ]
+        [scenario],
+        replications,
+        seed,
+        out_dir,
+        workers,
+        [*(["--events"] if events else []), *_precision_command(precision, precision_kpis, max_replications)],
+    )
     extra: dict[str, Any] = {"command": command, "scenario_file": str(scenario), "workers": workers}
     if results.precision is not None:
         extra["precision"] = results.precision.to_manifest()
@@ -636,20 +656,15 @@ def compare(
         "replications.csv": _csv_writer(results.replications()),
         **_series_writer(results.series),
     }
-    command = [
-        "caseload-sim",
+    command = _command_line(
         "compare",
-        *map(str, paths),
-        "-n",
-        str(replications),
-        "--seed",
-        str(seed),
-        "--out",
-        str(out_dir),
-        "--workers",
-        str(workers),
-        *_precision_command(precision, precision_kpis, max_replications),
-    ]
+        paths,
+        replications,
+        seed,
+        out_dir,
+        workers,
+        _precision_command(precision, precision_kpis, max_replications),
+    )
     extra: dict[str, Any] = {
         "kind": "comparison",
         "command": command,

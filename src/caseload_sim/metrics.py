@@ -223,6 +223,7 @@ __all__ = [
     "COST_PART_NAMES",
     "DEFAULT_WORK_TARGET",
     "EXIT_SHARE_NAMES",
+    "FLOW_KPI_NAMES",
     "KPI_BETTER",
     "KPI_NAMES",
     "MONTH_DAYS",
@@ -280,6 +281,16 @@ EXIT_SHARE_NAMES: tuple[str, ...] = (
 )
 """``exit_<reason>_share`` names, in :class:`ExitReason` code order."""
 
+FLOW_KPI_NAMES: tuple[str, ...] = (
+    "wait_days_mean",
+    "queue_mean",
+    "caseload_mean",
+    "intakes_per_year",
+    "referrals_per_year",
+    "time_on_caseload_mean",
+)
+"""The waiting, caseload and flow KPIs, in :data:`KPI_NAMES` order."""
+
 WORKFORCE_KPI_NAMES: tuple[str, ...] = (
     "turnover_annual",
     "vacancy_fte_months",
@@ -312,12 +323,7 @@ KPI_NAMES: tuple[str, ...] = (
     "sustained_jobs_per_year",
     *EXIT_SHARE_NAMES,
     "exits_to_work_per_fte_year",
-    "wait_days_mean",
-    "queue_mean",
-    "caseload_mean",
-    "intakes_per_year",
-    "referrals_per_year",
-    "time_on_caseload_mean",
+    *FLOW_KPI_NAMES,
     *WORKFORCE_KPI_NAMES,
     *COST_KPI_NAMES,
 )

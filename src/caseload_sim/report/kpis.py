@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 
-from caseload_sim.metrics import EXIT_SHARE_NAMES, KPI_BETTER, WORKFORCE_KPI_NAMES
+from caseload_sim.metrics import EXIT_SHARE_NAMES, FLOW_KPI_NAMES, KPI_BETTER, WORKFORCE_KPI_NAMES
 
 __all__ = [
     "GROUPS",
@@ -39,15 +39,6 @@ GROUPS: dict[str, str] = {
     "costs": "Costs",
     "other": "Other KPIs",
 }
-
-_FLOW = (
-    "wait_days_mean",
-    "queue_mean",
-    "caseload_mean",
-    "intakes_per_year",
-    "referrals_per_year",
-    "time_on_caseload_mean",
-)
 
 #: Plain-language label of each known KPI.
 _LABELS: dict[str, str] = {
@@ -100,7 +91,7 @@ HEADLINE_KPIS: tuple[str, ...] = (
 
 def kpi_group(kpi: str) -> str:
     """The key in :data:`GROUPS` a KPI belongs to."""
-    if kpi in _FLOW:
+    if kpi in FLOW_KPI_NAMES:
         return "flow"
     if kpi in WORKFORCE_KPI_NAMES:
         return "workforce"
