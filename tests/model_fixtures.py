@@ -23,7 +23,7 @@ from scipy import stats
 
 from caseload_sim.events import EventKind, EventLog, ExitReason, LeaveReason
 from caseload_sim.model.rules import DAYS_PER_MONTH, DAYS_PER_WEEK, limit_days
-from caseload_sim.scenario import HandoverPolicy, Scenario, load_scenario, scenario_from_dict
+from caseload_sim.scenario import HandoverPolicy, Scenario, ServiceArm, load_scenario, scenario_from_dict
 
 __all__ = [
     "CREAMING_WINDOW",
@@ -98,6 +98,8 @@ def load(name: str) -> Scenario:
 
 def legal_limit(scenario: Scenario, reduced_capacity: bool) -> float:
     """Longest allowed stay on a caseload (days) for a candidate of this kind."""
+    if scenario.service is ServiceArm.usual_services:
+        return math.inf  # ordinary case workers: no time limit of the follow-up service's own
     reg = scenario.regulation
     return limit_days(reg.time_limit, reduced_capacity, reg.period_months * DAYS_PER_MONTH)
 
@@ -630,7 +632,9 @@ class CaseloadReplay:
             self._intake(t, team, p, c, code, value)
         elif kind == K.HANDOVER:
             self._handover(t, team, p, c, code, value)
-        elif kind == K.POST_EXIT_JOB_END or (p < 0 and kind in (K.SUBSIDY_CHANGE, K.MENTOR_END)):
+        elif kind == K.POST_EXIT_JOB_END or (
+            p < 0 and kind in (K.SUBSIDY_CHANGE, K.MENTOR_END, K.EMPLOYER_DECISION)
+        ):
             # after a discharge to work: the job's loss, its subsidy and mentor running on (no post)
             if self.where.get(c) != GONE:
                 self.bad(f"candidate {c}: {K(kind).name} at t={t:.3f} without a post before any exit")
@@ -795,6 +799,7 @@ def week_table_problems(log: EventLog) -> list[str]:
     ):
         created.setdefault(p, t)
     states = _post_states_before(log)
+    usual = bool(log.meta.get("usual_services", False))
     held_rows = ~np.isnan(w["stress"])
     if np.any((w["stress"][held_rows] < 0.0) | (w["stress"][held_rows] > 1.0)):
         bad = w["stress"][held_rows]
@@ -821,7 +826,8 @@ def week_table_problems(log: EventLog) -> list[str]:
         for r in rows:
             i = int(np.searchsorted(times, r["time"], side="left")) - 1  # events strictly before
             held, absent = (timeline[i][1], timeline[i][2]) if i >= 0 else (False, False)
-            if bool(r["present"]) != (held and not absent) or np.isnan(r["stress"]) == held:
+            # (ordinary case workers' stress is not modelled: NaN while held, in the usual-services arm)
+            if bool(r["present"]) != (held and not absent) or (np.isnan(r["stress"]) == held and not usual):
                 problems.append(
                     f"post {p}, week to t={r['time']:.1f}: present={r['present']}, stress={r['stress']}, "
                     f"but the events say held={held}, absent={absent}"
@@ -847,8 +853,8 @@ def job_money_problems(log: EventLog, scenario: Scenario) -> list[str]:  # noqa:
     permanent rates, and meets no employer decision. A mentor starts only with a job,
     at most once per job, is paid for no longer than its duration, and has ended by
     the time the job ends. After a discharge to work only rows without a post follow
-    (subsidy step-down and end, mentor end, the job's loss), in time order and none
-    after the job's loss. Switched-off features leave no trace.
+    (subsidy step-down and end, mentor end, employer decisions, the job's loss), in time
+    order and none after the job's loss. Switched-off features leave no trace.
     """
     problems: list[str] = []
     ws, m = scenario.wage_subsidy, scenario.mentor
@@ -877,8 +883,13 @@ def job_money_problems(log: EventLog, scenario: Scenario) -> list[str]:  # noqa:
                 problems.append(f"candidate {c}: {K(kind).name} at t={t:.3f}: {msg}")
 
             if exited:
-                if kind not in (K.SUBSIDY_CHANGE, K.MENTOR_END, K.POST_EXIT_JOB_END) or post != -1:
-                    bad("after a discharge only rows without a post: subsidy, mentor, the job's loss")
+                if (
+                    kind not in (K.SUBSIDY_CHANGE, K.MENTOR_END, K.EMPLOYER_DECISION, K.POST_EXIT_JOB_END)
+                    or post != -1
+                ):
+                    bad(
+                        "after a discharge only rows without a post: subsidy, mentor, decisions, the job's loss"
+                    )
                 if lost is not None:
                     bad(f"after the job was lost at t={lost:.3f}")
             if kind == K.JOB_START:

@@ -31,7 +31,7 @@ import annotated_types
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from caseload_sim.scenario import HandoverPolicy, Scenario, TargetMeasure, TimeLimitPolicy
+from caseload_sim.scenario import DischargeRule, HandoverPolicy, Scenario, TargetMeasure, TimeLimitPolicy
 
 __all__ = [
     "REQUIRED_PATHS",
@@ -123,6 +123,7 @@ def _pathway(draw: st.DrawFn) -> dict[str, Any]:
     return {
         "step_mean_days": [draw(_f(1.0, 120.0)) for _ in range(4)],
         "step_duration_cv": draw(_f(0.2, 2.0)),
+        "own_progress_share": draw(st.one_of(st.just(0.0), _share())),
         "readiness_speed_effect": draw(_f(0.0, 1.5)),
         "regression_prob": draw(_f(0.0, 0.6)),
         "job_tasting_prob": draw(_share()),
@@ -161,7 +162,8 @@ def _jobs(draw: st.DrawFn) -> dict[str, Any]:
         "hire_permanent_prob": hire,
         "renew_prob": round(draw(_share()) * (1.0 - hire), 4),
         "hire_readiness_effect": draw(_f(-2.0, 2.0)),
-        "post_exit_job_loss_per_year": draw(_f(0.0, 5.0)),
+        "followup_full_hours": draw(_f(0.05, 5.0)),
+        "followup_carryover_months": draw(st.one_of(st.just(0.0), _f(0.0, 36.0))),
     }
 
 
@@ -235,6 +237,8 @@ def _regulation(draw: st.DrawFn) -> dict[str, Any]:
         "period_months": draw(st.one_of(st.sampled_from([0.5, 1.0, 2.0, 3.0]), _f(0.5, 12.0))),
         "extension_hours": draw(_f(0.0, 40.0)),
         "followup_after_job_days": draw(_f(10.0, 730.0)),
+        "discharge_to_work": draw(st.sampled_from([p.value for p in DischargeRule])),
+        "stable_after_days": draw(_f(1.0, 400.0)),
     }
 
 
@@ -258,6 +262,7 @@ def _week(draw: st.DrawFn) -> dict[str, Any]:
         "travel_hours_per_outside_hour": travel,
         "hours_per_candidate": [draw(_f(0.0, 5.0)) for _ in range(5)],
         "step5_priority": draw(_f(0.0, 5.0)),
+        "min_visit_share": draw(_share()),
     }
 
 
@@ -326,6 +331,20 @@ def scenario_dicts(draw: st.DrawFn) -> dict[str, Any]:
         "week": draw(_week()),
         "workforce": draw(_workforce()),
         "targets": draw(_targets()),
+        "service": draw(st.sampled_from(["supported_employment", "supported_employment", "usual_services"])),
+        "employer_network": {
+            "reference_visits_per_week": draw(_f(0.5, 12.0)),
+            "memory_months": draw(_f(0.1, 24.0)),
+            "job_finding_effect": draw(_share()),
+            "permanent_effect": draw(_f(0.0, 3.0)),
+            "kept_share": draw(_share()),
+        },
+        "usual_services": {
+            "hours_per_user": draw(_f(0.05, 3.0)),
+            "employer_visits_per_week": draw(_f(0.0, 6.0)),
+            "assessment_days": draw(_f(1.0, 200.0)),
+            "work_practice_prob": draw(_share()),
+        },
         "run": {"warmup_days": draw(_f(0.0, 200.0)), "horizon_days": draw(_f(60.0, 500.0))},
         "costs": draw(_costs()),
     }

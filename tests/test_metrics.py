@@ -123,7 +123,7 @@ def week(
     team: int = 0,
 ) -> tuple:
     """One week-table row (WEEK_DTYPE order)."""
-    return (t, team, post, present, fte, 10, demand, capacity, stress, visits, outside)
+    return (t, team, post, present, fte, 10, demand, capacity, stress, visits, outside, 1.0, 0.0)
 
 
 def job(c: int, t: float, kind: JobType = JobType.FIXED_TERM) -> tuple:
@@ -641,7 +641,9 @@ def test_week_kpis_by_hand() -> None:
     assert k["stress_mean"] == pytest.approx((5.5 + 2.5) / 15)
     # sorted: 0.1 .. 0.5 x6 .. 0.6 0.7 0.8 0.9 1.0; position 0.9 x 14 = 12.6 -> 0.8 + 0.6 x 0.1
     assert k["stress_p90"] == pytest.approx(0.86)
-    assert k["overload_share"] == pytest.approx(3 / 15)  # weeks 3 and 7 of post 0, the sick week
+    # weeks 3 and 7 of post 0 among the 14 weeks at work (the sick week does not count: its
+    # holder was not there to be overloaded)
+    assert k["overload_share"] == pytest.approx(2 / 14)
     assert k["outside_time_share"] == pytest.approx((10 * 0.6 + 4 * 0.2) / 14)
     # 3 visits a full-time week; 1 visit in a half-time week = 2 per full-time week
     assert k["employer_visits_per_week"] == pytest.approx((10 * 3 + 4 * 2) / 14)
@@ -999,8 +1001,8 @@ def reference_kpis(log: EventLog) -> dict[str, float]:
         out["stress_p90"] = stress[lo] + (pos - lo) * (stress[hi] - stress[lo])
     else:
         out["stress_p90"] = NAN
-    out["overload_share"] = mean([float(w["demand"] > w["capacity"]) for w in with_holder])
     at_work = [w for w in wk if w["present"]]
+    out["overload_share"] = mean([float(w["demand"] > w["capacity"]) for w in at_work])
     out["outside_time_share"] = mean(
         [float(w["outside_share"]) for w in at_work if not math.isnan(w["outside_share"])]
     )

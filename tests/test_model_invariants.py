@@ -137,6 +137,7 @@ def test_the_replay_catches_injected_faults() -> None:
             "workforce.quit_per_year": 3.0,
             "teams.0.referrals_per_week": 2.0,
             "targets.exits_to_work_per_fte_year": 50.0,
+            "targets.work_within_year": 0.0,  # only the exits target presses (as before): creaming
             "targets.creaming_strength": 1.0,
             "teams.0.changes": [{"at_days": 200.0, "specialists": -1}],
         },

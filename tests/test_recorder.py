@@ -46,7 +46,7 @@ def _row(t: float, kind: int = 4, cand: int = 0) -> tuple[Any, ...]:
 
 
 def _week(t: float) -> tuple[Any, ...]:
-    return (t, 0, 1, True, 1.0, 12, 30.0, 28.5, 0.25, 6.0, 0.4)
+    return (t, 0, 1, True, 1.0, 12, 30.0, 28.5, 0.25, 6.0, 0.4, 0.9, 1.5)
 
 
 @settings(max_examples=60, deadline=None)

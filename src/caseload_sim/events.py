@@ -65,13 +65,15 @@ class EventKind(IntEnum):
     JOB_START = 8  # paid job starts, step 5 (code: JobType, value: subsidy rate, 0 if none)
     SUBSIDY_CHANGE = 9  # wage subsidy rate changes (code: 1 permanent subsidy, 0 temporary; value: new
     #                      rate, 0 = subsidy ended); after a discharge to work logged in advance, specialist -1
-    EMPLOYER_DECISION = 10  # subsidy/fixed term ends (code: Decision)
+    EMPLOYER_DECISION = 10  # subsidy/fixed term ends (code: Decision); after a discharge to work logged in
+    #                         advance, specialist -1
     JOB_END = 11  # the job ends while followed up, back to step 3 (code: JobEndReason)
     SICK_START = 12  # sick-leave episode begins (progress paused)
     SICK_END = 13  # sick-leave episode ends
     EXTENSION = 14  # follow-up extended (value: new limit, days since intake)
     EXIT = 15  # leaves the caseload (code: ExitReason, value: days on caseload)
-    POST_EXIT_JOB_END = 16  # a person discharged to work later loses the job (value: days since exit)
+    POST_EXIT_JOB_END = 16  # a person discharged to work later loses the job (code: JobEndReason; value: days
+    #                          since exit); logged in advance, specialist -1
     SPECIALIST_LEAVE = 17  # the holder of a post leaves (code: LeaveReason, value: tenure in days)
     HANDOVER = 18  # a candidate gets a new specialist (specialist: new post, code: 1 moved to another
     #                post / 0 same post, new holder; value: the old post)
@@ -183,6 +185,8 @@ WEEK_DTYPE = np.dtype(
         ("stress", "f8"),  # the holder's stress at the end of the week, [0, 1]; NaN if vacant
         ("employer_visits", "f8"),  # employer visits made
         ("outside_share", "f8"),  # share of working time spent outside the office
+        ("network", "f8"),  # the holder's employer network after the week (1.0: the reference)
+        ("hours_from_visits", "f8"),  # visit hours given to the caseload under overload
     ]
 )
 
@@ -219,9 +223,10 @@ ALLOWED: dict[State, dict[EventKind, State | None]] = {
         _K.HANDOVER: None,
         _K.EXIT: State.EXITED,
     },
-    # after a discharge to work the job's subsidy and mentor run on: their known changes are logged
+    # after a discharge to work the job goes on: its subsidy, mentor, employer decisions and end are logged
     State.EXITED: {
         _K.POST_EXIT_JOB_END: State.EXITED,
+        _K.EMPLOYER_DECISION: State.EXITED,
         _K.SUBSIDY_CHANGE: State.EXITED,
         _K.MENTOR_END: State.EXITED,
     },

@@ -134,9 +134,11 @@ after that is not a vacancy (a cut is a decision, not a gap).
     exceed (90th percentile). The second shows whether a tolerable average hides a
     group that is burning out.
 ``overload_share``
-    Share of the post-weeks with a holder in which the caseload asked for more
-    hours than the post had for candidates (demand above capacity; equal is not
-    overload).
+    Share of the post-weeks with a holder at work (not vacant, not off sick) in
+    which the caseload asked for more hours than the post had for candidates
+    (demand above capacity, the visit hours given to the caseload included; equal
+    is not overload). A holder off sick is not overloaded: colleagues' cover is thin,
+    but that shows in the candidates' progress, not in the holder's week.
 ``outside_time_share``
     Share of working time spent out of the office (with employers and candidates
     at the workplace), averaged over the weeks a specialist was at work. The model
@@ -249,6 +251,7 @@ __all__ = [
     "queue_deltas",
     "queue_length_series",
     "step_series",
+    "sustained_work_share",
     "time_average",
     "vacancies",
     "weekly_series",
@@ -1163,7 +1166,7 @@ def _week_kpis(w: np.ndarray, start: float, end: float) -> dict[str, float]:
     return {
         "stress_mean": _mean(stress[held]),
         "stress_p90": float(np.percentile(stress[held], 90)) if held.any() else _NAN,
-        "overload_share": _mean(w["demand"][held] > w["capacity"][held]),
+        "overload_share": _mean(w["demand"][present] > w["capacity"][present]),
         "outside_time_share": _mean(outside[np.isfinite(outside)]),
         "employer_visits_per_week": _mean(visits[fte > 0] / fte[fte > 0]),
     }
@@ -1204,3 +1207,32 @@ def _team_target_met_share(
     hits = np.bincount(group, weights=work.astype(float), minlength=len(teams) * n_years)
     scored = size > 0
     return float(np.mean(hits[scored] / size[scored] >= target - _TARGET_TOL))
+
+
+def sustained_work_share(
+    log: EventLog, reduced_capacity: bool | None = None, within_days: float = 2 * YEAR_DAYS
+) -> float:
+    """Share of intakes who start a first job within ``within_days`` and are in work a year after it.
+
+    The cohort is the intakes in the window early enough to be seen for ``within_days``
+    plus the year after (``reduced_capacity``: only candidates with, or without, reduced
+    work capacity; ``None``: everyone). It is what a time limit takes from the people it
+    discharges: fewer of them reach a job that lasts. NaN without such intakes.
+    """
+    start, end = window(log)
+    p = _prepare(log)
+    o = _outcomes(p)
+    cohort = (o.intake >= start) & (o.intake <= end - within_days - SUSTAINED_DAYS)
+    if reduced_capacity is not None:
+        rwc = np.zeros(p.n_cand, bool)
+        cands = log.candidates
+        index = np.searchsorted(p.cand_ids, cands["candidate"])
+        seen = (index < p.n_cand) & (p.cand_ids[np.minimum(index, p.n_cand - 1)] == cands["candidate"])
+        rwc[index[seen]] = cands["reduced_capacity"][seen].astype(bool)
+        cohort &= rwc == reduced_capacity
+    c = np.flatnonzero(cohort)
+    if not len(c):
+        return _NAN
+    found = o.first_job[c] - o.intake[c] <= within_days
+    held = _in_work_at(p, o.first_job + SUSTAINED_DAYS, c) > 0.0
+    return float(np.mean(found & held))

@@ -34,6 +34,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 __all__ = [
     "CandidateMix",
     "Costs",
+    "DischargeRule",
+    "EmployerNetwork",
     "Jobs",
     "Mentor",
     "Pathway",
@@ -42,6 +44,7 @@ __all__ = [
     "RunSettings",
     "Scenario",
     "ScenarioError",
+    "ServiceArm",
     "SickLeave",
     "SpecialistWeek",
     "TeamSpec",
@@ -50,6 +53,7 @@ __all__ = [
     "TargetMeasure",
     "Targets",
     "TimeLimitPolicy",
+    "UsualServices",
     "Workforce",
     "WageSubsidyRules",
     "load_scenario",
@@ -338,6 +342,17 @@ class Pathway(_Frozen):
         prov="[A]; 1.0 gives exponential steps",
         text="Coefficient of variation of step work (gamma distributed).",
     )
+    own_progress_share: float = P(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        unit="share of full speed",
+        prov="[A] people also move on their own, through ordinary channels and the measures' providers; "
+        "half the pace is a round guess the trials' control arms can test (docs/model.md, validation); "
+        "sweep it",
+        text="Share of full step speed a candidate keeps with no specialist time at all: speed is "
+        "readiness factor x (own + (1 - own) x share of the asked-for hours delivered).",
+    )
     readiness_speed_effect: float = P(
         0.5,
         ge=0.0,
@@ -562,13 +577,25 @@ class Jobs(_Frozen):
         prov="[A]",
         text="Log-odds shift of permanent hire per unit readiness.",
     )
-    post_exit_job_loss_per_year: float = P(
-        0.25,
+    followup_full_hours: float = P(
+        0.8,
+        gt=0.0,
+        le=20.0,
+        unit="hours/week",
+        prov="[L] IPS ~34 min/week face-to-face after the first months (domain.md) x 1.4 for preparation, "
+        "phone and travel [A]",
+        text="Step-5 follow-up a job needs for full protection: follow-up intensity is the hours the job "
+        "gets (hours asked x efficiency**step5_priority) over this, at most 1.",
+    )
+    followup_carryover_months: float = P(
+        6.0,
         ge=0.0,
-        le=50.0,
-        unit="1/year",
-        prov="[L] effects fade after follow-up ends; value [A]",
-        text="Hazard of losing the job after discharge to work (no follow-up); only logged, the person has left the caseload.",
+        le=120.0,
+        unit="months",
+        prov="[L] the trials' effects fade after about 18 months (domain.md); value [A]",
+        text="After discharge the job keeps its hazards but loses its follow-up: the protection the job "
+        "had at discharge fades with this time constant (0: gone at once), so the job-loss hazard rises "
+        "toward the level of a job nobody follows up (1 + followup_protection).",
     )
 
     @model_validator(mode="after")
@@ -927,6 +954,13 @@ class TimeLimitPolicy(StrEnum):
     none = "none"
 
 
+class DischargeRule(StrEnum):
+    """When a candidate in a job is discharged (written out) to work."""
+
+    after_followup = "after_followup"
+    when_stable = "when_stable"
+
+
 class Regulation(_Frozen):
     """The regulation: caseload cap, time limits and extensions, step-5 discharge."""
 
@@ -967,7 +1001,29 @@ class Regulation(_Frozen):
         le=3650.0,
         unit="days",
         prov="[S] in practice up to about a year after the start",
-        text="Step-5 follow-up after a job start; then discharge to work.",
+        text="Step-5 follow-up after a job start; then discharge to work (with discharge_to_work: "
+        "when_stable, the latest discharge).",
+    )
+    discharge_to_work: DischargeRule = Field(
+        DischargeRule.after_followup,
+        description="after_followup: discharge to work after followup_after_job_days in the job; "
+        "when_stable: as soon as the job has lasted stable_after_days, is past its early months and has "
+        "no employer decision pending (a permanent job, a permanent hire or a permanent subsidy), at "
+        "the latest after followup_after_job_days. The legal limit applies in both. [S] 'as long as "
+        "needed' in principle, about a year in practice",
+        json_schema_extra={
+            "unit": "-",
+            "provenance": "[S] as long as needed / about a year in practice",
+            "range": "after_followup or when_stable",
+        },
+    )
+    stable_after_days: float = P(
+        182.0,
+        gt=0.0,
+        le=3650.0,
+        unit="days",
+        prov="[A]",
+        text="With discharge_to_work: when_stable, the least time in the job before a discharge.",
     )
 
 
@@ -1026,11 +1082,21 @@ class SpecialistWeek(_Frozen):
         1.0, ge=0.0, le=8.0, unit="hours", prov="[A] incl. travel", text="Time per employer visit."
     )
     hours_per_candidate: tuple[WeeklyHours, WeeklyHours, WeeklyHours, WeeklyHours, WeeklyHours] = Field(
-        (1.6, 1.6, 1.6, 1.6, 1.2),
+        (2.0, 2.0, 1.4, 1.4, 0.8),
         description="Weekly specialist time a candidate of average severity needs in steps 1–5. "
-        "Unit: hours/week. Range: each >= 0 and <= 20. [L] IPS ~86 min/week "
-        "face-to-face early, ~34 later, plus preparation and travel; value [A]",
+        "Unit: hours/week. Range: each >= 0 and <= 20. [L] IPS contact intensity (domain.md): "
+        "~86 min/week face-to-face in the first months (steps 1–2), ~34 min/week later (step 5), "
+        "[A] midway (60 min) in steps 3–4; each x 1.4 for preparation, phone and travel [A]",
         json_schema_extra={"unit": "hours/week", "provenance": "[L]/[A]", "range": "each >= 0 and <= 20"},
+    )
+    min_visit_share: float = P(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        unit="share of the quota",
+        prov="[A] visits are what an overloaded specialist postpones first; they are not dropped",
+        text="Under overload the specialist cuts employer visits down to this share of the quota and gives "
+        "the hours freed to the caseload (logged weekly as hours_from_visits).",
     )
     step5_priority: float = P(
         1.5,
@@ -1067,6 +1133,103 @@ class SpecialistWeek(_Frozen):
     def candidate_hours(self) -> float:
         """Hours per full-time week left for candidates."""
         return self.hours_per_fte - self.fixed_overhead_hours
+
+
+class EmployerNetwork(_Frozen):
+    """The specialist's employer network: a stock built by employer visits that makes jobs."""
+
+    reference_visits_per_week: float = P(
+        6.0,
+        gt=0.0,
+        le=30.0,
+        unit="visits/week per FTE",
+        prov="[S] six new employer visits a week gives the top fidelity score",
+        text="Visits a week that, kept up, build the reference network (network 1.0).",
+    )
+    memory_months: float = P(
+        6.0,
+        gt=0.0,
+        le=60.0,
+        unit="months",
+        prov="[A] contacts go stale within months without visits",
+        text="Time constant with which employer contacts fade without new visits.",
+    )
+    job_finding_effect: float = P(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        unit="share of step-3 speed",
+        prov="[S] job finding is done with employers (steps 3–4); value [A]",
+        text="Job finding (step 3) goes at speed x (1 - effect + effect x network), network capped at 2: "
+        "with no network it goes at 1 - effect of the reference speed.",
+    )
+    permanent_effect: float = P(
+        0.5,
+        ge=0.0,
+        le=5.0,
+        unit="logit per unit network",
+        prov="[S] a good relationship with the employer matters; value [A]",
+        text="Log-odds shift, per unit of network above the reference, of a job being permanent at its "
+        "start and of a permanent hire at an employer decision.",
+    )
+    kept_share: float = P(
+        0.3,
+        ge=0.0,
+        le=1.0,
+        unit="share",
+        prov="[A] some contacts are the team's, most leave with the person",
+        text="Share of a leaver's network that stays with the post (the team's contacts) for the next holder.",
+    )
+
+
+class ServiceArm(StrEnum):
+    """Who follows the referred candidates."""
+
+    supported_employment = "supported_employment"
+    usual_services = "usual_services"
+
+
+class UsualServices(_Frozen):
+    """The counterfactual of the trials: ordinary NAV case workers with well over 100 users each.
+
+    Used when ``service: usual_services``. The same candidate stream is followed by the team's
+    posts acting as ordinary case workers: no caseload cap, no waiting list, no time limit, little
+    time per user, little employer contact, train-then-place, no step-5 workplace follow-up, no
+    result targets; the case workers' own stress and turnover are not modelled.
+    """
+
+    hours_per_user: float = P(
+        0.3,
+        gt=0.0,
+        le=20.0,
+        unit="hours/week",
+        prov="[S] an ordinary case worker has well over 100 users; ~30 candidate hours a week / 100 [A]",
+        text="Time a case worker gives each user a week, whatever the step.",
+    )
+    employer_visits_per_week: float = P(
+        0.5,
+        ge=0.0,
+        le=30.0,
+        unit="visits/week per FTE",
+        prov="[S] little employer contact; value [A]",
+        text="Candidate-specific employer visits a case worker makes (builds the employer network).",
+    )
+    assessment_days: float = P(
+        90.0,
+        gt=0.0,
+        le=730.0,
+        unit="days",
+        prov="[S] train-then-place: assessment first; value [A]",
+        text="Mean work of the assessment and preparation that replaces vocational profiling (step 2).",
+    )
+    work_practice_prob: float = P(
+        0.6,
+        ge=0.0,
+        le=1.0,
+        unit="probability",
+        prov="[S] train-then-place: sheltered or work-practice arenas first; value [A]",
+        text="Chance that job finding starts with unpaid work practice.",
+    )
 
 
 class HandoverPolicy(StrEnum):
@@ -1182,11 +1345,14 @@ class Workforce(_Frozen):
         text="Relief from each job start or exit to work.",
     )
     quit_per_year: float = P(
-        0.08,
+        0.24,
         ge=0.0,
         le=10.0,
         unit="1/year",
-        prov="[L] 27 % in other public jobs; IPS specialists 45 %; value [A]",
+        prov="[L] turnover of 27 % a year in other public-sector jobs in the same regions (domain.md): an "
+        "unstressed team turns over 27 % a year with new hires' misfit quits (x quit_early_multiplier for "
+        "quit_early_months) included, 0.24 x (1 + 0.5 x 0.27); the 45 % reported for IPS job specialists is "
+        "what the stress effect must explain (docs/model.md, validation)",
         text="Quit hazard of an unstressed, settled specialist.",
     )
     quit_stress_effect: float = P(
@@ -1239,11 +1405,12 @@ class Workforce(_Frozen):
         text="Effectiveness of a new hire (share of a settled specialist's pace).",
     )
     learning_months: float = P(
-        6.0,
+        12.0,
         gt=0.0,
         le=60.0,
         unit="months",
-        prov="[S] teams take well over a year to consolidate; value [A]",
+        prov="[S] teams take well over a year to consolidate: with 12 months a new hire is at 85 % after a "
+        "year and 95 % after two",
         text="Time constant of the learning curve: 1 - (1 - initial) x exp(-tenure / learning).",
     )
     vacancy_cover: float = P(
@@ -1290,7 +1457,9 @@ class Targets(_Frozen):
         le=1.0,
         unit="share",
         prov="[S] 65 % into work within a year",
-        text="Target share of intakes into work within a year.",
+        text="Target share of intakes into work within a year. It presses on the specialists (with the "
+        "exits target, each shortfall counting half) through the running share of first jobs per intake; "
+        "0 switches it off.",
     )
     exits_to_work_per_fte_year: float = P(
         9.0,
@@ -1298,7 +1467,7 @@ class Targets(_Frozen):
         le=50.0,
         unit="exits/FTE-year",
         prov="[S] at least 9 per full-time specialist",
-        text="Target exits to work per full-time specialist-year.",
+        text="Target exits to work per full-time specialist-year; 0 switches it off.",
     )
     count_education: bool = Field(
         False,
@@ -1357,6 +1526,16 @@ class Scenario(_Frozen):
     teams: tuple[TeamSpec, ...] = Field(
         min_length=1, max_length=1000, description="Teams of job specialists."
     )
+    service: ServiceArm = Field(
+        ServiceArm.supported_employment,
+        description="supported_employment: job specialists (the model); usual_services: the same "
+        "candidates followed by ordinary NAV case workers (the trials' control arm, see usual_services). [S]",
+        json_schema_extra={
+            "unit": "-",
+            "provenance": "[S]",
+            "range": "supported_employment or usual_services",
+        },
+    )
     candidates: CandidateMix = CandidateMix()
     pathway: Pathway = Pathway()
     jobs: Jobs = Jobs()
@@ -1366,6 +1545,8 @@ class Scenario(_Frozen):
     regulation: Regulation = Regulation()
     week: SpecialistWeek = SpecialistWeek()
     workforce: Workforce = Workforce()
+    employer_network: EmployerNetwork = EmployerNetwork()
+    usual_services: UsualServices = UsualServices()
     targets: Targets = Targets()
     run: RunSettings = RunSettings()
     costs: Costs = Costs()

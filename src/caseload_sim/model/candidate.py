@@ -43,11 +43,12 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Generator
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from simpy import Interrupt
 
 from caseload_sim.events import Decision, EventKind, ExitReason, JobEndReason, JobType, MentorEndReason
+from caseload_sim.model.job import JobAtDischarge, after_discharge, hire_probability
 from caseload_sim.model.rules import READINESS_BOUND
 
 if TYPE_CHECKING:
@@ -74,7 +75,6 @@ K_SICK_START = int(EventKind.SICK_START)
 K_SICK_END = int(EventKind.SICK_END)
 K_EXTENSION = int(EventKind.EXTENSION)
 K_EXIT = int(EventKind.EXIT)
-K_POST_EXIT = int(EventKind.POST_EXIT_JOB_END)
 K_MENTOR_START = int(EventKind.MENTOR_START)
 K_MENTOR_END = int(EventKind.MENTOR_END)
 M_PLANNED = int(MentorEndReason.PLANNED)
@@ -99,14 +99,6 @@ E_SICK = int(JobEndReason.SICKNESS)
 E_EMPLOYER = int(JobEndReason.EMPLOYER_END)
 
 
-def _hire_probability(base: float, readiness_effect: float, readiness: float, intensity: float) -> float:
-    """Chance of a permanent hire: base odds shifted by readiness, scaled by follow-up intensity."""
-    if 0.0 < base < 1.0 and readiness_effect != 0.0:
-        lo = _log(base / (1.0 - base)) + readiness_effect * readiness
-        base = 1.0 / (1.0 + _exp(-lo))
-    return base * intensity
-
-
 def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noqa: C901
     """The SimPy process of one candidate on a caseload, from intake to exit.
 
@@ -120,7 +112,7 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
     # side by side in the generator's frame; naming the loop's busiest ones first keeps
     # them in the frame's first few cache lines (the values are set again below).
     now = t = dt = t_next = t_haz = t_review = clock = work = speed = d = h = h_search = 0.0
-    speed_factor = sick_until = wp_left = load = 0.0
+    speed_factor = sick_until = wp_left = load = sf_own = sf_help = 0.0
     step = 0
     dirty = in_wp = False
     env = w.env
@@ -145,12 +137,15 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
     period = r.period_days
     priority = r.step5_priority
     protection = r.followup_protection
+    fu_ratio = r.followup_ratio  # follow-up intensity at efficiency 1 (before the cap at 1)
+    fu_full = fu_ratio if fu_ratio < 1.0 else 1.0
+    own = r.own_progress
     sick_job_rate = r.sick_rate_job
     early_mult = r.early_mult
     jobs_enabled = r.jobs_enabled
     extension_hours = r.extension_hours
     regression_prob = r.regression_prob
-    discharge_strength = w.scenario.targets.discharge_strength
+    discharge_strength = 0.0 if r.usual else w.scenario.targets.discharge_strength
 
     now = intake = env.now
     limit_at = intake + c.limit
@@ -160,6 +155,8 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
     step = 1
     load = c.load = hours[0]
     sp.demand += load
+    sp.intakes += 1
+    jobs_held = 0
     c.running = True
     work = step_mean[0] * g()  # remaining work of the current step (days at full speed)
     wp_left = 0.0  # remaining work practice (days), step 3 only
@@ -181,6 +178,9 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
     mentor_from = 0.0
     job_mult = 1.0  # job-loss multiplier of this job (mentor, permanent subsidy), folded into job_loss_base
     t_job = INF
+    stable_at = INF  # when the job counts as stable (discharge_to_work: when_stable)
+    stable_wait = False  # stable, but an employer decision is pending: discharge after it
+    h_sick = h_early = support = 0.0
 
     while True:
         if len(ub) < 16 or not gb:
@@ -192,6 +192,8 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
                 readiness = -READINESS_BOUND
             if step < 5:  # the rates of searching
                 speed_factor = _exp(r.readiness_speed * readiness)
+                sf_own = speed_factor * own  # what the candidate gets on with alone
+                sf_help = speed_factor - sf_own
                 h_drop = r.dropout_rate * _exp(r.dropout_readiness * readiness)
                 if step == 1:
                     h_drop *= r.dropout_step1_mult
@@ -217,8 +219,10 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
                 in_wp = False
                 t_haz = now + clock / h_search if h_search > 0.0 else INF
                 d = sp.demand  # efficiency: the share of asked-for time the specialist has
-                speed = speed_factor if d <= sp.capacity else speed_factor * sp.capacity / d
-                t_next = now + work / speed  # finite: speed > 0
+                speed = speed_factor if d <= sp.capacity else sf_own + sf_help * sp.capacity / d
+                if step == 3:  # job finding goes through the specialist's employer contacts
+                    speed *= sp.find_mult
+                t_next = now + work / speed if speed > 0.0 else INF
                 t = t_review
                 if t_next < t:
                     t = t_next
@@ -255,26 +259,31 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
                 clock -= h_search * dt
                 if in_wp:
                     wp_left -= dt
-        else:  # in a job: the hazard rate is higher in the early months
-            if sick_until >= 0.0:
+        else:  # in a job: the hazard rate is higher in the early months, lower with follow-up
+            if sick_until >= 0.0:  # on sick leave: the job can still be lost, no new episode
                 t_next = sick_until
-                t_haz = INF
-                h = 0.0
+                h_sick = 0.0
             else:
                 t_next = INF
-                d = sp.demand
-                eff = 1.0 if d <= sp.capacity else sp.capacity / d
-                h = job_loss_base * (1.0 + protection * (1.0 - eff**priority)) + sick_job_rate
-                if h <= 0.0:
-                    t_haz = INF
-                elif now < early_end:
-                    h_early = h * early_mult
-                    span = early_end - now
-                    t_haz = now + (
-                        clock / h_early if clock < h_early * span else span + (clock - h_early * span) / h
-                    )
-                else:
-                    t_haz = now + clock / h
+                h_sick = sick_job_rate
+            d = sp.demand
+            if d <= sp.capacity:
+                support = fu_full
+            else:  # the follow-up the job gets thins first under overload
+                support = fu_ratio * (sp.capacity / d) ** priority
+                if support > 1.0:
+                    support = 1.0
+            h = job_loss_base * (1.0 + protection * (1.0 - support)) + h_sick
+            if h <= 0.0:
+                t_haz = INF
+            elif now < early_end:
+                h_early = h * early_mult
+                span = early_end - now
+                t_haz = now + (
+                    clock / h_early if clock < h_early * span else span + (clock - h_early * span) / h
+                )
+            else:
+                t_haz = now + clock / h
             t = t_review
             if t_next < t:
                 t = t_next
@@ -355,14 +364,9 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
                         dirty = True
                 continue
             else:  # step 4 done: a paid job starts
+                ps, pf = _job_type_bounds(r.permanent_share, r.fixed_term_share, sp.perm_shift)
                 x = u()
-                job_type = (
-                    PERMANENT
-                    if x < r.permanent_share
-                    else FIXED_TERM
-                    if x < r.permanent_share + r.fixed_term_share
-                    else ON_CALL
-                )
+                job_type = PERMANENT if x < ps else FIXED_TERM if x < pf else ON_CALL
                 y = u()
                 if y < r.subsidy_prob[rwc]:
                     sub_start = now
@@ -392,7 +396,11 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
                     decision_at = now - r.fixed_term_mean * _log(1.0 - u()) if job_type == FIXED_TERM else INF
                 early_end = now + r.early_days
                 followup_end = now + r.followup_days
+                stable_at = now + (r.stable_days if r.stable_days > r.early_days else r.early_days)
                 step = 5
+                if jobs_held == 0:
+                    sp.first_jobs += 1
+                jobs_held += 1
                 dirty = True  # the job's rates (with its multiplier, set below)
                 sp.demand += hours[4] - load
                 load = c.load = hours[4]
@@ -403,8 +411,6 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
                 # type's slice [lo, hi) of [0, 1), (x - lo) / (hi - lo) is uniform and independent
                 # of the type. No extra draw; a larger use_prob mentors a superset of the jobs.
                 if r.mentor_prob > 0.0:
-                    ps = r.permanent_share
-                    pf = ps + r.fixed_term_share
                     lo, hi = (
                         (0.0, ps)
                         if job_type == PERMANENT
@@ -417,7 +423,7 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
                         mentor_end = now + r.mentor_days[rwc]
                         job_mult *= r.mentor_mult
                         rec((now, K_MENTOR_START, tid, sid, cid, 5, r.mentor_trained, r.mentor_hours))
-                t_job = min(followup_end, step_down_at, decision_at, mentor_end)
+                t_job = min(followup_end, step_down_at, decision_at, mentor_end, stable_at)
                 sp.successes += 1
                 continue
         elif t == t_haz:  # the hazard clock ran out: which hazard?
@@ -431,7 +437,7 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
                     exit_reason = X_EDU
                 elif x < h_drop + r.education_rate + r.health_rate:
                     exit_reason = X_HEALTH
-            elif x < h - sick_job_rate:
+            elif x < h - h_sick:
                 lost = E_MISMATCH if u() < r.mismatch_share else E_DROPOUT
             if exit_reason < 0 and lost < 0:
                 sick_until = now - r.sick_mean * _log(1.0 - u())
@@ -440,10 +446,17 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
         elif t == t_job:
             if t == followup_end:  # step-5 follow-up complete: discharged to work
                 lost, exit_reason = -1, (X_PERM if job_type == PERMANENT else X_TEMP)
+            elif t == stable_at:  # stable: discharged, unless the employer has yet to decide
+                stable_at = INF
+                if decision_at < INF:
+                    stable_wait = True
+                    t_job = min(followup_end, step_down_at, decision_at, mentor_end)
+                    continue
+                lost, exit_reason = -1, (X_PERM if job_type == PERMANENT else X_TEMP)
             elif t == step_down_at:
                 sub_rate = sub_after
                 step_down_at = INF
-                t_job = min(followup_end, decision_at, mentor_end)
+                t_job = min(followup_end, decision_at, mentor_end, stable_at)
                 rec((now, K_SUBSIDY, tid, sid, cid, 5, sub_code, sub_rate))
                 continue
             elif t == mentor_end:  # the granted mentoring is over: the job-loss hazard goes back up
@@ -451,12 +464,12 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
                 mentor_end = INF
                 job_mult = r.perm_mult if sub_code else 1.0
                 dirty = True
-                t_job = min(followup_end, step_down_at, decision_at)
+                t_job = min(followup_end, step_down_at, decision_at, stable_at)
                 continue
             else:  # the subsidy period or fixed term ends: the employer decides
-                d = sp.demand
-                eff = 1.0 if d <= sp.capacity else sp.capacity / d
-                p_hire = _hire_probability(r.hire_prob, r.hire_readiness, readiness, eff**priority)
+                p_hire = hire_probability(
+                    r.hire_prob, r.hire_readiness, readiness, sp.perm_shift, protection, support
+                )
                 x = u()
                 if x < p_hire:
                     rec((now, K_DECISION, tid, sid, cid, 5, HIRE, 0.0))
@@ -465,9 +478,11 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
                         sub_rate = 0.0
                         rec((now, K_SUBSIDY, tid, sid, cid, 5, 0, 0.0))
                     step_down_at = decision_at = INF
-                    t_job = followup_end if followup_end < mentor_end else mentor_end
-                    continue
-                if x < p_hire + r.renew_prob:
+                    if not stable_wait:
+                        t_job = followup_end if followup_end < mentor_end else mentor_end
+                        continue
+                    lost, exit_reason = -1, X_PERM  # stable and now permanent: discharged to work
+                elif x < p_hire + r.renew_prob:
                     rec((now, K_DECISION, tid, sid, cid, 5, RENEW, 0.0))
                     left = r.subsidy_max[rwc] - (now - sub_start) if sub_rate > 0.0 else 0.0
                     if left > 1e-9:
@@ -480,10 +495,13 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
                         decision_at = (
                             now - r.fixed_term_mean * _log(1.0 - u()) if job_type == FIXED_TERM else INF
                         )
-                    t_job = min(followup_end, step_down_at, decision_at, mentor_end)
-                    continue
-                rec((now, K_DECISION, tid, sid, cid, 5, END, 0.0))
-                lost, exit_reason = E_EMPLOYER, -1
+                    if not (stable_wait and decision_at == INF):
+                        t_job = min(followup_end, step_down_at, decision_at, mentor_end)
+                        continue
+                    lost, exit_reason = -1, (X_PERM if job_type == PERMANENT else X_TEMP)
+                else:
+                    rec((now, K_DECISION, tid, sid, cid, 5, END, 0.0))
+                    lost, exit_reason = E_EMPLOYER, -1
         else:  # t == t_review: extend the follow-up, or discharge at the legal limit
             lost = -1
             if review >= limit_at - LIMIT_TOLERANCE:  # sums of periods may miss the limit by an ulp
@@ -515,7 +533,8 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
             sp.failures += 1
             job_type = -1
             early_end = -INF
-            followup_end = step_down_at = decision_at = t_job = INF
+            followup_end = step_down_at = decision_at = t_job = stable_at = INF
+            stable_wait = False
             readiness += r.job_loss_gain
             dirty = True
             if u() < r.relapse_dropout_prob:
@@ -526,15 +545,45 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
                 readiness += gain
                 continue
         c.readiness = readiness
-        job = (
-            _JobAtExit(
-                sub_rate, sub_after, sub_code, step_down_at, decision_at, mentor_end, mentor_from, job_mult
+        job = None
+        if step == 5:  # discharged to work: the job goes on without follow-up
+            d = sp.demand
+            if d > sp.capacity:
+                support = fu_ratio * (sp.capacity / d) ** priority
+                support = support if support < 1.0 else 1.0
+            else:
+                support = fu_full
+            job = JobAtDischarge(
+                job_type,
+                early_end,
+                support,
+                sp.perm_shift,
+                r.job_loss_rate * _exp(r.job_loss_readiness * readiness),
+                job_mult,
+                r.perm_mult if sub_code else 1.0,
+                sub_rate,
+                sub_after,
+                sub_code,
+                step_down_at,
+                decision_at,
+                mentor_end,
+                mentor_from,
+                readiness,
             )
-            if step == 5
-            else None
-        )
         _exit(w, c, sp, now, step, exit_reason, sick_until >= 0.0, wp_left > 0.0, load, intake, job)
         return
+
+
+def _job_type_bounds(permanent: float, fixed_term: float, shift: float) -> tuple[float, float]:
+    """Upper ends of the permanent and fixed-term slices of [0, 1) for a job start.
+
+    The employer network shifts the log-odds of a permanent job by ``shift``; fixed-term
+    and on-call jobs share the rest in their given proportions.
+    """
+    if shift == 0.0 or not 0.0 < permanent < 1.0:
+        return permanent, permanent + fixed_term
+    ps = 1.0 / (1.0 + _exp(-(_log(permanent / (1.0 - permanent)) + shift)))
+    return ps, ps + (1.0 - ps) * fixed_term / (1.0 - permanent)
 
 
 def _enter_step3(w: World, c: Candidate, now: float, sid: int) -> tuple[float, float]:
@@ -574,13 +623,12 @@ def _exit(
     in_wp: bool,
     load: float,
     intake: float,
-    job: _JobAtExit | None = None,
+    job: JobAtDischarge | None = None,
 ) -> None:
     """Leave the caseload: close open episodes, log the exit, free the slot.
 
-    On a discharge to work (``job`` holds the job's state) what is already determined
-    about the job is logged in advance (deferred rows, specialist -1): its loss, if
-    before the end of the run, and the subsidy and mentor running on until then.
+    On a discharge to work (``job`` holds the job's state) the job's life after
+    discharge is worked out and logged in advance (:func:`caseload_sim.model.job.after_discharge`).
     """
     rec = w.append
     tid, sid, cid = c.team.index, sp.id, c.id
@@ -602,55 +650,8 @@ def _exit(
             sp.work_exits += 1
     elif reason == X_DROPOUT:
         sp.failures += 1
-    if reason in (X_PERM, X_TEMP):
-        # nobody follows the person any more: the job's end is known now, logged in time order later
-        rate = w.rules.post_exit_loss_rate
-        lost_at = gap = INF
-        if rate > 0.0:
-            e = -_log(1.0 - c.uniforms.pop())  # unit-exponential cumulative hazard until the loss
-            if job is None or (job.mult == 1.0 and job.mentor_end == INF):
-                gap = e / rate
-            else:  # a mentor (until mentor_end) and a permanent subsidy make the job more stable
-                after = rate * (w.rules.perm_mult if job.sub_code else 1.0)
-                r1, span = rate * job.mult, job.mentor_end - now
-                gap = e / r1 if e < r1 * span else span + (e - r1 * span) / after
-            lost_at = now + gap
-        if job is not None:
-            _after_discharge(w, tid, cid, now, lost_at, job)
-        if lost_at < w.end_time:
-            w.rec.deferred.append((lost_at, K_POST_EXIT, tid, -1, cid, -1, 0, gap))
+    if job is not None:  # nobody follows the job up any more: its future is worked out now
+        after_discharge(
+            w.rules, c.uniforms.pop, c.top_up, now, w.end_time, tid, cid, job, w.rec.deferred.append
+        )
     c.team.release(sp)
-
-
-class _JobAtExit(NamedTuple):
-    """The job's subsidy and mentor when its holder is discharged to work."""
-
-    sub_rate: float  # 0: no subsidy
-    sub_after: float
-    sub_code: int  # 1: permanent subsidy
-    step_down_at: float
-    decision_at: float  # end of the current subsidy period (INF: permanent, or none)
-    mentor_end: float  # INF: no mentor
-    mentor_from: float
-    mult: float  # the job-loss multiplier at discharge
-
-
-def _after_discharge(w: World, tid: int, cid: int, now: float, lost_at: float, job: _JobAtExit) -> None:
-    """Log in advance the subsidy's step-down and end and the mentor's end after a discharge to work.
-
-    A temporary subsidy ends at the end of its current period (no renewal is assumed
-    once nobody follows the job), a permanent one when the job is lost; both end
-    earlier if the job is lost first. Rows at or after the end of the run are not logged.
-    """
-    end = w.end_time
-    put = w.rec.deferred.append
-    if job.sub_rate > 0.0:
-        stop = job.decision_at if job.decision_at < lost_at else lost_at
-        if now <= job.step_down_at < stop and job.step_down_at < end:
-            put((job.step_down_at, K_SUBSIDY, tid, -1, cid, -1, job.sub_code, job.sub_after))
-        if stop < end:
-            put((stop, K_SUBSIDY, tid, -1, cid, -1, job.sub_code, 0.0))
-    if job.mentor_end < INF:
-        stop, why = (job.mentor_end, M_PLANNED) if job.mentor_end <= lost_at else (lost_at, M_JOB_ENDED)
-        if stop < end:
-            put((stop, K_MENTOR_END, tid, -1, cid, -1, why, stop - job.mentor_from))

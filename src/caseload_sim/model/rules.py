@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from caseload_sim.scenario import Scenario, TimeLimitPolicy
+from caseload_sim.scenario import DischargeRule, Scenario, ServiceArm, TimeLimitPolicy
 
 __all__ = [
     "DAYS_PER_MONTH",
@@ -56,6 +56,7 @@ class Rules:
 
     # pathway
     step_mean: tuple[float, float, float, float]
+    own_progress: float
     readiness_speed: float
     regression_prob: float
     regression_work_share: float
@@ -83,11 +84,15 @@ class Rules:
     early_days: float
     early_mult: float
     followup_protection: float
+    followup_ratio: float  # step-5 hours asked over the hours of full protection (intensity at efficiency 1)
+    carryover_days: float
     mismatch_share: float
     hire_prob: float
     renew_prob: float
     hire_readiness: float
-    post_exit_loss_rate: float
+    # employer network
+    network_find: float
+    network_perm: float
     # subsidy (index 0: ordinary, 1: reduced work capacity)
     subsidy_prob: tuple[float, float]
     subsidy_mean: float
@@ -116,6 +121,7 @@ class Rules:
     period_days: float
     extension_hours: float
     followup_days: float
+    stable_days: float  # INF unless discharge_to_work is when_stable
     # week
     candidate_hours_per_fte: float
     hours_per_step: tuple[float, float, float, float, float]
@@ -125,6 +131,7 @@ class Rules:
     readiness_sd: float
     severity_readiness: float
     in_work_readiness: float
+    usual: bool  # the usual-services arm: ordinary case workers, not job specialists
 
     @classmethod
     def from_scenario(cls, s: Scenario) -> Rules:
@@ -140,15 +147,24 @@ class Rules:
         del w
         per_day = 1.0 / DAYS_PER_YEAR
         m = DAYS_PER_MONTH
+        usual = s.service is ServiceArm.usual_services
+        us = s.usual_services
+        step_mean = p.step_mean_days
+        hours_per_step = wk.hours_per_candidate
+        if usual:  # train-then-place: assessment first, no workplace follow-up
+            step_mean = (step_mean[0], us.assessment_days, step_mean[2], step_mean[3])
+            hours_per_step = (*hours_per_step[:4], 0.0)
+        when_stable = reg.discharge_to_work is DischargeRule.when_stable
         return cls(
-            step_mean=p.step_mean_days,
+            step_mean=step_mean,
+            own_progress=p.own_progress_share,
             readiness_speed=p.readiness_speed_effect,
             regression_prob=p.regression_prob,
             regression_work_share=p.regression_work_share,
             regression_loss=p.regression_readiness_loss,
             tasting_prob=p.job_tasting_prob,
             tasting_gain=p.job_tasting_readiness_gain,
-            wp_prob=p.work_practice_prob,
+            wp_prob=us.work_practice_prob if usual else p.work_practice_prob,
             wp_mean=p.work_practice_mean_days,
             wp_job_prob=p.work_practice_job_prob,
             wp_gain=p.work_practice_readiness_gain,
@@ -168,11 +184,14 @@ class Rules:
             early_days=j.early_months * m,
             early_mult=j.early_multiplier,
             followup_protection=j.followup_protection,
+            followup_ratio=hours_per_step[4] / j.followup_full_hours,
+            carryover_days=j.followup_carryover_months * m,
             mismatch_share=j.mismatch_share,
             hire_prob=j.hire_permanent_prob,
             renew_prob=j.renew_prob,
             hire_readiness=j.hire_readiness_effect,
-            post_exit_loss_rate=j.post_exit_job_loss_per_year * per_day,
+            network_find=s.employer_network.job_finding_effect,
+            network_perm=s.employer_network.permanent_effect,
             subsidy_prob=(sub.prob, sub.prob_reduced_capacity),
             subsidy_mean=sub.mean_months * m,
             subsidy_rate=(sub.rate, sub.rate_reduced_capacity),
@@ -196,14 +215,16 @@ class Rules:
             sick_mean=sk.mean_days,
             sick_ends_job=sk.ends_job_prob,
             period_days=reg.period_months * m,
-            extension_hours=reg.extension_hours,
+            extension_hours=0.0 if usual else reg.extension_hours,
             followup_days=reg.followup_after_job_days,
+            stable_days=reg.stable_after_days if when_stable else math.inf,
             candidate_hours_per_fte=wk.candidate_hours,
-            hours_per_step=wk.hours_per_candidate,
+            hours_per_step=hours_per_step,
             step5_priority=wk.step5_priority,
             severity_time=s.candidates.severity_time_effect,
             readiness_mean=s.candidates.readiness_mean,
             readiness_sd=s.candidates.readiness_sd,
             severity_readiness=s.candidates.severity_readiness_effect,
             in_work_readiness=s.candidates.in_work_readiness_effect,
+            usual=usual,
         )

@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 
     from caseload_sim.model.world import Candidate, Specialist, Team, World
 
-__all__ = ["post_weeks", "staffing_change"]
+__all__ = ["post_weeks", "staffing_change", "start_network"]
 
 _exp = math.exp
 _log = math.log
@@ -62,10 +62,15 @@ WEEKS_PER_YEAR = DAYS_PER_YEAR / DAYS_PER_WEEK
 SMALL_TEAM = 3  # present holders at or below this: isolation
 MIN_CAPACITY = 1e-6  # hours; keeps speeds finite when nobody covers a post
 LEARNED = 12.0  # after 12 learning time constants the curve is flat (within 1e-5)
+NETWORK_CAP = 2.0  # the network's effects stop growing at twice the reference
+INTAKES_PER_FTE_YEAR = 10.0  # the starting point of the running intake rate (its ratio is what counts)
 
 
-def post_weeks(w: World, team: Team, sp: Specialist) -> Generator[simpy.Event, Any, None]:
+def post_weeks(w: World, team: Team, sp: Specialist) -> Generator[simpy.Event, Any, None]:  # noqa: C901
     """The weekly process of one post, from its creation until it closes."""
+    if w.usual:
+        yield from _case_worker_weeks(w, team, sp)
+        return
     env = w.env
     timeout = env.timeout
     rec = w.weeks_append
@@ -75,7 +80,9 @@ def post_weeks(w: World, team: Team, sp: Specialist) -> Generator[simpy.Event, A
     gen = w.streams.generator(Purpose.POSTS, team.index, sp.number)
     expo: list[float] = []  # unit exponentials: "u < 1 - exp(-h)" is "E < h"
     crises: list[int] = []
+    hours_per_visit = s.week.hours_per_employer_visit
     visits_quota = s.week.employer_visits_per_week * sp.fte
+    visits_floor = visits_quota * s.week.min_visit_share
     outside_required = s.week.outside_time_share
     relief_base = wf.stress_recovery + wf.stress_support * (wf.supervision_hours + wf.case_meeting_hours)
     s_measure, s_over, s_target = wf.stress_measurement, wf.stress_overload, wf.stress_target
@@ -87,6 +94,7 @@ def post_weeks(w: World, team: Team, sp: Specialist) -> Generator[simpy.Event, A
     )
     hours_per_crisis = wf.hours_per_crisis
     target = tg.exits_to_work_per_fte_year
+    share_target = tg.work_within_year
     individual = tg.measure is TargetMeasure.individual
     target_mult = wf.individual_target_multiplier if individual else 1.0
     quit_rate = wf.quit_per_year / WEEKS_PER_YEAR  # per week
@@ -97,9 +105,11 @@ def post_weeks(w: World, team: Team, sp: Specialist) -> Generator[simpy.Event, A
     learn_days = wf.learning_months * DAYS_PER_MONTH
     settled_days = LEARNED * learn_days
     alpha = 1.0 - _exp(-DAYS_PER_WEEK / DAYS_PER_YEAR)  # weekly weight of a one-year memory
-    sp.work_rate = target * sp.fte  # a post starts on target: no pressure before any history
+    net = _Network(w, sp)
+    _start_on_target(w, sp)
     now = env.now
     sp.capacity = _capacity(sp, now, wf, learn_days, 0.0)
+    sp.visits = visits_quota if sp.held else 0.0
 
     tid, sid, fte, base = team.index, sp.id, sp.fte, sp.base_capacity  # fixed for the post's life
     unlearned = 1.0 - wf.initial_effectiveness
@@ -117,32 +127,50 @@ def post_weeks(w: World, team: Team, sp: Specialist) -> Generator[simpy.Event, A
         capacity = sp.capacity
         load = demand / capacity
         sp.work_rate += alpha * (sp.work_exits * WEEKS_PER_YEAR - sp.work_rate)
+        sp.intake_rate += alpha * (sp.intakes * WEEKS_PER_YEAR - sp.intake_rate)
+        sp.job_rate += alpha * (sp.first_jobs * WEEKS_PER_YEAR - sp.job_rate)
+        net.week(sp.visits)
         crisis_hours = crises.pop() * hours_per_crisis if present else 0.0
         if held:
             if team.week_of_tally != now:
                 _tally(team, now)
-            # target pressure: shortfall of exits to work against the target, team or own
-            if target > 0.0:
+            # target pressure: the shortfalls against both targets (exits to work per FTE-year,
+            # and the share of intakes into work), the team's or the post's own
+            if target > 0.0 or share_target > 0.0:
                 rate = sp.work_rate / fte if individual else team.work_rate_per_fte
-                short = 1.0 - rate / target
+                short = 1.0 - rate / target if target > 0.0 else 0.0
+                if share_target > 0.0:
+                    share = (
+                        (sp.job_rate / sp.intake_rate if sp.intake_rate > 0.0 else 1.0)
+                        if individual
+                        else (team.work_share)
+                    )
+                    short2 = 1.0 - share / share_target
+                    short = ((short if short > 0.0 else 0.0) + (short2 if short2 > 0.0 else 0.0)) * (
+                        0.5 if target > 0.0 else 1.0
+                    )
                 felt = short * target_mult
                 sp.pressure = 0.0 if short <= 0.0 else felt if felt < 1.0 else 1.0
-            pressure = (
-                s_measure
-                + s_target * sp.pressure
-                + s_fail * sp.failures
-                + s_crisis * crisis_hours
-                + (s_over * (load - 1.0) if load > 1.0 else 0.0)
-                + (s_iso if team.present <= SMALL_TEAM else 0.0)
-            )
-            relief = relief_base + s_success * sp.successes
+            if present:
+                pressure = (
+                    s_measure
+                    + s_target * sp.pressure
+                    + s_fail * sp.failures
+                    + s_crisis * crisis_hours
+                    + (s_over * (load - 1.0) if load > 1.0 else 0.0)
+                    + (s_iso if team.present <= SMALL_TEAM else 0.0)
+                )
+                relief = relief_base + s_success * sp.successes
+            else:  # off sick: the caseload's demands do not reach the absent holder; they recover
+                pressure = 0.0
+                relief = wf.stress_recovery
             stress = sp.stress
             stress += (1.0 - stress) * pressure / (1.0 + pressure) - stress * relief / (1.0 + relief)
             sp.stress = stress
         else:
             stress = _NAN  # nobody holds the post
-        # the week table's row: the week that ended, with the holder's stress after it;
-        # under overload, employer visits and outside time shrink in proportion
+        # the week table's row: the week that ended, with the holder's stress after it; under
+        # overload, outside time shrinks in proportion, and visits were cut to give hours to the caseload
         share = 1.0 if load <= 1.0 else 1.0 / load
         rec(
             (
@@ -155,8 +183,10 @@ def post_weeks(w: World, team: Team, sp: Specialist) -> Generator[simpy.Event, A
                 demand,
                 capacity,
                 stress,
-                visits_quota * share if present else 0.0,
+                sp.visits,
                 outside_required * share if present else 0.0,
+                sp.network,
+                sp.hours_from_visits,
             )
         )
         if held:
@@ -182,30 +212,139 @@ def post_weeks(w: World, team: Team, sp: Specialist) -> Generator[simpy.Event, A
                 return  # wound down: the post is gone
             if not sp.closing and now >= sp.refill_at:
                 _hire(w, team, sp, now)
-        sp.failures = sp.successes = sp.work_exits = 0
+        sp.failures = sp.successes = sp.work_exits = sp.intakes = sp.first_jobs = 0
         # the coming week's candidate hours (as _capacity, inlined: this runs every post-week)
         if sp.held and sp.absent_weeks == 0:
             tenure = now - sp.tenure_start
             # a new holder is still learning; a settled one has the full hours
             hours = base * (1.0 - unlearned * _exp(-tenure / learn_days)) if tenure < settled_days else base
             hours -= crisis_hours
+            # overloaded: postpone employer visits (down to the floor) and give their hours to the caseload
+            visits = visits_quota
+            moved = 0.0
+            if sp.demand > hours and visits > visits_floor and hours_per_visit > 0.0:
+                moved = (visits - visits_floor) * hours_per_visit
+                if moved > sp.demand - hours:
+                    moved = sp.demand - hours
+                visits -= moved / hours_per_visit
+                hours += moved
+            sp.visits, sp.hours_from_visits = visits, moved
         else:
             hours = cover  # colleagues cover a vacant post or an absent holder
+            sp.visits = sp.hours_from_visits = 0.0
         sp.capacity = hours if hours > MIN_CAPACITY else MIN_CAPACITY
+
+
+def _case_worker_weeks(w: World, team: Team, sp: Specialist) -> Generator[simpy.Event, Any, None]:
+    """The usual-services arm: an ordinary case worker's week, without the specialists' workforce.
+
+    Each user asking for time (not in a job) gets ``usual_services.hours_per_user`` a
+    week, whatever they would need; the case worker's few employer visits build a small
+    network. Stress, absence and quits of case workers are not modelled (stress NaN).
+    """
+    env = w.env
+    us = w.scenario.usual_services
+    rec = w.weeks_append
+    net = _Network(w, sp)
+    tid, sid, fte = team.index, sp.id, sp.fte
+    sp.visits = us.employer_visits_per_week * fte
+    sp.capacity = MIN_CAPACITY
+    while True:
+        yield env.timeout(DAYS_PER_WEEK)
+        net.week(sp.visits)
+        rec(
+            (
+                env.now,
+                tid,
+                sid,
+                True,
+                fte,
+                sp.active,
+                sp.demand,
+                sp.capacity,
+                _NAN,
+                sp.visits,
+                0.0,
+                sp.network,
+                0.0,
+            )
+        )
+        asking = sum(1 for c in sp.caseload if c.load > 0.0)
+        hours = us.hours_per_user * asking
+        sp.capacity = hours if hours > MIN_CAPACITY else MIN_CAPACITY
+
+
+class _Network:
+    """Weekly bookkeeping of a post's employer network (see :func:`start_network`)."""
+
+    __slots__ = ("decay", "find", "perm", "reference", "sp")
+
+    def __init__(self, w: World, sp: Specialist) -> None:
+        en = w.scenario.employer_network
+        self.sp = sp
+        self.decay = _exp(-DAYS_PER_WEEK / (en.memory_months * DAYS_PER_MONTH))
+        self.reference = en.reference_visits_per_week * sp.fte
+        self.find = en.job_finding_effect
+        self.perm = en.permanent_effect
+
+    def week(self, visits: float) -> None:
+        """The week's visits added to the network, the older contacts faded."""
+        sp = self.sp
+        n = sp.network * self.decay + (1.0 - self.decay) * visits / self.reference
+        sp.network = n
+        _network_effects(sp, n, self.find, self.perm)
+
+
+def _network_effects(sp: Specialist, n: float, find: float, perm: float) -> None:
+    capped = n if n < NETWORK_CAP else NETWORK_CAP
+    sp.find_mult = 1.0 - find + find * capped
+    sp.perm_shift = perm * (capped - 1.0)
+
+
+def start_network(w: World, sp: Specialist, tenure: float) -> None:
+    """A post's employer network when it is created.
+
+    The network is a stock of contacts in units of the reference (the contacts that
+    ``employer_network.reference_visits_per_week`` visits a week keep up: 1.0). Every week
+    it fades with the time constant ``memory_months`` and gains the week's visits; a
+    holder who has been in post for ``tenure`` days at the usual quota starts where
+    that history would have brought them, a new hire of a new post at 0.
+    """
+    en = w.scenario.employer_network
+    quota = (
+        w.scenario.usual_services.employer_visits_per_week
+        if w.usual
+        else w.scenario.week.employer_visits_per_week
+    )
+    level = quota / en.reference_visits_per_week
+    n = level * (1.0 - _exp(-tenure / (en.memory_months * DAYS_PER_MONTH))) if tenure > 0.0 else 0.0
+    sp.network = n
+    _network_effects(sp, n, en.job_finding_effect, en.permanent_effect)
+
+
+def _start_on_target(w: World, sp: Specialist) -> None:
+    """A holder starts on target: no target pressure before any history."""
+    tg = w.scenario.targets
+    sp.work_rate = tg.exits_to_work_per_fte_year * sp.fte
+    sp.intake_rate = INTAKES_PER_FTE_YEAR * sp.fte
+    sp.job_rate = tg.work_within_year * sp.intake_rate
 
 
 def _tally(team: Team, now: float) -> None:
     """Once a week per team: how many are at work, and the team's exits to work per FTE-year."""
-    fte = rate = 0.0
+    fte = rate = intakes = jobs = 0.0
     present = 0
     for p in team.specialists:
         if p.held:
             fte += p.fte
             rate += p.work_rate
+            intakes += p.intake_rate
+            jobs += p.job_rate
             if p.absent_weeks == 0:
                 present += 1
     team.present = present
     team.work_rate_per_fte = rate / fte if fte > 0.0 else 0.0
+    team.work_share = jobs / intakes if intakes > 0.0 else 1.0
     team.week_of_tally = now
 
 
@@ -242,6 +381,10 @@ def _leave(w: World, team: Team, sp: Specialist, now: float, tenure: float, gen:
     sp.absent_weeks = 0
     sp.stress = 0.0
     sp.pressure = 0.0
+    # most employer contacts leave with the person; the team's stay with the post
+    en = w.scenario.employer_network
+    sp.network *= en.kept_share
+    _network_effects(sp, sp.network, en.job_finding_effect, en.permanent_effect)
     if team.cuts_pending > 0:
         team.cuts_pending -= 1
         sp.closing = True
@@ -281,7 +424,7 @@ def _hire(w: World, team: Team, sp: Specialist, now: float) -> None:
     sp.refill_at = math.inf
     sp.tenure_start = now
     sp.stress = 0.0
-    sp.work_rate = w.scenario.targets.exits_to_work_per_fte_year * sp.fte
+    _start_on_target(w, sp)
     w.append((now, K_START, team.index, sp.id, -1, -1, sp.slots, sp.fte))
     setback = w.scenario.workforce.handover_setback_days
     for c in sorted(sp.caseload, key=_by_id):

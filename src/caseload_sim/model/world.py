@@ -57,6 +57,7 @@ _REFERRAL = int(EventKind.REFERRAL)
 _QUEUED = int(EventKind.QUEUED)
 _INTAKE = int(EventKind.INTAKE)
 CREAMING_WINDOW = 5  # a creaming specialist chooses among the first five waiting
+USUAL_SLOTS = 30_000  # an ordinary case worker takes everyone referred: no cap, no waiting list (fits the log's int16 code)
 COMPACT_ROWS = 1 << 15  # event rows held as tuples before the recorder compacts them (~4 MB)
 
 
@@ -77,10 +78,15 @@ class Specialist:
         "closing",
         "demand",
         "failures",
+        "find_mult",
+        "first_jobs",
         "fte",
         "held",
         "id",
+        "intakes",
+        "network",
         "number",
+        "perm_shift",
         "pressure",
         "refill_at",
         "slots",
@@ -90,6 +96,10 @@ class Specialist:
         "tenure_start",
         "work_exits",
         "work_rate",
+        "intake_rate",
+        "job_rate",
+        "visits",
+        "hours_from_visits",
     )
 
     def __init__(self, sid: int, team: int, number: int, fte: float, slots: int, capacity: float) -> None:
@@ -114,6 +124,19 @@ class Specialist:
         self.failures = 0  # this week: jobs lost, dropouts
         self.successes = 0  # this week: job starts, exits to work
         self.work_exits = 0  # this week: exits that count for the target
+        self.intakes = 0  # this week: candidates taken in
+        self.first_jobs = 0  # this week: candidates' first jobs started
+        # intakes and first jobs per year (exponentially weighted, one-year memory): their ratio is
+        # the post's running share into work, held against the 65 % target
+        self.intake_rate = 0.0
+        self.job_rate = 0.0
+        self.visits = 0.0  # employer visits planned for this week
+        self.hours_from_visits = 0.0  # visit hours given to the caseload this week (overload)
+        # the holder's employer network (model/workforce.py): visits kept up, in units of the
+        # reference; it speeds job finding and makes permanent jobs more likely
+        self.network = 0.0
+        self.find_mult = 1.0  # step-3 speed multiplier from the network
+        self.perm_shift = 0.0  # log-odds shift of a permanent job from the network
 
 
 class Candidate:
@@ -215,6 +238,7 @@ class Team:
         self.week_of_tally = -1.0
         self.present = len(specialists)
         self.work_rate_per_fte = 0.0
+        self.work_share = 0.0  # the team's running share of intakes into work (first jobs per intake)
         self._referral_gen = world.streams.generator(Purpose.REFERRALS, index)
         self._choice_gen = world.streams.generator(Purpose.TEAM_CHOICES, index)
         self._choices: list[float] = []
@@ -375,7 +399,10 @@ class World:
             limit_days(reg.time_limit, True, period),
         )
         self.end_time = scenario.run.warmup_days + scenario.run.horizon_days
-        self.creaming_strength = scenario.targets.creaming_strength
+        self.usual = self.rules.usual
+        if self.usual:  # ordinary case workers: no time limit of the follow-up service's own
+            self.limit_days = (math.inf, math.inf)
+        self.creaming_strength = 0.0 if self.usual else scenario.targets.creaming_strength
         self.teams: list[Team] = []
         self.posts: list[Specialist] = []
         opening: set[int] = set()  # teams that open later
@@ -434,10 +461,11 @@ class World:
             team.index,
             len(team.specialists),
             fte,
-            slots_for(self.scenario.regulation.caseload_cap, fte),
+            USUAL_SLOTS if self.usual else slots_for(self.scenario.regulation.caseload_cap, fte),
             fte * self.rules.candidate_hours_per_fte,
         )
         sp.tenure_start = now - tenure
+        workforce.start_network(self, sp, tenure)
         self.posts.append(sp)
         team.specialists.append(sp)
         self.rec.specialists.append((sid, team.index, fte, sp.slots))
@@ -472,6 +500,7 @@ class World:
             "end_time": float(self.env.now),
             "total_fte": s.total_fte,  # the teams' own posts, teams that open later included
             "teams": len(self.teams),  # team copies, whether open yet or not
+            "usual_services": self.usual,  # ordinary case workers (the trials' control arm), not specialists
             "team_opens_at_days": [t.opens_at for t in self.teams],
             "time_limit_days": [None if math.isinf(x) else x for x in self.limit_days],
             "targets": {
