@@ -61,6 +61,7 @@ __all__ = [
     "PrecisionOutcome",
     "PrecisionTarget",
     "Progress",
+    "RISK_RATIO_COLUMNS",
     "ReplicationResults",
     "compare_scenarios",
     "comparison_table",
@@ -68,6 +69,8 @@ __all__ = [
     "kpi_directions",
     "kpi_names",
     "precision_table",
+    "risk_kpis",
+    "risk_ratio",
     "run_replication",
     "run_replications",
     "series_table",
@@ -79,7 +82,9 @@ ID_COLUMNS: tuple[str, ...] = ("replication", "seed")
 #: Columns of :func:`summarize`'s output, in order.
 SUMMARY_COLUMNS: tuple[str, ...] = ("kpi", "mean", "std", "ci_low", "ci_high", "n")
 #: Columns of :func:`comparison_table`'s output, in order (the first nine are the
-#: documented interface of ``comparison.csv``; the last three are extras).
+#: documented interface of ``comparison.csv`` that every reader may rely on; the
+#: others were added later, each documented in the README: the pairing variance ratio
+#: and counts, then the risk ratio with its interval, NaN for a KPI that is not a risk).
 COMPARISON_COLUMNS: tuple[str, ...] = (
     "scenario",
     "kpi",
@@ -93,7 +98,12 @@ COMPARISON_COLUMNS: tuple[str, ...] = (
     "pairing_variance_ratio",
     "n",
     "n_paired",
+    "risk_ratio",
+    "rr_ci_low",
+    "rr_ci_high",
 )
+#: The risk-ratio columns of :func:`comparison_table` (see :func:`risk_ratio`).
+RISK_RATIO_COLUMNS: tuple[str, ...] = ("risk_ratio", "rr_ci_low", "rr_ci_high")
 #: Columns of :func:`series_table`'s output (``series.parquet``), in order.
 SERIES_TABLE_COLUMNS: tuple[str, ...] = ("scenario", "replication", "time_days", "variable", "value")
 #: Columns of :func:`precision_table`'s output, in order.
@@ -135,6 +145,16 @@ def kpi_directions() -> dict[str, int]:
     except ImportError:
         return {}
     return dict(KPI_BETTER)
+
+
+def risk_kpis() -> tuple[str, ...]:
+    """The KPIs that are risks, for which a comparison gives a risk ratio
+    (``caseload_sim.metrics.RISK_KPI_NAMES``; empty if the metrics module declares none)."""
+    try:
+        from caseload_sim.metrics import RISK_KPI_NAMES
+    except ImportError:
+        return ()
+    return tuple(RISK_KPI_NAMES)
 
 
 def run_replication(
@@ -835,11 +855,94 @@ def _paired(
     return diff, low, high, p_better, ratio, n
 
 
+def _t_quantile(confidence: float) -> Callable[[int], float]:
+    """``df -> t_{(1+confidence)/2, df}``, the Student-t quantile of a two-sided interval."""
+    from scipy import stats
+
+    q = (1.0 + confidence) / 2.0
+
+    def tq(df: int) -> float:
+        return float(stats.t.ppf(q, df))
+
+    return tq
+
+
+def risk_ratio(
+    base: np.ndarray, alt: np.ndarray, confidence: float = 0.95, tq: Callable[[int], float] | None = None
+) -> tuple[float, float, float]:
+    r"""Risk ratio of paired replications, alternative over base, with its confidence interval.
+
+    ``base[i]`` and ``alt[i]`` are replication *i*'s risk (a share of a cohort with a
+    yes/no outcome, e.g. ``employed_12m``) under the two scenarios, run on the same
+    random numbers; pairs where either is NaN are dropped. With :math:`\bar a`,
+    :math:`\bar b` the means over the ``n`` pairs:
+
+    .. math::
+
+        RR = \bar a / \bar b, \qquad
+        \mathrm{se}(\log RR) = \mathrm{sd}_i\!\left(\frac{a_i}{\bar a} - \frac{b_i}{\bar b}\right) / \sqrt{n},
+
+    and the interval is :math:`RR \cdot \exp(\pm t_{(1+c)/2,\,n-1}\,\mathrm{se})`.
+
+    Why this method. The quantity the trials report is the ratio of the two arms' risks,
+    which here is the ratio of the two scenarios' expected KPI, :math:`E[a]/E[b]`:
+    estimated by the ratio of the paired means, and consistent as replications are added.
+    Its interval is the delta method on the log scale: :math:`\log(\bar a/\bar b)` is,
+    to first order, the mean of :math:`a_i/\bar a - b_i/\bar b`, a per-replication
+    quantity whose spread already holds the covariance of the pair — so the common random
+    numbers sharpen the ratio exactly as they sharpen the paired difference — and a
+    Student-t interval on that mean, with the same ``n - 1`` degrees of freedom as the
+    difference's interval, is then exponentiated (so it stays positive and is asymmetric,
+    as a ratio's interval should be). The alternatives were rejected: the mean of the
+    per-replication log ratios :math:`\log(a_i/b_i)` estimates a geometric mean of
+    ratios, not :math:`E[a]/E[b]` (Jensen), and is undefined as soon as one replication
+    has a zero risk (a small cohort, a rare outcome); Fieller's interval is exact under
+    normality but can be unbounded when :math:`\bar b` is not clearly above zero, and
+    for risks well above zero it agrees with the delta method to the precision reported.
+
+    Edge cases: ``risk_ratio`` is NaN without pairs or when :math:`\bar b \le 0` (no
+    ratio to a zero risk); it is 0 when :math:`\bar a = 0 < \bar b`, with a NaN interval
+    (no log scale), as is the interval for ``n < 2``. When every :math:`a_i = RR\,b_i`
+    the interval is ``[RR, RR]``.
+
+    Parameters
+    ----------
+    base, alt
+        The two scenarios' risks, replication by replication (same length, paired by position).
+    confidence
+        Coverage of the interval, strictly between 0 and 1.
+    tq
+        ``df -> t quantile`` to use instead of computing it from ``confidence`` (shared
+        with the difference intervals by :func:`comparison_table`).
+
+    Returns
+    -------
+    risk_ratio, rr_ci_low, rr_ci_high
+    """
+    b = np.asarray(base, dtype=np.float64)
+    a = np.asarray(alt, dtype=np.float64)
+    keep = ~(np.isnan(b) | np.isnan(a))
+    b, a = b[keep], a[keep]
+    n = int(b.size)
+    if n == 0:
+        return math.nan, math.nan, math.nan
+    mean_b, mean_a = float(b.mean()), float(a.mean())
+    if not mean_b > 0:
+        return math.nan, math.nan, math.nan
+    rr = mean_a / mean_b
+    if n < 2 or not mean_a > 0:
+        return rr, math.nan, math.nan
+    se = float(np.std(a / mean_a - b / mean_b, ddof=1)) / math.sqrt(n)
+    half = (tq if tq is not None else _t_quantile(confidence))(n - 1) * se
+    return rr, rr * math.exp(-half), rr * math.exp(half)
+
+
 def comparison_table(
     tables: Mapping[str, pd.DataFrame],
     kpis: Sequence[str] | None = None,
     better: Mapping[str, int] | None = None,
     confidence: float = 0.95,
+    risks: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Each scenario's KPIs, and their paired differences from the base.
 
@@ -866,10 +969,17 @@ def comparison_table(
         numbers made the comparison sharper; 0 means the KPI did not move at all
         from the base in any replication. NaN when ``n_paired < 2`` or neither varies.
 
+    ``risk_ratio``, ``rr_ci_low``, ``rr_ci_high``
+        Only for a KPI that is a risk (``risks``; default :func:`risk_kpis`: the shares of
+        a cohort with a yes/no outcome, such as ``employed_12m``): the ratio of the paired
+        means, scenario over base, with its interval (:func:`risk_ratio`, same pairs as
+        ``diff``). ``diff`` is then the risk difference. NaN for every other KPI.
+
     The base's own rows carry ``diff`` 0 (NaN if the KPI is never defined) and NaN
     for the difference interval, ``p_better`` and the ratio: the base is the reference,
     not a comparison (compared with itself every ``d_i`` would be 0, which says
-    nothing). Its ``n_paired`` is its ``n``.
+    nothing). Its ``n_paired`` is its ``n``; its ``risk_ratio`` is 1 for a risk with a
+    mean above zero (NaN otherwise), with a NaN interval.
 
     Parameters
     ----------
@@ -882,6 +992,8 @@ def comparison_table(
         KPI -> direction; default :func:`kpi_directions`.
     confidence
         Coverage of the intervals, strictly between 0 and 1.
+    risks
+        The KPIs that get a risk ratio; default :func:`risk_kpis`.
 
     Returns
     -------
@@ -895,6 +1007,7 @@ def comparison_table(
     if not 0.0 < confidence < 1.0:
         raise ValueError(f"confidence: got {confidence}; allowed: strictly between 0 and 1")
     directions = dict(better) if better is not None else kpi_directions()
+    is_risk = set(risks if risks is not None else risk_kpis())
     names = list(tables)
     base_table = tables[names[0]]
     kpis = list(kpis) if kpis is not None else [c for c in base_table.columns if c not in ID_COLUMNS]
@@ -937,6 +1050,16 @@ def comparison_table(
                     tq,
                 )
             diff, low, high, p_better, ratio, n_paired = stats_
+            rr = (math.nan, math.nan, math.nan)
+            if kpi in is_risk:
+                if position == 0:
+                    rr = (1.0 if mean > 0 else math.nan, math.nan, math.nan)
+                else:
+                    rr = risk_ratio(
+                        paired[f"{kpi}_base"].to_numpy(np.float64),
+                        paired[f"{kpi}_alt"].to_numpy(np.float64),
+                        tq=tq,
+                    )
             records.append(
                 (
                     name,
@@ -951,6 +1074,7 @@ def comparison_table(
                     ratio,
                     n,
                     n_paired,
+                    *rr,
                 )
             )
     out = pd.DataFrame.from_records(records, columns=list(COMPARISON_COLUMNS))
