@@ -152,3 +152,23 @@ def test_trial_effects_on_the_real_model_are_paired_and_deterministic() -> None:
     assert (defined["risk_ratio"] <= defined["rr_ci_high"]).all()
     others = c[~c["kpi"].isin(RISK_KPI_NAMES)]
     assert others["risk_ratio"].isna().all()
+
+
+def test_compare_prints_the_trial_style_effects() -> None:
+    from rich.console import Console
+
+    from caseload_sim.cli import _effect_tables
+
+    base = shortened(load("baseline"), 365.0, 3 * 365.0)
+    alt = derive(base, {"regulation.caseload_cap": 20}, name="cap20")
+    results = compare_scenarios([base, alt], 3, seed=2)
+    console = Console(record=True, width=160)
+    tables = _effect_tables(results)
+    assert len(tables) == 1
+    console.print(tables[0])
+    text = console.export_text()
+    assert "cap20 vs baseline: effect on employment" in text and "risk ratio" in text
+    for kpi in ("employed_12m", "ever_worked_24m", "work_12m"):
+        assert kpi in text
+    rr = results.comparison.set_index(["scenario", "kpi"]).loc[("cap20", "employed_12m"), "risk_ratio"]
+    assert f"{rr:.2f}" in text

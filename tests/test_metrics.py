@@ -29,7 +29,6 @@ from caseload_sim.metrics import (
     KPI_BETTER,
     KPI_NAMES,
     MONTH_DAYS,
-    RISK_KPI_NAMES,
     TRIAL_KPI_NAMES,
     WORKFORCE_KPI_NAMES,
     candidate_outcomes,

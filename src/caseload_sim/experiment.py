@@ -52,6 +52,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "COMPARISON_COLUMNS",
+    "CURVE_TABLE_COLUMNS",
     "DEFAULT_PRECISION_KPIS",
     "ID_COLUMNS",
     "PRECISION_COLUMNS",
@@ -65,6 +66,7 @@ __all__ = [
     "ReplicationResults",
     "compare_scenarios",
     "comparison_table",
+    "curve_table",
     "interval_arrays",
     "kpi_directions",
     "kpi_names",
@@ -106,6 +108,8 @@ COMPARISON_COLUMNS: tuple[str, ...] = (
 RISK_RATIO_COLUMNS: tuple[str, ...] = ("risk_ratio", "rr_ci_low", "rr_ci_high")
 #: Columns of :func:`series_table`'s output (``series.parquet``), in order.
 SERIES_TABLE_COLUMNS: tuple[str, ...] = ("scenario", "replication", "time_days", "variable", "value")
+#: Columns of :func:`curve_table`'s output (``employment_curve.parquet``), in order.
+CURVE_TABLE_COLUMNS: tuple[str, ...] = ("scenario", "replication", "month", "employed", "n")
 #: Columns of :func:`precision_table`'s output, in order.
 PRECISION_COLUMNS: tuple[str, ...] = (
     "scenario",
@@ -195,12 +199,13 @@ def _simulate(scenario: Scenario, seed: int, replication: int) -> tuple[dict[str
 
 def _replicate(
     scenario: Scenario, seed: int, replication: int, keep_events: bool
-) -> tuple[dict[str, float], pd.DataFrame, EventLog | None]:
-    """One replication's KPIs, its weekly series (:func:`caseload_sim.metrics.weekly_series`) and log."""
-    from caseload_sim.metrics import weekly_series
+) -> tuple[dict[str, float], pd.DataFrame, pd.DataFrame, EventLog | None]:
+    """One replication's KPIs, its weekly series (:func:`caseload_sim.metrics.weekly_series`),
+    its employment curve (:func:`caseload_sim.metrics.employment_curve`) and log."""
+    from caseload_sim.metrics import employment_curve, weekly_series
 
     kpis, log = _simulate(scenario, seed, replication)
-    return kpis, weekly_series(log), (log if keep_events else None)
+    return kpis, weekly_series(log), employment_curve(log), (log if keep_events else None)
 
 
 @dataclass(frozen=True)
@@ -227,6 +232,9 @@ class ReplicationResults:
     series
         Every replication's weekly series in one tidy table (:func:`series_table`), or
         ``None`` if not computed.
+    curve
+        Every replication's employment curve — the share in paid work by month since
+        intake — in one tidy table (:func:`curve_table`), or ``None`` if not computed.
     """
 
     scenario: Scenario
@@ -236,6 +244,7 @@ class ReplicationResults:
     events: list[EventLog] | None = None
     precision: PrecisionOutcome | None = None
     series: pd.DataFrame | None = None
+    curve: pd.DataFrame | None = None
 
     @property
     def n(self) -> int:
@@ -539,7 +548,7 @@ def precision_table(
 
 def _replication_task(
     scenarios: tuple[Scenario, ...], seed: int, keep_events: bool, task: tuple[int, int]
-) -> tuple[dict[str, float], pd.DataFrame, EventLog | None]:
+) -> tuple[dict[str, float], pd.DataFrame, pd.DataFrame, EventLog | None]:
     """Replication ``task[1]`` of scenario number ``task[0]`` (module level, so it pickles)."""
     which, replication = task
     return _replicate(scenarios[which], seed, replication, keep_events)
@@ -589,6 +598,47 @@ def series_table(series: Mapping[str, Sequence[pd.DataFrame]]) -> pd.DataFrame:
     )
 
 
+def curve_table(curves: Mapping[str, Sequence[pd.DataFrame]]) -> pd.DataFrame:
+    """Every replication's employment curve in one tidy table.
+
+    Parameters
+    ----------
+    curves
+        Scenario name -> the replications' :func:`caseload_sim.metrics.employment_curve`,
+        in replication order (replication *i* at position *i*).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`CURVE_TABLE_COLUMNS`: ``scenario`` categorical (in the given
+        order), ``replication`` int32, ``month`` int32 (0, 1, ... months since intake),
+        ``employed`` float64 (the share of the replication's 24-month cohort in paid
+        work that month; NaN for an empty cohort), ``n`` int32 (the cohort's size);
+        scenario by scenario, replication by replication, month by month.
+    """
+    names = list(curves)
+    parts = [(code, i, frame) for code, name in enumerate(names) for i, frame in enumerate(curves[name])]
+    sizes = [len(frame) for _, _, frame in parts]
+
+    def column(name: str, dtype: type) -> np.ndarray:
+        return np.concatenate(
+            [frame[name].to_numpy().astype(dtype) for _, _, frame in parts] or [np.empty(0, dtype)]
+        )
+
+    return pd.DataFrame(
+        {
+            "scenario": pd.Categorical.from_codes(
+                np.repeat([code for code, _, _ in parts], sizes).astype(np.int64), categories=pd.Index(names)
+            ),
+            "replication": np.repeat([i for _, i, _ in parts], sizes).astype(np.int32),
+            "month": column("month", np.int32),
+            "employed": column("employed", np.float64),
+            "n": column("n", np.int32),
+        },
+        columns=list(CURVE_TABLE_COLUMNS),
+    )
+
+
 @dataclass
 class _Batches:
     """Replications of several scenarios, run batch by batch on the same keys (seed, i)."""
@@ -600,6 +650,7 @@ class _Batches:
     progress: Progress | None
     rows: list[list[dict[str, float]]]
     series: list[list[pd.DataFrame]]
+    curves: list[list[pd.DataFrame]]
     logs: list[list[EventLog]]
     planned: int = 0
     done: int = 0
@@ -620,11 +671,12 @@ class _Batches:
                 self.progress(self.done, self.planned * len(self.scenarios))
 
         task = partial(_replication_task, self.scenarios, self.seed, self.keep_events)
-        for (k, _i), (kpis, series, log) in zip(
+        for (k, _i), (kpis, series, curve, log) in zip(
             tasks, self.runner.map(task, tasks, on_result=on_result), strict=True
         ):
             self.rows[k].append(kpis)
             self.series[k].append(series)
+            self.curves[k].append(curve)
             if log is not None:
                 self.logs[k].append(log)
 
@@ -647,11 +699,11 @@ def _run(
     progress: Progress | None,
     executor: Executor | None,
     precision: PrecisionTarget | None,
-) -> tuple[list[pd.DataFrame], pd.DataFrame, list[list[EventLog]], PrecisionOutcome | None]:
+) -> tuple[list[pd.DataFrame], pd.DataFrame, pd.DataFrame, list[list[EventLog]], PrecisionOutcome | None]:
     """Run replications of every scenario on the same keys; optionally to a precision target.
 
-    Returns the results tables, the :func:`series_table` of every scenario, the logs
-    (if kept) and the precision outcome.
+    Returns the results tables, the :func:`series_table` and :func:`curve_table` of every
+    scenario, the logs (if kept) and the precision outcome.
     """
     if n < 1:
         raise ValueError(f"n: got {n}; allowed: an integer >= 1")
@@ -675,6 +727,7 @@ def _run(
         progress=progress,
         rows=[[] for _ in scenarios],
         series=[[] for _ in scenarios],
+        curves=[[] for _ in scenarios],
         logs=[[] for _ in scenarios],
     )
     batches.run_until(n)
@@ -700,6 +753,7 @@ def _run(
     tables = [_results_table(rows[:final], seed, names) for rows in batches.rows]
     logs = [scenario_logs[:final] for scenario_logs in batches.logs]
     series = series_table({s.name: runs[:final] for s, runs in zip(scenarios, batches.series, strict=True)})
+    curve = curve_table({s.name: runs[:final] for s, runs in zip(scenarios, batches.curves, strict=True)})
     if precision is not None:
         outcome = PrecisionOutcome(
             target=precision,
@@ -715,7 +769,7 @@ def _run(
                 precision.confidence,
             ),
         )
-    return tables, series, logs, outcome
+    return tables, series, curve, logs, outcome
 
 
 def run_replications(
@@ -758,7 +812,7 @@ def run_replications(
     -------
     ReplicationResults
     """
-    tables, series, logs, outcome = _run(
+    tables, series, curve, logs, outcome = _run(
         [scenario], n, seed, workers, keep_events, progress, executor, precision
     )
     return ReplicationResults(
@@ -769,6 +823,7 @@ def run_replications(
         events=logs[0] if keep_events else None,
         precision=outcome,
         series=series,
+        curve=curve,
     )
 
 
@@ -794,6 +849,9 @@ class ComparisonResults:
     series
         Every scenario's and replication's weekly series in one tidy table
         (:func:`series_table`), or ``None`` if not computed.
+    curve
+        Every scenario's and replication's employment curve in one tidy table
+        (:func:`curve_table`), or ``None`` if not computed.
     """
 
     scenarios: tuple[Scenario, ...]
@@ -802,6 +860,7 @@ class ComparisonResults:
     comparison: pd.DataFrame
     precision: PrecisionOutcome | None = None
     series: pd.DataFrame | None = None
+    curve: pd.DataFrame | None = None
 
     @property
     def base(self) -> Scenario:
@@ -1132,7 +1191,9 @@ def compare_scenarios(
         raise ValueError(
             f"scenarios: the name {', '.join(map(repr, twice))} is used twice; names must differ"
         )
-    tables, series, _logs, outcome = _run(scenarios, n, seed, workers, False, progress, executor, precision)
+    tables, series, curve, _logs, outcome = _run(
+        scenarios, n, seed, workers, False, progress, executor, precision
+    )
     comparison = comparison_table(dict(zip(names, tables, strict=True)), confidence=confidence)
     return ComparisonResults(
         scenarios=tuple(scenarios),
@@ -1141,4 +1202,5 @@ def compare_scenarios(
         comparison=comparison,
         precision=outcome,
         series=series,
+        curve=curve,
     )
