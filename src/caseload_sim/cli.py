@@ -611,7 +611,7 @@ def _comparison_tables(results: ComparisonResults) -> list[Table]:
 
 
 def _percent(x: float) -> str:
-    return "n/a" if math.isnan(x) else f"{100 * x:.1f} %"
+    return "n/a" if math.isnan(x) else f"{100 * x:.1f}"
 
 
 def _points(x: float) -> str:
@@ -640,16 +640,25 @@ def _effect_tables(results: ComparisonResults) -> list[Table]:
         table = Table(
             title=f"{name} vs {base}: effect on employment, as the trials state it",
             title_justify="left",
-            caption="Shares of each cohort (docs/model.md). difference = alt - base in percentage points; "
-            "risk ratio = alt / base (ratio of the paired means, delta-method 95 % CI on the log scale).",
+            caption="base %, alt %: shares of each outcome's cohort (docs/model.md). diff = alt - base in "
+            "percentage points (the risk difference), paired by replication; RR = alt / base, the risk ratio "
+            "(ratio of the paired means; delta-method 95 % CI on the log scale).",
             caption_justify="left",
             box=box.SIMPLE_HEAD,
             pad_edge=False,
             collapse_padding=True,
         )
+        # On a narrow terminal the names fold and the intervals wrap; numbers are never cut.
         table.add_column("outcome", overflow="fold")
-        for header in ("base", "alt", "difference", "95 % CI", "risk ratio", "95 % CI"):
-            table.add_column(header, justify="right", no_wrap=True)
+        for header, whole in (
+            ("base %", True),
+            ("alt %", True),
+            ("diff pp", True),
+            ("95 % CI", False),
+            ("RR", True),
+            ("95 % CI", False),
+        ):
+            table.add_column(header, justify="right", no_wrap=whole)
         rows = c[(c["scenario"] == name) & c["kpi"].isin(kpis)]
         for row in rows.to_dict(orient="records"):
             table.add_row(
