@@ -170,5 +170,6 @@ def test_compare_prints_the_trial_style_effects() -> None:
     assert "cap20 vs baseline: effect on employment" in text and "risk ratio" in text
     for kpi in ("employed_12m", "ever_worked_24m", "work_12m"):
         assert kpi in text
-    rr = results.comparison.set_index(["scenario", "kpi"]).loc[("cap20", "employed_12m"), "risk_ratio"]
+    c = results.comparison
+    rr = float(c.loc[(c["scenario"] == "cap20") & (c["kpi"] == "employed_12m"), "risk_ratio"].iloc[0])
     assert f"{rr:.2f}" in text

@@ -98,15 +98,12 @@ def test_spells_of_several_jobs_a_discharge_to_work_and_an_exit_not_to_work() ->
     assert check_transitions(log) == ["candidate 1: EMPLOYER_DECISION not allowed in state EXITED (t=300.00)"]
     spells = employment_spells(log)
     assert list(spells.columns) == ["candidate", "job", "start", "end", "ended_by"]
+    ends = spells["end"].to_numpy(float)
     got = [
-        (
-            int(r.candidate),
-            int(r.job),
-            float(r.start),
-            None if math.isnan(r.end) else float(r.end),
-            r.ended_by,
+        (int(c), int(j), float(a), None if math.isnan(b) else float(b), str(how))
+        for c, j, a, b, how in zip(
+            spells["candidate"], spells["job"], spells["start"], ends, spells["ended_by"], strict=True
         )
-        for r in spells.itertuples()
     ]
     assert got == [
         (0, 0, 130.0, 250.0, "job_end"),
@@ -187,14 +184,12 @@ def test_person_level_outcomes() -> None:
         7: [nan, nan, nan, nan, nan],  # H: 850 + 182.5 > 1000
     }
     for c, values in expected.items():
-        assert out.loc[c, cols].tolist() == pytest.approx(values, nan_ok=True), c
-    assert out.loc[0, "months_worked_24m"] == pytest.approx((120 + 430) / M)
-    assert out.loc[1, "months_worked_24m"] == pytest.approx(520 / M)
-    assert out.loc[2, "months_worked_24m"] == pytest.approx(50 / M)
-    assert out.loc[3, "months_worked_24m"] == 0.0
-    assert math.isnan(out.loc[4, "months_worked_24m"])
-    assert out.loc[[0, 1, 2, 4], "first_work_days"].tolist() == [30.0, 30.0, 40.0, 29.0]
-    assert math.isnan(out.loc[3, "first_work_days"])
+        assert out.loc[c, cols].to_numpy(float).tolist() == pytest.approx(values, nan_ok=True), c
+    months = out["months_worked_24m"].to_numpy(float)
+    assert months[:4].tolist() == pytest.approx([(120 + 430) / M, 520 / M, 50 / M, 0.0])
+    assert math.isnan(months[4])
+    first = out["first_work_days"].to_numpy(float)
+    assert first[[0, 1, 2, 4]].tolist() == [30.0, 30.0, 40.0, 29.0] and math.isnan(first[3])
 
 
 def test_trial_kpis_by_hand() -> None:
@@ -263,10 +258,13 @@ def test_employment_curve_by_hand() -> None:
     for m in range(CURVE_MONTHS + 1):
         want = 0
         for c in (0, 1, 2, 3, 5):
-            q = out.loc[c, "intake_time"] + m * M
+            q = float(out["intake_time"].to_numpy(float)[c]) + m * M
             held = spells[spells["candidate"] == c]
             want += any(
-                a <= q < (math.inf if math.isnan(b) else b) for a, b in zip(held.start, held.end, strict=True)
+                a <= q < b
+                for a, b in zip(
+                    held["start"].to_numpy(float), held["end"].fillna(math.inf).to_numpy(float), strict=True
+                )
             )
         assert at[m] == want, m
     assert curve["employed"].iloc[24] == compute_kpis(people())["employed_24m"]
