@@ -22,7 +22,12 @@ purpose and entity, so replication *i* of two scenarios sees the same referrals,
 same candidates and the same luck wherever the policy does not change them: **common
 random numbers**. The difference of a KPI is then estimated replication by replication
 (a paired comparison, :func:`comparison_table`), and much of the noise cancels; the
-``pairing_variance_ratio`` column says how much.
+``pairing_variance_ratio`` column says how much. For the KPIs that are risks (shares of
+a cohort with a yes/no outcome, such as ``employed_12m``) the paired difference is the
+risk difference, and the comparison adds the risk ratio with its interval, as the
+SE/IPS trials state effects (:func:`risk_ratio`). Each replication also yields its
+employment curve — the share in work by month since intake
+(:func:`caseload_sim.metrics.employment_curve`), gathered by :func:`curve_table`.
 
 Enough replications (:class:`PrecisionTarget`): instead of a fixed number, replications
 are added until each chosen KPI's 95 % interval is narrow enough relative to its mean.

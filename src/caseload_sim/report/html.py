@@ -378,8 +378,9 @@ def report_warnings(folder: OutputFolder) -> list[ReportWarning]:
                 title="KPIs not defined in every replication",
                 text=(
                     "A KPI is undefined in a replication when there was nothing to measure: no intake could "
-                    "be followed for a full year inside the measurement window (the 12-month KPIs), nobody "
-                    "exited, or no team-year could be scored. Its mean and interval use only the "
+                    "be followed for a full year inside the measurement window (the 12-month KPIs) or for "
+                    "two years (the 24-month trial-style outcomes), nobody exited, or no team-year could be "
+                    "scored. Its mean and interval use only the "
                     "replications where it is defined."
                 ),
                 items=tuple(undefined),
