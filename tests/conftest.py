@@ -119,11 +119,12 @@ def fake_engine(monkeypatch: pytest.MonkeyPatch) -> FakeEngine:
     metrics = types.ModuleType("caseload_sim.metrics")
     metrics.compute_kpis = fake_compute_kpis  # type: ignore[attr-defined]
     metrics.KPI_NAMES = engine.kpi_names  # type: ignore[attr-defined]
-    if ENGINE_PRESENT:  # the weekly series are a pure function of any log: the real one serves
-        from caseload_sim.metrics import SERIES_VARIABLES, weekly_series
+    if ENGINE_PRESENT:  # the weekly series and curve are pure functions of any log: the real ones serve
+        from caseload_sim.metrics import SERIES_VARIABLES, employment_curve, weekly_series
 
         metrics.weekly_series = weekly_series  # type: ignore[attr-defined]
         metrics.SERIES_VARIABLES = SERIES_VARIABLES  # type: ignore[attr-defined]
+        metrics.employment_curve = employment_curve  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "caseload_sim.model", model)
     monkeypatch.setitem(sys.modules, "caseload_sim.metrics", metrics)
     return engine

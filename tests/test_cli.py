@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 
 from caseload_sim import __version__
 from caseload_sim.cli import app
-from caseload_sim.experiment import SERIES_TABLE_COLUMNS, SUMMARY_COLUMNS
+from caseload_sim.experiment import CURVE_TABLE_COLUMNS, SERIES_TABLE_COLUMNS, SUMMARY_COLUMNS
 from caseload_sim.manifest import (
     REPORT_MARKER,
     build_manifest,
@@ -40,7 +40,13 @@ if TYPE_CHECKING:
 
 REPO = Path(__file__).resolve().parents[1]
 EXECUTABLE = Path(sys.executable).with_name("caseload-sim")
-OUR_FILES = {"replications.csv", "summary.csv", "series.parquet", "manifest.json"}
+OUR_FILES = {
+    "replications.csv",
+    "summary.csv",
+    "series.parquet",
+    "employment_curve.parquet",
+    "manifest.json",
+}
 
 runner = CliRunner()
 
@@ -124,7 +130,13 @@ def test_run_writes_tables_and_manifest(tiny_yaml: Path, tmp_path: Path, fake_en
     started = datetime.fromisoformat(manifest["started"])
     assert started.utcoffset() == timedelta(0), "times are in UTC"
     assert datetime.fromisoformat(manifest["finished"]) >= started
-    assert manifest["files"] == ["replications.csv", "summary.csv", "series.parquet", "manifest.json"]
+    assert manifest["files"] == [
+        "replications.csv",
+        "summary.csv",
+        "series.parquet",
+        "employment_curve.parquet",
+        "manifest.json",
+    ]
 
     # Every replication's weekly series, in one tidy table of compact types.
     series = pd.read_parquet(out / "series.parquet")
@@ -136,6 +148,12 @@ def test_run_writes_tables_and_manifest(tiny_yaml: Path, tmp_path: Path, fake_en
     for rep in range(4):
         mine = series[(series["replication"] == rep) & (series["variable"] == "caseload")]
         assert mine["time_days"].tolist() == weeks.tolist()
+
+    # Every replication's employment curve by month since intake (a 60-day run: empty cohorts).
+    curve = pd.read_parquet(out / "employment_curve.parquet")
+    assert list(curve.columns) == list(CURVE_TABLE_COLUMNS)
+    assert curve.groupby("replication")["month"].apply(list).tolist() == [list(range(25))] * 4
+    assert curve["employed"].isna().all() and (curve["n"] == 0).all()
 
     # The printed table: one row per KPI with its mean and interval.
     assert "95 % CI" in result.stdout
@@ -379,7 +397,7 @@ def test_executable_runs_the_real_model_identically_on_two_workers(
     )
     assert one.returncode == 0, one.stderr
     assert two.returncode == 0, two.stderr
-    for name in ("replications.csv", "summary.csv", "series.parquet"):
+    for name in ("replications.csv", "summary.csv", "series.parquet", "employment_curve.parquet"):
         assert (tmp_path / "w1" / name).read_bytes() == (tmp_path / "w2" / name).read_bytes(), name
     reps = pd.read_csv(tmp_path / "w2" / "replications.csv")
     assert list(reps.columns) == ["replication", "seed", *real_engine]

@@ -362,8 +362,11 @@ def test_compare_cli_writes_comparison_replications_and_manifest(
         "comparison.csv",
         "replications.csv",
         "series.parquet",
+        "employment_curve.parquet",
         "manifest.json",
     }
+    curve = pd.read_parquet(out / "employment_curve.parquet")
+    assert list(curve["scenario"].cat.categories) == ["tiny", "other"], "base first"
     series = pd.read_parquet(out / "series.parquet")
     assert list(series["scenario"].cat.categories) == ["tiny", "other"], "base first"
     assert sorted(set(zip(series["scenario"].astype(str), series["replication"], strict=True))) == sorted(
@@ -372,6 +375,7 @@ def test_compare_cli_writes_comparison_replications_and_manifest(
     comparison = pd.read_csv(out / "comparison.csv")
     assert list(comparison.columns[:9]) == REQUIRED
     assert "pairing_variance_ratio" in comparison.columns
+    assert list(comparison.columns[-3:]) == ["risk_ratio", "rr_ci_low", "rr_ci_high"]
     reps = pd.read_csv(out / "replications.csv")
     assert list(reps.columns) == ["scenario", "replication", "seed", *fake_engine.kpi_names]
     assert list(zip(reps["scenario"], reps["replication"], strict=True)) == [
@@ -426,7 +430,7 @@ def test_compare_cli_with_precision_equals_a_plain_run(
     )
     plain = invoke("compare", *pair, "-n", str(n), "--out", tmp_path / "plain")
     assert plain.exit_code == 0
-    for name in ("comparison.csv", "replications.csv", "series.parquet"):
+    for name in ("comparison.csv", "replications.csv", "series.parquet", "employment_curve.parquet"):
         assert (tmp_path / "p" / name).read_bytes() == (tmp_path / "plain" / name).read_bytes(), name
 
     capped = invoke(

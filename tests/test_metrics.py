@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -28,6 +29,7 @@ from caseload_sim.metrics import (
     KPI_BETTER,
     KPI_NAMES,
     MONTH_DAYS,
+    TRIAL_KPI_NAMES,
     WORKFORCE_KPI_NAMES,
     candidate_outcomes,
     caseload_series,
@@ -152,6 +154,15 @@ def test_kpi_names_are_the_interface() -> None:
         "days_to_first_job_median",
         "retention_6m",
         "sustained_jobs_per_year",
+        "employed_6m",
+        "employed_12m",
+        "employed_18m",
+        "employed_24m",
+        "ever_worked_24m",
+        "never_worked_24m",
+        "months_worked_24m",
+        "days_to_first_job_mean",
+        "first_job_days_median",
         "exit_work_permanent_share",
         "exit_work_temporary_share",
         "exit_education_share",
@@ -201,6 +212,7 @@ def test_empty_log_gives_nan_where_undefined() -> None:
         "permanent_12m",
         "days_to_first_job_median",
         "retention_6m",
+        *TRIAL_KPI_NAMES,
         *EXIT_SHARE_NAMES,
         "wait_days_mean",
         "time_on_caseload_mean",
@@ -866,6 +878,81 @@ PRICE_KEYS = (
 )
 
 
+def reference_jobs(events: list[tuple[float, int, int, float]]) -> list[tuple[float, float]]:
+    """One candidate's paid jobs ``(start, end)`` (end inf: still held), replayed row by row."""
+    jobs: list[tuple[float, float]] = []
+    since: float | None = None  # start of the job held, if any
+    discharged = False
+    for t, k, code, _ in events:
+        if k == K.JOB_START:
+            if since is not None:
+                jobs.append((since, t))
+            since = t
+        elif k == K.JOB_END and not discharged and since is not None:
+            jobs.append((since, t))
+            since = None
+        elif k == K.EXIT:
+            discharged = True
+            if code in (R.WORK_PERMANENT, R.WORK_TEMPORARY):
+                since = t if since is None else since
+            elif since is not None:
+                jobs.append((since, t))
+                since = None
+        elif k == K.POST_EXIT_JOB_END and discharged and since is not None:
+            jobs.append((since, t))
+            since = None
+    if since is not None:
+        jobs.append((since, math.inf))
+    return jobs
+
+
+def reference_trial_kpis(
+    ev: dict[int, list[tuple[float, int, int, float]]],
+    start: float,
+    end: float,
+    km_median: Callable[[list[tuple[float, bool]]], float],
+) -> dict[str, float]:
+    """The trial-style KPIs as plain loops over candidates and their jobs."""
+
+    def mean(xs: list[float]) -> float:
+        return sum(xs) / len(xs) if xs else NAN
+
+    out: dict[str, float] = {}
+    jobs = {c: reference_jobs(ev[c]) for c in ev}
+    took = {
+        c: min(t for t, k, _, _ in ev[c] if k == K.INTAKE)
+        for c in ev
+        if any(k == K.INTAKE for _, k, _, _ in ev[c])
+    }
+    for months in (6, 12, 18, 24):
+        follow = months * 365 / 12
+        out[f"employed_{months}m"] = mean(
+            [
+                float(any(a <= t0 + follow < b for a, b in jobs[c]))
+                for c, t0 in took.items()
+                if start <= t0 <= end - follow
+            ]
+        )
+    cohort = [c for c, t0 in took.items() if start <= t0 <= end - 730]
+    first = {}
+    for c in cohort:
+        t0 = took[c]
+        times = [max(a, t0) for a, b in jobs[c] if a >= t0 or b > t0]
+        first[c] = min(times) - t0 if times else math.inf
+    out["ever_worked_24m"] = mean([float(first[c] <= 730) for c in cohort])
+    out["never_worked_24m"] = mean([float(first[c] > 730) for c in cohort])
+    out["months_worked_24m"] = mean(
+        [
+            sum(max(0.0, min(b, took[c] + 730) - max(a, took[c])) for a, b in jobs[c]) / (365 / 12)
+            for c in cohort
+        ]
+    )
+    out["days_to_first_job_mean"] = mean([first[c] for c in cohort if first[c] <= 730])
+    data = [(min(b, end) - a, b <= end) for c in ev for a, b in jobs[c][:1] if start <= a <= end]
+    out["first_job_days_median"] = km_median(data)
+    return out
+
+
 def reference_kpis(log: EventLog) -> dict[str, float]:
     """The KPI definitions, written as plain loops over candidates."""
     start, end = log.meta["window_start"], log.meta["window_end"]
@@ -949,6 +1036,8 @@ def reference_kpis(log: EventLog) -> dict[str, float]:
     exits = [(code, v) for c in ev for t, k, code, v in ev[c] if k == K.EXIT and start <= t <= end]
     for reason, name in zip(ExitReason, EXIT_SHARE_NAMES, strict=True):
         out[name] = mean([float(code == reason) for code, _ in exits])
+
+    out.update(reference_trial_kpis(ev, start, end, km_median))
 
     def overlap(a: float, b: float) -> float:
         return max(0.0, min(b, end) - max(a, start))

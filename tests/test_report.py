@@ -268,6 +268,8 @@ def test_verdicts_follow_the_declared_direction() -> None:
     assert format_value("cost_per_sustained_job_nok", 1234567.0) == "1,234,567 NOK"
     assert kpi_group("cost_nok") == "costs" and kpi_group("stress_p90") == "workforce"
     assert kpi_group("queue_mean") == "flow" and kpi_group("exit_dropout_share") == "placements"
+    assert kpi_group("employed_12m") == "trial" and kpi_group("work_12m") == "placements"
+    assert format_value("employed_24m", 0.4) == "40.0 %" and format_value("months_worked_24m", 7.5) == "7.5"
     assert kpi_group("something_new") == "other"
 
 

@@ -5,13 +5,15 @@ Commands
 ``caseload-sim run SCENARIO.yaml [-n N] [--seed S] [--out DIR] [--workers W] [--events] [--precision H ...]``
     Run N replications, print each KPI's mean and 95 % confidence interval, and write
     ``replications.csv``, ``summary.csv``, ``series.parquet`` (every replication's weekly
-    caseload, queue, employment and stress), ``manifest.json`` (and, with ``--events``,
+    caseload, queue, employment and stress), ``employment_curve.parquet`` (the share in
+    work by month since intake), ``manifest.json`` (and, with ``--events``,
     ``events.parquet``, ``candidates.parquet``, ``specialists.parquet``, ``weeks.parquet``)
     into DIR (default ``out/<scenario name>/``).
 ``caseload-sim compare BASE.yaml ALT.yaml ... [-n N] [--seed S] [--out DIR] [--workers W] [--precision H ...]``
     Run every scenario on the same replication keys (common random numbers), print
     for each alternative its paired differences from the base, and write
-    ``comparison.csv``, ``replications.csv``, ``series.parquet`` and ``manifest.json`` into DIR (default
+    ``comparison.csv``, ``replications.csv``, ``series.parquet``, ``employment_curve.parquet`` and
+    ``manifest.json`` into DIR (default
     ``out/compare-<base>-<alt>-.../``, or ``out/compare-<hash>/`` when that is long).
 ``caseload-sim validate SCENARIO.yaml ...``
     Check scenario files; ``OK <file>`` or one line per problem.
@@ -84,6 +86,7 @@ RUN_OUTPUTS: tuple[str, ...] = (
     "replications.csv",
     "summary.csv",
     "series.parquet",
+    "employment_curve.parquet",
     "events.parquet",
     "candidates.parquet",
     "specialists.parquet",
@@ -91,7 +94,13 @@ RUN_OUTPUTS: tuple[str, ...] = (
     "manifest.json",
 )
 #: Files ``compare`` writes into its output folder.
-COMPARE_OUTPUTS: tuple[str, ...] = ("comparison.csv", "replications.csv", "series.parquet", "manifest.json")
+COMPARE_OUTPUTS: tuple[str, ...] = (
+    "comparison.csv",
+    "replications.csv",
+    "series.parquet",
+    "employment_curve.parquet",
+    "manifest.json",
+)
 _MAX_SEED = 2**63 - 1  # seeds are stored in int64 columns
 _MAX_REPLICATIONS = 200  # default ceiling of --precision
 _MAX_FOLDER_NAME = 80  # longer default compare folder names become a hash
@@ -320,6 +329,17 @@ def _series_writer(series: pd.DataFrame | None) -> dict[str, Callable[[Path], No
     return {"series.parquet": write}
 
 
+def _curve_writer(curve: pd.DataFrame | None) -> dict[str, Callable[[Path], None]]:
+    """``employment_curve.parquet`` (see :func:`caseload_sim.experiment.curve_table`), if there is one."""
+    if curve is None:
+        return {}
+
+    def write(path: Path) -> None:
+        curve.to_parquet(path, index=False)
+
+    return {"employment_curve.parquet": write}
+
+
 def _csv_writer(frame: pd.DataFrame) -> Callable[[Path], None]:
     def write(path: Path) -> None:
         frame.to_csv(path, index=False)
@@ -462,7 +482,8 @@ def run(
 
     Prints each KPI's mean and 95 % confidence interval across replications and writes
     replications.csv, summary.csv, series.parquet (weekly caseload, queue, employment
-    and stress of every replication, warm-up included) and manifest.json (with
+    and stress of every replication, warm-up included), employment_curve.parquet (the
+    share in work by month since intake) and manifest.json (with
     --events also events.parquet) into the output folder. Files already in the folder
     that this command does not write are left alone, except a report made from the
     results being replaced, which is removed (and said so).
@@ -500,6 +521,7 @@ def run(
         "replications.csv": _csv_writer(results.table),
         "summary.csv": _csv_writer(results.summary),
         **_series_writer(results.series),
+        **_curve_writer(results.curve),
     }
     if events:
         logs = results.events or []
@@ -588,6 +610,70 @@ def _comparison_tables(results: ComparisonResults) -> list[Table]:
     return tables
 
 
+def _percent(x: float) -> str:
+    return "n/a" if math.isnan(x) else f"{100 * x:.1f}"
+
+
+def _points(x: float) -> str:
+    """A difference of shares in percentage points, with its sign."""
+    return "n/a" if math.isnan(x) else f"{100 * x:+.1f}"
+
+
+def _ratio(x: float) -> str:
+    return "n/a" if math.isnan(x) else f"{x:.2f}"
+
+
+def _effect_tables(results: ComparisonResults) -> list[Table]:
+    """Per alternative, the outcomes that are risks as the trials state effects: the two
+    risks, their difference and their ratio, each with its 95 % CI (none if no risk is compared)."""
+    c = results.comparison
+    base = results.base.name
+    if "risk_ratio" not in c.columns:
+        return []
+    risky = c[(c["scenario"] == base) & c["risk_ratio"].notna()]
+    kpis = list(risky["kpi"])
+    if not kpis:
+        return []
+    base_mean = dict(zip(risky["kpi"], risky["mean"], strict=True))
+    tables = []
+    for name in results.names[1:]:
+        table = Table(
+            title=f"{name} vs {base}: effect on employment, as the trials state it",
+            title_justify="left",
+            caption="base %, alt %: shares of each outcome's cohort (docs/model.md). diff = alt - base in "
+            "percentage points (the risk difference), paired by replication; RR = alt / base, the risk ratio "
+            "(ratio of the paired means; delta-method 95 % CI on the log scale).",
+            caption_justify="left",
+            box=box.SIMPLE_HEAD,
+            pad_edge=False,
+            collapse_padding=True,
+        )
+        # On a narrow terminal the names fold and the intervals wrap; numbers are never cut.
+        table.add_column("outcome", overflow="fold")
+        for header, whole in (
+            ("base %", True),
+            ("alt %", True),
+            ("diff pp", True),
+            ("95 % CI", False),
+            ("RR", True),
+            ("95 % CI", False),
+        ):
+            table.add_column(header, justify="right", no_wrap=whole)
+        rows = c[(c["scenario"] == name) & c["kpi"].isin(kpis)]
+        for row in rows.to_dict(orient="records"):
+            table.add_row(
+                str(row["kpi"]),
+                _percent(float(base_mean[row["kpi"]])),
+                _percent(float(row["mean"])),
+                _points(float(row["diff"])),
+                _interval(float(row["diff_ci_low"]), float(row["diff_ci_high"]), _points),
+                _ratio(float(row["risk_ratio"])),
+                _interval(float(row["rr_ci_low"]), float(row["rr_ci_high"]), _ratio),
+            )
+        tables.append(table)
+    return tables
+
+
 @app.command()
 def compare(
     base: Annotated[Path, typer.Argument(help="The base scenario's YAML file.", show_default=False)],
@@ -620,9 +706,11 @@ def compare(
     their referrals and luck wherever the policy does not change them, and reports for
     each alternative and KPI the paired difference from the base with its 95 % CI, the
     share of replications in which the alternative did better, and how much the pairing
-    shrank the variance of the difference. Writes comparison.csv, replications.csv,
-    series.parquet (weekly caseload, queue, employment and stress of every scenario and
-    replication) and manifest.json into the output folder; files this command does not
+    shrank the variance of the difference — and, for the outcomes that are risks (the
+    shares employed, ever or never worked), the risk ratio with its 95 % CI. Writes
+    comparison.csv, replications.csv, series.parquet (weekly caseload, queue, employment
+    and stress of every scenario and replication), employment_curve.parquet (the share in
+    work by month since intake) and manifest.json into the output folder; files this command does not
     write are left alone, except a report made from the results being replaced, which is
     removed (and said so).
     """
@@ -655,6 +743,7 @@ def compare(
         "comparison.csv": _csv_writer(results.comparison),
         "replications.csv": _csv_writer(results.replications()),
         **_series_writer(results.series),
+        **_curve_writer(results.curve),
     }
     command = _command_line(
         "compare",
@@ -685,7 +774,7 @@ def compare(
     for line in _precision_lines(results.precision) if results.precision is not None else []:
         typer.echo(line, err=True)
     console = Console()
-    for table in _comparison_tables(results):
+    for table in [*_comparison_tables(results), *_effect_tables(results)]:
         console.print(table)
     _say_written(out_dir, written, stale)
 

@@ -22,7 +22,12 @@ purpose and entity, so replication *i* of two scenarios sees the same referrals,
 same candidates and the same luck wherever the policy does not change them: **common
 random numbers**. The difference of a KPI is then estimated replication by replication
 (a paired comparison, :func:`comparison_table`), and much of the noise cancels; the
-``pairing_variance_ratio`` column says how much.
+``pairing_variance_ratio`` column says how much. For the KPIs that are risks (shares of
+a cohort with a yes/no outcome, such as ``employed_12m``) the paired difference is the
+risk difference, and the comparison adds the risk ratio with its interval, as the
+SE/IPS trials state effects (:func:`risk_ratio`). Each replication also yields its
+employment curve — the share in work by month since intake
+(:func:`caseload_sim.metrics.employment_curve`), gathered by :func:`curve_table`.
 
 Enough replications (:class:`PrecisionTarget`): instead of a fixed number, replications
 are added until each chosen KPI's 95 % interval is narrow enough relative to its mean.
@@ -52,6 +57,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "COMPARISON_COLUMNS",
+    "CURVE_TABLE_COLUMNS",
     "DEFAULT_PRECISION_KPIS",
     "ID_COLUMNS",
     "PRECISION_COLUMNS",
@@ -61,13 +67,17 @@ __all__ = [
     "PrecisionOutcome",
     "PrecisionTarget",
     "Progress",
+    "RISK_RATIO_COLUMNS",
     "ReplicationResults",
     "compare_scenarios",
     "comparison_table",
+    "curve_table",
     "interval_arrays",
     "kpi_directions",
     "kpi_names",
     "precision_table",
+    "risk_kpis",
+    "risk_ratio",
     "run_replication",
     "run_replications",
     "series_table",
@@ -79,7 +89,9 @@ ID_COLUMNS: tuple[str, ...] = ("replication", "seed")
 #: Columns of :func:`summarize`'s output, in order.
 SUMMARY_COLUMNS: tuple[str, ...] = ("kpi", "mean", "std", "ci_low", "ci_high", "n")
 #: Columns of :func:`comparison_table`'s output, in order (the first nine are the
-#: documented interface of ``comparison.csv``; the last three are extras).
+#: documented interface of ``comparison.csv`` that every reader may rely on; the
+#: others were added later, each documented in the README: the pairing variance ratio
+#: and counts, then the risk ratio with its interval, NaN for a KPI that is not a risk).
 COMPARISON_COLUMNS: tuple[str, ...] = (
     "scenario",
     "kpi",
@@ -93,9 +105,16 @@ COMPARISON_COLUMNS: tuple[str, ...] = (
     "pairing_variance_ratio",
     "n",
     "n_paired",
+    "risk_ratio",
+    "rr_ci_low",
+    "rr_ci_high",
 )
+#: The risk-ratio columns of :func:`comparison_table` (see :func:`risk_ratio`).
+RISK_RATIO_COLUMNS: tuple[str, ...] = ("risk_ratio", "rr_ci_low", "rr_ci_high")
 #: Columns of :func:`series_table`'s output (``series.parquet``), in order.
 SERIES_TABLE_COLUMNS: tuple[str, ...] = ("scenario", "replication", "time_days", "variable", "value")
+#: Columns of :func:`curve_table`'s output (``employment_curve.parquet``), in order.
+CURVE_TABLE_COLUMNS: tuple[str, ...] = ("scenario", "replication", "month", "employed", "n")
 #: Columns of :func:`precision_table`'s output, in order.
 PRECISION_COLUMNS: tuple[str, ...] = (
     "scenario",
@@ -137,6 +156,16 @@ def kpi_directions() -> dict[str, int]:
     return dict(KPI_BETTER)
 
 
+def risk_kpis() -> tuple[str, ...]:
+    """The KPIs that are risks, for which a comparison gives a risk ratio
+    (``caseload_sim.metrics.RISK_KPI_NAMES``; empty if the metrics module declares none)."""
+    try:
+        from caseload_sim.metrics import RISK_KPI_NAMES
+    except ImportError:
+        return ()
+    return tuple(RISK_KPI_NAMES)
+
+
 def run_replication(
     scenario: Scenario, seed: int, replication: int, keep_events: bool = False
 ) -> tuple[dict[str, float], EventLog | None]:
@@ -175,12 +204,13 @@ def _simulate(scenario: Scenario, seed: int, replication: int) -> tuple[dict[str
 
 def _replicate(
     scenario: Scenario, seed: int, replication: int, keep_events: bool
-) -> tuple[dict[str, float], pd.DataFrame, EventLog | None]:
-    """One replication's KPIs, its weekly series (:func:`caseload_sim.metrics.weekly_series`) and log."""
-    from caseload_sim.metrics import weekly_series
+) -> tuple[dict[str, float], pd.DataFrame, pd.DataFrame, EventLog | None]:
+    """One replication's KPIs, its weekly series (:func:`caseload_sim.metrics.weekly_series`),
+    its employment curve (:func:`caseload_sim.metrics.employment_curve`) and log."""
+    from caseload_sim.metrics import employment_curve, weekly_series
 
     kpis, log = _simulate(scenario, seed, replication)
-    return kpis, weekly_series(log), (log if keep_events else None)
+    return kpis, weekly_series(log), employment_curve(log), (log if keep_events else None)
 
 
 @dataclass(frozen=True)
@@ -207,6 +237,9 @@ class ReplicationResults:
     series
         Every replication's weekly series in one tidy table (:func:`series_table`), or
         ``None`` if not computed.
+    curve
+        Every replication's employment curve — the share in paid work by month since
+        intake — in one tidy table (:func:`curve_table`), or ``None`` if not computed.
     """
 
     scenario: Scenario
@@ -216,6 +249,7 @@ class ReplicationResults:
     events: list[EventLog] | None = None
     precision: PrecisionOutcome | None = None
     series: pd.DataFrame | None = None
+    curve: pd.DataFrame | None = None
 
     @property
     def n(self) -> int:
@@ -519,7 +553,7 @@ def precision_table(
 
 def _replication_task(
     scenarios: tuple[Scenario, ...], seed: int, keep_events: bool, task: tuple[int, int]
-) -> tuple[dict[str, float], pd.DataFrame, EventLog | None]:
+) -> tuple[dict[str, float], pd.DataFrame, pd.DataFrame, EventLog | None]:
     """Replication ``task[1]`` of scenario number ``task[0]`` (module level, so it pickles)."""
     which, replication = task
     return _replicate(scenarios[which], seed, replication, keep_events)
@@ -569,6 +603,47 @@ def series_table(series: Mapping[str, Sequence[pd.DataFrame]]) -> pd.DataFrame:
     )
 
 
+def curve_table(curves: Mapping[str, Sequence[pd.DataFrame]]) -> pd.DataFrame:
+    """Every replication's employment curve in one tidy table.
+
+    Parameters
+    ----------
+    curves
+        Scenario name -> the replications' :func:`caseload_sim.metrics.employment_curve`,
+        in replication order (replication *i* at position *i*).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`CURVE_TABLE_COLUMNS`: ``scenario`` categorical (in the given
+        order), ``replication`` int32, ``month`` int32 (0, 1, ... months since intake),
+        ``employed`` float64 (the share of the replication's 24-month cohort in paid
+        work that month; NaN for an empty cohort), ``n`` int32 (the cohort's size);
+        scenario by scenario, replication by replication, month by month.
+    """
+    names = list(curves)
+    parts = [(code, i, frame) for code, name in enumerate(names) for i, frame in enumerate(curves[name])]
+    sizes = [len(frame) for _, _, frame in parts]
+
+    def column(name: str, dtype: type) -> np.ndarray:
+        return np.concatenate(
+            [frame[name].to_numpy().astype(dtype) for _, _, frame in parts] or [np.empty(0, dtype)]
+        )
+
+    return pd.DataFrame(
+        {
+            "scenario": pd.Categorical.from_codes(
+                np.repeat([code for code, _, _ in parts], sizes).astype(np.int64), categories=pd.Index(names)
+            ),
+            "replication": np.repeat([i for _, i, _ in parts], sizes).astype(np.int32),
+            "month": column("month", np.int32),
+            "employed": column("employed", np.float64),
+            "n": column("n", np.int32),
+        },
+        columns=list(CURVE_TABLE_COLUMNS),
+    )
+
+
 @dataclass
 class _Batches:
     """Replications of several scenarios, run batch by batch on the same keys (seed, i)."""
@@ -580,6 +655,7 @@ class _Batches:
     progress: Progress | None
     rows: list[list[dict[str, float]]]
     series: list[list[pd.DataFrame]]
+    curves: list[list[pd.DataFrame]]
     logs: list[list[EventLog]]
     planned: int = 0
     done: int = 0
@@ -600,11 +676,12 @@ class _Batches:
                 self.progress(self.done, self.planned * len(self.scenarios))
 
         task = partial(_replication_task, self.scenarios, self.seed, self.keep_events)
-        for (k, _i), (kpis, series, log) in zip(
+        for (k, _i), (kpis, series, curve, log) in zip(
             tasks, self.runner.map(task, tasks, on_result=on_result), strict=True
         ):
             self.rows[k].append(kpis)
             self.series[k].append(series)
+            self.curves[k].append(curve)
             if log is not None:
                 self.logs[k].append(log)
 
@@ -627,11 +704,11 @@ def _run(
     progress: Progress | None,
     executor: Executor | None,
     precision: PrecisionTarget | None,
-) -> tuple[list[pd.DataFrame], pd.DataFrame, list[list[EventLog]], PrecisionOutcome | None]:
+) -> tuple[list[pd.DataFrame], pd.DataFrame, pd.DataFrame, list[list[EventLog]], PrecisionOutcome | None]:
     """Run replications of every scenario on the same keys; optionally to a precision target.
 
-    Returns the results tables, the :func:`series_table` of every scenario, the logs
-    (if kept) and the precision outcome.
+    Returns the results tables, the :func:`series_table` and :func:`curve_table` of every
+    scenario, the logs (if kept) and the precision outcome.
     """
     if n < 1:
         raise ValueError(f"n: got {n}; allowed: an integer >= 1")
@@ -655,6 +732,7 @@ def _run(
         progress=progress,
         rows=[[] for _ in scenarios],
         series=[[] for _ in scenarios],
+        curves=[[] for _ in scenarios],
         logs=[[] for _ in scenarios],
     )
     batches.run_until(n)
@@ -680,6 +758,7 @@ def _run(
     tables = [_results_table(rows[:final], seed, names) for rows in batches.rows]
     logs = [scenario_logs[:final] for scenario_logs in batches.logs]
     series = series_table({s.name: runs[:final] for s, runs in zip(scenarios, batches.series, strict=True)})
+    curve = curve_table({s.name: runs[:final] for s, runs in zip(scenarios, batches.curves, strict=True)})
     if precision is not None:
         outcome = PrecisionOutcome(
             target=precision,
@@ -695,7 +774,7 @@ def _run(
                 precision.confidence,
             ),
         )
-    return tables, series, logs, outcome
+    return tables, series, curve, logs, outcome
 
 
 def run_replications(
@@ -738,7 +817,7 @@ def run_replications(
     -------
     ReplicationResults
     """
-    tables, series, logs, outcome = _run(
+    tables, series, curve, logs, outcome = _run(
         [scenario], n, seed, workers, keep_events, progress, executor, precision
     )
     return ReplicationResults(
@@ -749,6 +828,7 @@ def run_replications(
         events=logs[0] if keep_events else None,
         precision=outcome,
         series=series,
+        curve=curve,
     )
 
 
@@ -774,6 +854,9 @@ class ComparisonResults:
     series
         Every scenario's and replication's weekly series in one tidy table
         (:func:`series_table`), or ``None`` if not computed.
+    curve
+        Every scenario's and replication's employment curve in one tidy table
+        (:func:`curve_table`), or ``None`` if not computed.
     """
 
     scenarios: tuple[Scenario, ...]
@@ -782,6 +865,7 @@ class ComparisonResults:
     comparison: pd.DataFrame
     precision: PrecisionOutcome | None = None
     series: pd.DataFrame | None = None
+    curve: pd.DataFrame | None = None
 
     @property
     def base(self) -> Scenario:
@@ -835,11 +919,94 @@ def _paired(
     return diff, low, high, p_better, ratio, n
 
 
+def _t_quantile(confidence: float) -> Callable[[int], float]:
+    """``df -> t_{(1+confidence)/2, df}``, the Student-t quantile of a two-sided interval."""
+    from scipy import stats
+
+    q = (1.0 + confidence) / 2.0
+
+    def tq(df: int) -> float:
+        return float(stats.t.ppf(q, df))
+
+    return tq
+
+
+def risk_ratio(
+    base: np.ndarray, alt: np.ndarray, confidence: float = 0.95, tq: Callable[[int], float] | None = None
+) -> tuple[float, float, float]:
+    r"""Risk ratio of paired replications, alternative over base, with its confidence interval.
+
+    ``base[i]`` and ``alt[i]`` are replication *i*'s risk (a share of a cohort with a
+    yes/no outcome, e.g. ``employed_12m``) under the two scenarios, run on the same
+    random numbers; pairs where either is NaN are dropped. With :math:`\bar a`,
+    :math:`\bar b` the means over the ``n`` pairs:
+
+    .. math::
+
+        RR = \bar a / \bar b, \qquad
+        \mathrm{se}(\log RR) = \mathrm{sd}_i\!\left(\frac{a_i}{\bar a} - \frac{b_i}{\bar b}\right) / \sqrt{n},
+
+    and the interval is :math:`RR \cdot \exp(\pm t_{(1+c)/2,\,n-1}\,\mathrm{se})`.
+
+    Why this method. The quantity the trials report is the ratio of the two arms' risks,
+    which here is the ratio of the two scenarios' expected KPI, :math:`E[a]/E[b]`:
+    estimated by the ratio of the paired means, and consistent as replications are added.
+    Its interval is the delta method on the log scale: :math:`\log(\bar a/\bar b)` is,
+    to first order, the mean of :math:`a_i/\bar a - b_i/\bar b`, a per-replication
+    quantity whose spread already holds the covariance of the pair — so the common random
+    numbers sharpen the ratio exactly as they sharpen the paired difference — and a
+    Student-t interval on that mean, with the same ``n - 1`` degrees of freedom as the
+    difference's interval, is then exponentiated (so it stays positive and is asymmetric,
+    as a ratio's interval should be). The alternatives were rejected: the mean of the
+    per-replication log ratios :math:`\log(a_i/b_i)` estimates a geometric mean of
+    ratios, not :math:`E[a]/E[b]` (Jensen), and is undefined as soon as one replication
+    has a zero risk (a small cohort, a rare outcome); Fieller's interval is exact under
+    normality but can be unbounded when :math:`\bar b` is not clearly above zero, and
+    for risks well above zero it agrees with the delta method to the precision reported.
+
+    Edge cases: ``risk_ratio`` is NaN without pairs or when :math:`\bar b \le 0` (no
+    ratio to a zero risk); it is 0 when :math:`\bar a = 0 < \bar b`, with a NaN interval
+    (no log scale), as is the interval for ``n < 2``. When every :math:`a_i = RR\,b_i`
+    the interval is ``[RR, RR]``.
+
+    Parameters
+    ----------
+    base, alt
+        The two scenarios' risks, replication by replication (same length, paired by position).
+    confidence
+        Coverage of the interval, strictly between 0 and 1.
+    tq
+        ``df -> t quantile`` to use instead of computing it from ``confidence`` (shared
+        with the difference intervals by :func:`comparison_table`).
+
+    Returns
+    -------
+    risk_ratio, rr_ci_low, rr_ci_high
+    """
+    b = np.asarray(base, dtype=np.float64)
+    a = np.asarray(alt, dtype=np.float64)
+    keep = ~(np.isnan(b) | np.isnan(a))
+    b, a = b[keep], a[keep]
+    n = int(b.size)
+    if n == 0:
+        return math.nan, math.nan, math.nan
+    mean_b, mean_a = float(b.mean()), float(a.mean())
+    if not mean_b > 0:
+        return math.nan, math.nan, math.nan
+    rr = mean_a / mean_b
+    if n < 2 or not mean_a > 0:
+        return rr, math.nan, math.nan
+    se = float(np.std(a / mean_a - b / mean_b, ddof=1)) / math.sqrt(n)
+    half = (tq if tq is not None else _t_quantile(confidence))(n - 1) * se
+    return rr, rr * math.exp(-half), rr * math.exp(half)
+
+
 def comparison_table(
     tables: Mapping[str, pd.DataFrame],
     kpis: Sequence[str] | None = None,
     better: Mapping[str, int] | None = None,
     confidence: float = 0.95,
+    risks: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Each scenario's KPIs, and their paired differences from the base.
 
@@ -866,10 +1033,17 @@ def comparison_table(
         numbers made the comparison sharper; 0 means the KPI did not move at all
         from the base in any replication. NaN when ``n_paired < 2`` or neither varies.
 
+    ``risk_ratio``, ``rr_ci_low``, ``rr_ci_high``
+        Only for a KPI that is a risk (``risks``; default :func:`risk_kpis`: the shares of
+        a cohort with a yes/no outcome, such as ``employed_12m``): the ratio of the paired
+        means, scenario over base, with its interval (:func:`risk_ratio`, same pairs as
+        ``diff``). ``diff`` is then the risk difference. NaN for every other KPI.
+
     The base's own rows carry ``diff`` 0 (NaN if the KPI is never defined) and NaN
     for the difference interval, ``p_better`` and the ratio: the base is the reference,
     not a comparison (compared with itself every ``d_i`` would be 0, which says
-    nothing). Its ``n_paired`` is its ``n``.
+    nothing). Its ``n_paired`` is its ``n``; its ``risk_ratio`` is 1 for a risk with a
+    mean above zero (NaN otherwise), with a NaN interval.
 
     Parameters
     ----------
@@ -882,6 +1056,8 @@ def comparison_table(
         KPI -> direction; default :func:`kpi_directions`.
     confidence
         Coverage of the intervals, strictly between 0 and 1.
+    risks
+        The KPIs that get a risk ratio; default :func:`risk_kpis`.
 
     Returns
     -------
@@ -895,6 +1071,7 @@ def comparison_table(
     if not 0.0 < confidence < 1.0:
         raise ValueError(f"confidence: got {confidence}; allowed: strictly between 0 and 1")
     directions = dict(better) if better is not None else kpi_directions()
+    is_risk = set(risks if risks is not None else risk_kpis())
     names = list(tables)
     base_table = tables[names[0]]
     kpis = list(kpis) if kpis is not None else [c for c in base_table.columns if c not in ID_COLUMNS]
@@ -937,6 +1114,16 @@ def comparison_table(
                     tq,
                 )
             diff, low, high, p_better, ratio, n_paired = stats_
+            rr = (math.nan, math.nan, math.nan)
+            if kpi in is_risk:
+                if position == 0:
+                    rr = (1.0 if mean > 0 else math.nan, math.nan, math.nan)
+                else:
+                    rr = risk_ratio(
+                        paired[f"{kpi}_base"].to_numpy(np.float64),
+                        paired[f"{kpi}_alt"].to_numpy(np.float64),
+                        tq=tq,
+                    )
             records.append(
                 (
                     name,
@@ -951,6 +1138,7 @@ def comparison_table(
                     ratio,
                     n,
                     n_paired,
+                    *rr,
                 )
             )
     out = pd.DataFrame.from_records(records, columns=list(COMPARISON_COLUMNS))
@@ -1008,7 +1196,9 @@ def compare_scenarios(
         raise ValueError(
             f"scenarios: the name {', '.join(map(repr, twice))} is used twice; names must differ"
         )
-    tables, series, _logs, outcome = _run(scenarios, n, seed, workers, False, progress, executor, precision)
+    tables, series, curve, _logs, outcome = _run(
+        scenarios, n, seed, workers, False, progress, executor, precision
+    )
     comparison = comparison_table(dict(zip(names, tables, strict=True)), confidence=confidence)
     return ComparisonResults(
         scenarios=tuple(scenarios),
@@ -1017,4 +1207,5 @@ def compare_scenarios(
         comparison=comparison,
         precision=outcome,
         series=series,
+        curve=curve,
     )

@@ -83,6 +83,60 @@ The KPIs (column names are part of the interface, see ``KPI_NAMES``)
     ``[start, end - 365]`` whose holder is in paid work 365 days later (the rule of
     ``retention_6m``), per year of the cohort span. NaN if the window is a year or less.
 
+Trial-style outcomes (employment measured from intake)
+------------------------------------------------------
+The SE/IPS trials state their results as employment of the people enrolled, month by
+month after enrolment. These KPIs do the same, from intake, with each person's
+**employment history** (:func:`employment_spells`): a person is in paid work from a
+JOB_START until the job's JOB_END while followed up, or — after a discharge to work
+(EXIT ``work_permanent``/``work_temporary``), when the job goes on — until a
+POST_EXIT_JOB_END row (logged without a specialist) or the end of the log. Only
+POST_EXIT_JOB_END ends a job after discharge; the subsidy changes, employer decisions
+and mentor ends logged after it do not. A person can have several jobs; a JOB_START
+while a job is held ends that job and starts the new one, with no gap in work. What the
+log cannot tell, and the KPIs therefore assume: after an exit for any other reason
+(education, health, dropout, time limit, discharged) the person is *not* in work — a job
+they may find later is not in the log; and work already held at intake (the candidate
+table's ``in_work_at_intake``) is not a logged job, so it does not count. A person's
+time zero is their (first) intake. "After ``m`` months" is ``m x 365/12`` days (12
+months = 365 days, as for ``work_12m``); a state at time ``t`` includes every row at
+``<= t``.
+
+Each KPI's **cohort** is the intakes in ``[start, end - horizon]``, the rule of
+``work_12m``: everybody counted is observed for the KPI's full horizon inside the window.
+With a 3-year window the 24-month KPIs count the intakes of its first year only.
+
+``employed_6m``, ``employed_12m``, ``employed_18m``, ``employed_24m``
+    Point prevalence: of the intakes in ``[start, end - m months]``, the share in paid
+    work exactly ``m`` months after intake. The trials' "competitive employment at 12
+    months" is ``employed_12m``, not ``work_12m``.
+``ever_worked_24m``
+    Of the intakes in ``[start, end - 730]``, the share in paid work at any time within
+    730 days of intake (the trials' "ever employed during follow-up"). Its 12-month
+    counterpart is ``work_12m`` (a job started within 365 days of intake; the same
+    number for every log in which exits to work follow a job start, as in the model).
+``never_worked_24m``
+    ``1 - ever_worked_24m``: the share never in paid work in the 24 months (about 45 % of
+    IPS participants in the trials).
+``months_worked_24m``
+    Same cohort: mean months in paid work in the 730 days after intake (days in work /
+    (365/12)); never-workers count 0. High-fidelity IPS: about 13 of 24 months.
+``days_to_first_job_mean``
+    Same cohort, but only those who worked within the 730 days: mean days from intake to
+    the first paid work. A *conditional* mean (of a selected group, as the trials report
+    "time to first job"); NaN if nobody worked. Compare ``days_to_first_job_median``, a
+    Kaplan-Meier median over everybody taken in.
+``first_job_days_median``
+    How long first jobs last: Kaplan-Meier median duration (days) of the first jobs
+    (each person's first job in the history) that began in the window, from its start to
+    its end — JOB_END, POST_EXIT_JOB_END, an exit not to work, or a new job — censored at
+    the window's end for a job still held. NaN when fewer than half are seen to end.
+    High-fidelity IPS: about 10 months in the first job.
+
+:func:`trial_outcomes` gives the person-level values behind these, and
+:func:`employment_curve` the share in work by month 0-24 after intake for the 24-month
+cohort.
+
 The cost KPIs (NOK)
 -------------------
 Priced with ``log.meta["costs"]`` (NaN for a log without prices); each part is what
@@ -223,6 +277,8 @@ from .events import WEEK_DTYPE, Decision, EventKind, EventLog, ExitReason, JobTy
 __all__ = [
     "COST_KPI_NAMES",
     "COST_PART_NAMES",
+    "CURVE_COLUMNS",
+    "CURVE_MONTHS",
     "DEFAULT_WORK_TARGET",
     "EXIT_SHARE_NAMES",
     "FLOW_KPI_NAMES",
@@ -230,9 +286,13 @@ __all__ = [
     "KPI_NAMES",
     "MONTH_DAYS",
     "RETENTION_DAYS",
+    "RISK_KPI_NAMES",
     "SERIES_COLUMNS",
     "SERIES_VARIABLES",
     "SUSTAINED_DAYS",
+    "TRIAL_FOLLOW_UP_DAYS",
+    "TRIAL_KPI_NAMES",
+    "TRIAL_MONTHS",
     "WORKFORCE_KPI_NAMES",
     "WEEK_DAYS",
     "WORK_FOLLOW_UP_DAYS",
@@ -243,6 +303,8 @@ __all__ = [
     "compute_kpis",
     "cost_parts",
     "employed_deltas",
+    "employment_curve",
+    "employment_spells",
     "fte_deltas",
     "held_stress_by_bin",
     "kaplan_meier",
@@ -253,6 +315,7 @@ __all__ = [
     "step_series",
     "sustained_work_share",
     "time_average",
+    "trial_outcomes",
     "vacancies",
     "weekly_series",
     "window",
@@ -272,6 +335,12 @@ WEEK_DAYS = 7.0
 """Days per week: :func:`weekly_series` samples at 7, 14, ... days."""
 DEFAULT_WORK_TARGET = 0.65
 """Target share into work within a year, if ``meta["targets"]["work_within_year"]`` is missing."""
+TRIAL_MONTHS: tuple[int, ...] = (6, 12, 18, 24)
+"""Months after intake at which ``employed_<m>m`` (point prevalence) is measured."""
+TRIAL_FOLLOW_UP_DAYS = 24 * YEAR_DAYS / 12
+"""Follow-up of the 24-month trial-style KPIs (``ever_worked_24m``, ...): 730 days after intake."""
+CURVE_MONTHS = 24
+"""The employment curve (:func:`employment_curve`) runs from month 0 to this month after intake."""
 
 EXIT_SHARE_NAMES: tuple[str, ...] = (
     "exit_work_permanent_share",
@@ -318,12 +387,40 @@ COST_PART_NAMES: tuple[str, ...] = (
 COST_KPI_NAMES: tuple[str, ...] = ("cost_nok", *COST_PART_NAMES, "cost_per_sustained_job_nok")
 """The cost KPIs (NOK), last in :data:`KPI_NAMES`."""
 
+TRIAL_KPI_NAMES: tuple[str, ...] = (
+    "employed_6m",
+    "employed_12m",
+    "employed_18m",
+    "employed_24m",
+    "ever_worked_24m",
+    "never_worked_24m",
+    "months_worked_24m",
+    "days_to_first_job_mean",
+    "first_job_days_median",
+)
+"""The trial-style outcomes measured from intake (employment as the SE/IPS trials report it),
+in :data:`KPI_NAMES` order. ``work_12m`` is their "ever worked within 12 months"."""
+
+RISK_KPI_NAMES: tuple[str, ...] = (
+    "work_12m",
+    "permanent_12m",
+    "employed_6m",
+    "employed_12m",
+    "employed_18m",
+    "employed_24m",
+    "ever_worked_24m",
+    "never_worked_24m",
+)
+"""The KPIs that are *risks*: the share of a cohort of people with a yes/no outcome. For these
+a comparison also gives the risk ratio (:func:`caseload_sim.experiment.risk_ratio`)."""
+
 KPI_NAMES: tuple[str, ...] = (
     "work_12m",
     "permanent_12m",
     "days_to_first_job_median",
     "retention_6m",
     "sustained_jobs_per_year",
+    *TRIAL_KPI_NAMES,
     *EXIT_SHARE_NAMES,
     "exits_to_work_per_fte_year",
     *FLOW_KPI_NAMES,
@@ -338,6 +435,15 @@ KPI_BETTER: dict[str, int] = {
     "days_to_first_job_median": -1,
     "retention_6m": +1,
     "sustained_jobs_per_year": +1,
+    "employed_6m": +1,
+    "employed_12m": +1,
+    "employed_18m": +1,
+    "employed_24m": +1,
+    "ever_worked_24m": +1,
+    "never_worked_24m": -1,
+    "months_worked_24m": +1,
+    "days_to_first_job_mean": -1,  # among those who found a job: a selected group (see the definition)
+    "first_job_days_median": +1,
     "exit_work_permanent_share": +1,
     "exit_work_temporary_share": +1,
     "exit_education_share": 0,  # good for some, a lost job chance for others (cf. targets.count_education)
@@ -951,6 +1057,260 @@ def _in_work_at(p: _Prepared, query: np.ndarray, cohort: np.ndarray) -> np.ndarr
     return at[cohort]
 
 
+# ------------------------------------------------------------- employment history
+_OPEN = -1  # end_kind of a job still held when the log ends
+
+
+@dataclass
+class _Spells:
+    """Paid jobs, one row per job: who (dense candidate index), from when, until when.
+
+    ``end`` is inf for a job still held when the log ends; ``end_kind`` is the EventKind
+    of the row that ended it (JOB_END, POST_EXIT_JOB_END, EXIT, or JOB_START for a job
+    left for another at once), ``_OPEN`` if none. ``first`` marks each candidate's first job.
+    Rows are by candidate, then start; a candidate's jobs never overlap.
+    """
+
+    cid: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    end_kind: np.ndarray
+    first: np.ndarray
+
+
+def _spells(p: _Prepared) -> _Spells:
+    """Every candidate's paid jobs, from the job rows, exits and post-discharge job ends.
+
+    A candidate's rows (JOB_START, JOB_END, EXIT, POST_EXIT_JOB_END; equal times in log
+    order) are replayed as a two-state machine, *in work* or not, remembering whether
+    the candidate has been discharged (an EXIT before the row):
+
+    * JOB_START: in work; a job already held ends there (left for the new one).
+    * JOB_END: not in work, while followed up. After a discharge it is ignored: the
+      specialist no longer sees the job, and only POST_EXIT_JOB_END ends it.
+    * EXIT to work (``work_permanent``, ``work_temporary``): the job goes on after the
+      discharge. (Without a job held, one is taken to start at the exit.)
+    * EXIT for any other reason: not in work (the log knows of no job afterwards).
+    * POST_EXIT_JOB_END: not in work, after a discharge (ignored before one).
+
+    Every other row (EMPLOYER_DECISION, SUBSIDY_CHANGE, MENTOR_*, also the ones logged
+    after a discharge) leaves the state alone. Vectorised: each row either sets the state
+    or leaves it; the state after a row is what the candidate's last setting row set.
+    """
+    kinds = (EventKind.JOB_START, EventKind.JOB_END, EventKind.EXIT, EventKind.POST_EXIT_JOB_END)
+    r = np.concatenate([p.cand_rows(k) for k in kinds])
+    if not len(r):
+        none = np.empty(0)
+        return _Spells(none.astype(np.int64), none, none, none.astype(np.int64), none.astype(bool))
+    r = r[np.lexsort((r, p.time[r], p.cid[r]))]  # by candidate, then time, then log order
+    c, kind, t = p.cid[r], p.kind[r].astype(np.int64), p.time[r]
+    m = len(r)
+    pos = np.arange(m)
+    group_first = np.r_[True, c[1:] != c[:-1]]
+    group_start = np.maximum.accumulate(np.where(group_first, pos, 0))
+    is_exit = kind == EventKind.EXIT
+    work_exit = is_exit & np.isin(p.code[r], _WORK_EXITS)
+    exits_before = np.cumsum(is_exit) - is_exit
+    discharged = exits_before - exits_before[group_start] > 0
+    sets = np.full(m, -1, np.int64)  # the state a row sets: 1 in work, 0 not, -1 leaves it alone
+    sets[kind == EventKind.JOB_START] = 1
+    sets[(kind == EventKind.JOB_END) & ~discharged] = 0
+    sets[work_exit] = 1
+    sets[is_exit & ~work_exit] = 0
+    sets[(kind == EventKind.POST_EXIT_JOB_END) & discharged] = 0
+    setter = np.maximum.accumulate(np.where(sets >= 0, pos, -1))
+    after = np.where(setter >= group_start, sets[np.maximum(setter, 0)], 0)
+    before = np.r_[0, after[:-1]]
+    before[group_first] = 0
+    starts = np.flatnonzero((kind == EventKind.JOB_START) | (work_exit & (before == 0)))
+    ends = np.flatnonzero((before == 1) & ((after == 0) | (kind == EventKind.JOB_START)))
+    # a candidate's starts and ends alternate (an end needs a job held); a JOB_START that
+    # ends one job and starts the next is the end of the earlier, so look strictly after
+    k = np.searchsorted(ends, starts, side="right")
+    has_end = k < len(ends)
+    has_end[has_end] = c[ends[k[has_end]]] == c[starts[has_end]]
+    end = np.full(len(starts), np.inf)
+    end_kind = np.full(len(starts), _OPEN, np.int64)
+    end[has_end] = t[ends[k[has_end]]]
+    end_kind[has_end] = kind[ends[k[has_end]]]
+    sc = c[starts]
+    first = np.r_[True, sc[1:] != sc[:-1]] if len(sc) else np.zeros(0, bool)
+    return _Spells(sc, t[starts], end, end_kind, first)
+
+
+def employment_spells(log: EventLog) -> pd.DataFrame:
+    """Every candidate's paid jobs, one row per job, as the log tells them.
+
+    A person is in paid work from a JOB_START until the job's JOB_END while followed up,
+    or — after a discharge to work (an EXIT with reason ``work_permanent`` or
+    ``work_temporary``), when the job goes on — until a POST_EXIT_JOB_END row (logged
+    without a specialist), or until the log ends. Only POST_EXIT_JOB_END ends a job after
+    discharge: other rows logged after it (subsidy changes, employer decisions, mentor
+    ends) do not. See :func:`_spells` for the replay, and the module docstring for what
+    the log cannot tell (work held at intake; work after an exit for another reason).
+
+    Columns: ``candidate`` (id), ``job`` (0 for the candidate's first job, 1, 2, ...),
+    ``start``, ``end`` (days; NaN: still held when the log ends), ``ended_by`` (the event
+    kind that ended it: ``job_end``, ``post_exit_job_end``, ``exit`` — an exit not to
+    work —, ``job_start`` — left at once for another job —, or ``""`` if still held).
+    """
+    p = _prepare(log)
+    sp = _spells(p)
+    names = {int(k): k.name.lower() for k in EventKind} | {_OPEN: ""}
+    job = np.arange(len(sp.cid)) - np.maximum.accumulate(np.where(sp.first, np.arange(len(sp.cid)), 0))
+    return pd.DataFrame(
+        {
+            "candidate": p.cand_ids[sp.cid].astype(np.int64),
+            "job": job.astype(np.int64),
+            "start": sp.start,
+            "end": np.where(np.isinf(sp.end), np.nan, sp.end),
+            "ended_by": [names[int(k)] for k in sp.end_kind],
+        }
+    )
+
+
+def _first_intake(p: _Prepared) -> np.ndarray:
+    """Each candidate's (first) intake time; NaN if never taken in."""
+    ir = p.cand_rows(EventKind.INTAKE)
+    out = np.full(p.n_cand, np.nan)
+    ids, first = np.unique(p.cid[ir], return_index=True)  # rows in log order: the first of each
+    out[ids] = p.time[ir][first]
+    return out
+
+
+def _employed_at(sp: _Spells, n_cand: int, at: np.ndarray) -> np.ndarray:
+    """Per candidate, whether in paid work at time ``at[cid]`` (rows at ``<= at`` applied)."""
+    q = at[sp.cid]
+    hit = (sp.start <= q) & (sp.end > q)
+    out = np.zeros(n_cand, bool)
+    out[sp.cid[hit]] = True
+    return out
+
+
+def _months_worked(sp: _Spells, n_cand: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per candidate, months in paid work within ``[a[cid], b[cid]]``."""
+    days = np.clip(np.minimum(sp.end, b[sp.cid]) - np.maximum(sp.start, a[sp.cid]), 0.0, None)
+    days = np.where(np.isnan(days), 0.0, days)
+    return np.bincount(sp.cid, weights=days, minlength=n_cand) / MONTH_DAYS
+
+
+def _first_work(sp: _Spells, n_cand: int, intake: np.ndarray) -> np.ndarray:
+    """Per candidate, the first time in paid work at or after intake (inf: never; NaN intake: inf)."""
+    t0 = intake[sp.cid]
+    counts = (sp.start >= t0) | (sp.end > t0)  # a job started after intake, or held at it
+    out = np.full(n_cand, np.inf)
+    np.minimum.at(out, sp.cid[counts], np.maximum(sp.start, t0)[counts])
+    return out
+
+
+@dataclass
+class _TrialTable:
+    """Per candidate (dense index): intake, and the trial-style outcomes (NaN: not observable)."""
+
+    intake: np.ndarray
+    employed: dict[int, np.ndarray]  # month -> 1.0 / 0.0 / NaN
+    ever_worked: np.ndarray  # within 24 months
+    months_worked: np.ndarray  # within 24 months
+    first_work_days: np.ndarray  # days from intake to the first paid work (inf: none; NaN: no intake)
+
+
+def _trial_table(p: _Prepared, sp: _Spells, end: float) -> _TrialTable:
+    intake = _first_intake(p)
+    employed = {}
+    for months in TRIAL_MONTHS:
+        follow = months * YEAR_DAYS / 12
+        seen = intake <= end - follow  # NaN intake: False
+        at = _employed_at(sp, p.n_cand, intake + follow).astype(float)
+        employed[months] = np.where(seen, at, np.nan)
+    seen = intake <= end - TRIAL_FOLLOW_UP_DAYS
+    first = _first_work(sp, p.n_cand, intake) - intake
+    worked = _months_worked(sp, p.n_cand, intake, intake + TRIAL_FOLLOW_UP_DAYS)
+    return _TrialTable(
+        intake=intake,
+        employed=employed,
+        ever_worked=np.where(seen, (first <= TRIAL_FOLLOW_UP_DAYS).astype(float), np.nan),
+        months_worked=np.where(seen, worked, np.nan),
+        first_work_days=first,
+    )
+
+
+def _trial_kpis(p: _Prepared, start: float, end: float) -> dict[str, float]:
+    """The trial-style KPIs (:data:`TRIAL_KPI_NAMES`); see the module docstring."""
+    sp = _spells(p)
+    tt = _trial_table(p, sp, end)
+    in_window = tt.intake >= start  # NaN intake: False
+    k: dict[str, float] = {}
+    for months in TRIAL_MONTHS:
+        v = tt.employed[months][in_window]
+        k[f"employed_{months}m"] = _mean(v[~np.isnan(v)])
+    cohort = in_window & ~np.isnan(tt.ever_worked)
+    ever = tt.ever_worked[cohort]
+    k["ever_worked_24m"] = _mean(ever)
+    k["never_worked_24m"] = _mean(1.0 - ever)
+    k["months_worked_24m"] = _mean(tt.months_worked[cohort])
+    days = tt.first_work_days[cohort]
+    k["days_to_first_job_mean"] = _mean(days[days <= TRIAL_FOLLOW_UP_DAYS])
+    first = sp.first & (sp.start >= start) & (sp.start <= end)
+    observed = sp.end[first] <= end
+    k["first_job_days_median"] = kaplan_meier_median(
+        np.minimum(sp.end[first], end) - sp.start[first], observed
+    )
+    return k
+
+
+def trial_outcomes(log: EventLog) -> pd.DataFrame:
+    """One row per candidate taken in: the person-level facts behind the trial-style KPIs.
+
+    Columns: ``intake_time``; ``employed_6m`` … ``employed_24m`` (1.0 if in paid work
+    exactly 6, 12, 18, 24 months after intake, else 0.0); ``ever_worked_24m`` (1.0 if in
+    paid work at any time in the 24 months after intake); ``months_worked_24m`` (months
+    in paid work in those 24 months); ``first_work_days`` (days from intake to the first
+    paid work; NaN if none is seen). An outcome whose horizon reaches past the window's
+    end is NaN (not observable). The KPIs average these over the candidates whose intake
+    lies in the window. Indexed by candidate id; employment is :func:`employment_spells`.
+    """
+    p = _prepare(log)
+    _, end = window(log)
+    tt = _trial_table(p, _spells(p), end)
+    took = ~np.isnan(tt.intake)
+    data: dict[str, np.ndarray] = {"intake_time": tt.intake}
+    data.update({f"employed_{m}m": tt.employed[m] for m in TRIAL_MONTHS})
+    data["ever_worked_24m"] = tt.ever_worked
+    data["months_worked_24m"] = tt.months_worked
+    data["first_work_days"] = np.where(np.isinf(tt.first_work_days), np.nan, tt.first_work_days)
+    frame = pd.DataFrame(data, index=pd.Index(p.cand_ids, name="candidate"))
+    return frame[took]
+
+
+CURVE_COLUMNS: tuple[str, ...] = ("month", "employed", "n")
+"""Columns of :func:`employment_curve`'s output, in order."""
+
+
+def employment_curve(log: EventLog) -> pd.DataFrame:
+    """Share in paid work by month since intake, 0 to :data:`CURVE_MONTHS`, for one cohort.
+
+    The cohort is that of the 24-month KPIs: intakes in ``[window start, window end − 730]``,
+    each followed for the whole 24 months, so every month's share is over the same people
+    (month 24 equals ``employed_24m``; earlier months can differ slightly from
+    ``employed_6m`` … whose cohorts reach later into the window). Month ``m`` is
+    ``m · 365/12`` days after intake. Columns :data:`CURVE_COLUMNS`: ``month`` (int),
+    ``employed`` (share; NaN for an empty cohort), ``n`` (cohort size, the same in every row).
+    """
+    start, end = window(log)
+    p = _prepare(log)
+    sp = _spells(p)
+    intake = _first_intake(p)
+    cohort = (intake >= start) & (intake <= end - TRIAL_FOLLOW_UP_DAYS)
+    months = np.arange(CURVE_MONTHS + 1)
+    share = [
+        _mean(_employed_at(sp, p.n_cand, intake + m * YEAR_DAYS / 12)[cohort].astype(float)) for m in months
+    ]
+    return pd.DataFrame(
+        {"month": months.astype(np.int64), "employed": np.array(share, float), "n": int(cohort.sum())},
+        columns=list(CURVE_COLUMNS),
+    )
+
+
 # ---------------------------------------------------------------------------- KPIs
 def _mean(a: np.ndarray) -> float:
     return float(np.mean(a)) if len(a) else _NAN
@@ -1001,6 +1361,9 @@ def compute_kpis(log: EventLog) -> dict[str, float]:
     cohort = np.flatnonzero((fj >= start) & (fj <= cohort_end))
     sustained = float(np.sum(_in_work_at(p, fj + SUSTAINED_DAYS, cohort))) if len(cohort) else 0.0
     k["sustained_jobs_per_year"] = _div(sustained, (cohort_end - start) / YEAR_DAYS)
+
+    # --- trial-style outcomes: employment measured from intake
+    k.update(_trial_kpis(p, start, end))
 
     # --- exits in the window
     xr = p.cand_rows(EventKind.EXIT)

@@ -12,6 +12,9 @@
 - :func:`series_figure` — one weekly series over the whole run: per scenario the mean
   across replications as a line, inside the band of its pointwise 95 % confidence
   interval (:func:`series_bands`), with the warm-up shaded.
+- :func:`curve_figure` — the share in paid work by month since intake (0-24), per
+  scenario the mean across replications inside its pointwise 95 % band
+  (:func:`curve_bands`): how an effect builds up, and whether it lasts.
 
 Colours follow the Okabe–Ito palette, which stays distinguishable for colour-blind
 readers; a scenario keeps its colour in every figure.
@@ -43,8 +46,11 @@ from caseload_sim.report.kpis import (
 
 __all__ = [
     "BAND_COLUMNS",
+    "CURVE_BAND_COLUMNS",
     "PALETTE",
     "costs_figure",
+    "curve_bands",
+    "curve_figure",
     "exits_figure",
     "forest_figure",
     "interval_figure",
@@ -75,6 +81,8 @@ _EXIT_COLOURS: dict[str, str] = {
 }
 #: Columns of :func:`series_bands`'s output, in order.
 BAND_COLUMNS: tuple[str, ...] = ("scenario", "time_days", "n", "mean", "ci_low", "ci_high")
+#: Columns of :func:`curve_bands`'s output, in order.
+CURVE_BAND_COLUMNS: tuple[str, ...] = ("scenario", "month", "n", "mean", "ci_low", "ci_high", "cohort")
 _WEEK_DAYS = 7.0
 _YEAR_DAYS = 365.0
 _FONT = {"family": "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif", "size": 12}
@@ -591,4 +599,113 @@ def series_figure(
         hovermode="x unified" if len(names) > 1 else "closest",
     )
     fig.update_layout(margin={"t": 50})
+    return fig
+
+
+def curve_bands(curve: pd.DataFrame, names: Sequence[str], confidence: float = 0.95) -> pd.DataFrame:
+    """Pointwise mean and Student-t interval of the employment curve across replications.
+
+    Parameters
+    ----------
+    curve
+        Tidy curves (``scenario, replication, month, employed, n``), as in
+        ``employment_curve.parquet``.
+    names
+        The scenarios, in output order; one without rows has none.
+    confidence
+        Coverage of the intervals.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`CURVE_BAND_COLUMNS`: per scenario and month, the number of
+        replications with a non-empty cohort, the mean share in work across them and its
+        interval (NaN when ``n < 2``, as for a KPI), and ``cohort``, the mean cohort size.
+    """
+    parts = []
+    for name in names:
+        rows = curve[curve["scenario"] == name]
+        if rows.empty:
+            continue
+        wide = rows.pivot_table(
+            index="replication", columns="month", values="employed", aggfunc="first", dropna=False
+        )
+        n, mean, half, _ = interval_arrays(wide.to_numpy(dtype=np.float64), confidence)
+        cohort = rows.groupby("replication")["n"].first()
+        parts.append(
+            pd.DataFrame(
+                {
+                    "scenario": name,
+                    "month": wide.columns.to_numpy(dtype=np.int64),
+                    "n": n.astype(np.int64),
+                    "mean": mean,
+                    "ci_low": mean - half,
+                    "ci_high": mean + half,
+                    "cohort": float(cohort.mean()) if len(cohort) else math.nan,
+                }
+            )
+        )
+    if not parts:
+        return pd.DataFrame({c: [] for c in CURVE_BAND_COLUMNS})
+    return pd.concat(parts, ignore_index=True)[list(CURVE_BAND_COLUMNS)]
+
+
+def curve_figure(bands: pd.DataFrame, names: Sequence[str]) -> go.Figure:
+    """The share in paid work by month since intake: per scenario its mean line inside its 95 % band.
+
+    ``bands`` is :func:`curve_bands`; ``names`` the scenarios, base first (they keep
+    their colours). Dotted lines mark 6, 12, 18 and 24 months, where the ``employed_<m>m``
+    KPIs are read. Bands are cut to [0, 1].
+    """
+    fig = go.Figure()
+    for month in (6, 12, 18, 24):
+        fig.add_vline(x=month, line={"color": "#c3c8d1", "width": 1, "dash": "dot"})
+    for i, name in enumerate(names):
+        rows = bands[bands["scenario"] == name]
+        if rows.empty or not rows["mean"].notna().any():
+            continue
+        colour = scenario_colour(i)
+        months = rows["month"].to_numpy(float)
+        low = np.clip(rows["ci_low"].to_numpy(float), 0.0, 1.0)
+        high = np.clip(rows["ci_high"].to_numpy(float), 0.0, 1.0)
+        common = {"x": months, "mode": "lines", "legendgroup": name, "showlegend": False, "hoverinfo": "skip"}
+        fig.add_trace(go.Scatter(y=high, line={"width": 0, "color": colour}, **common))
+        fig.add_trace(
+            go.Scatter(
+                y=low,
+                line={"width": 0, "color": colour},
+                fill="tonexty",
+                fillcolor=_rgba(colour, 0.2),
+                **common,
+            )
+        )
+        custom = np.column_stack([low, high, rows["n"].to_numpy(float), rows["cohort"].to_numpy(float)])
+        fig.add_trace(
+            go.Scatter(
+                x=months,
+                y=rows["mean"].to_numpy(float),
+                mode="lines+markers",
+                marker={"size": 4},
+                line={"width": 2, "color": colour},
+                name=name,
+                legendgroup=name,
+                customdata=custom,
+                hovertemplate=(
+                    f"{name}, month %{{x:.0f}} after intake<br>in paid work %{{y:.1%}}"
+                    "<br>95 % CI %{customdata[0]:.1%} to %{customdata[1]:.1%}"
+                    "<br>over %{customdata[2]:.0f} replications, about %{customdata[3]:.0f} people each"
+                    "<extra></extra>"
+                ),
+            )
+        )
+    fig.update_xaxes(title_text="months since intake", range=[0, 24.5], dtick=3)
+    fig.update_yaxes(title_text="share in paid work", tickformat=".0%", rangemode="tozero")
+    fig = _layout(
+        fig,
+        380,
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        showlegend=len(names) > 1,
+        hovermode="x unified" if len(names) > 1 else "closest",
+    )
+    fig.update_layout(margin={"t": 40})
     return fig

@@ -7,7 +7,9 @@ run) or ``comparison.csv`` and ``replications.csv`` (a comparison, ``"kind":
 :class:`OutputFolder`: the resolved scenarios, a tidy table of statistics, the
 per-replication KPIs and, when the folder has ``series.parquet``, every replication's
 weekly series (folders written before the series existed have none; the report then
-says how to get them).
+says how to get them), and likewise ``employment_curve.parquet``, the share in work by
+month since intake. A ``comparison.csv`` written before the risk-ratio columns existed
+reads with those columns NaN.
 
 Whatever is wrong with a folder (missing, not ours, a file missing, a corrupt CSV, a
 manifest whose scenario no longer validates) raises :class:`ReportInputError` with one
@@ -30,10 +32,16 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from caseload_sim.experiment import COMPARISON_COLUMNS, SERIES_TABLE_COLUMNS
+from caseload_sim.experiment import (
+    COMPARISON_COLUMNS,
+    CURVE_TABLE_COLUMNS,
+    RISK_RATIO_COLUMNS,
+    SERIES_TABLE_COLUMNS,
+)
 from caseload_sim.scenario import Scenario, ScenarioError, scenario_from_dict
 
 __all__ = [
+    "CURVE_FILE",
     "SERIES_FILE",
     "STATS_COLUMNS",
     "OutputFolder",
@@ -43,7 +51,9 @@ __all__ = [
     "write_report_file",
 ]
 
-#: Columns of :attr:`OutputFolder.stats` (the ``diff`` ones are NaN for a run and for the base).
+#: Columns of :attr:`OutputFolder.stats` (the ``diff`` ones are NaN for a run and for the base;
+#: the risk-ratio ones are NaN for a run, for a KPI that is not a risk, and for a comparison
+#: folder written before comparison.csv had them).
 STATS_COLUMNS: tuple[str, ...] = (
     "scenario",
     "kpi",
@@ -55,9 +65,14 @@ STATS_COLUMNS: tuple[str, ...] = (
     "diff_ci_low",
     "diff_ci_high",
     "p_better",
+    "risk_ratio",
+    "rr_ci_low",
+    "rr_ci_high",
 )
 #: The file of the weekly series in an output folder (optional: older folders lack it).
 SERIES_FILE = "series.parquet"
+#: The file of the employment curves in an output folder (optional: older folders lack it).
+CURVE_FILE = "employment_curve.parquet"
 _SUMMARY_REQUIRED = ("kpi", "mean", "ci_low", "ci_high", "n")
 _COMPARISON_REQUIRED = COMPARISON_COLUMNS[:9]  # the documented interface of comparison.csv
 _ID_COLUMNS = ("scenario", "replication", "seed")
@@ -102,6 +117,10 @@ class OutputFolder:
         ``series.parquet``: one row per scenario, replication, week end and variable,
         columns ``scenario, replication, time_days, variable, value`` (scenario and
         variable as strings, the rest numbers); ``None`` if the folder has no series.
+    curve
+        ``employment_curve.parquet``: one row per scenario, replication and month since
+        intake, columns ``scenario, replication, month, employed, n`` (scenario as
+        strings, the rest numbers); ``None`` if the folder has none.
     """
 
     path: str
@@ -112,6 +131,7 @@ class OutputFolder:
     replications: pd.DataFrame
     kpis: tuple[str, ...]
     series: pd.DataFrame | None = None
+    curve: pd.DataFrame | None = None
 
     @cached_property
     def by_key(self) -> dict[tuple[str, str], dict[str, float]]:
@@ -195,9 +215,21 @@ def _numeric(frame: pd.DataFrame, path: Path, columns: Sequence[str]) -> pd.Data
 
 def _read_series(folder: Path, names: Sequence[str]) -> pd.DataFrame | None:
     """``series.parquet`` checked against the folder's scenarios; ``None`` if the folder has none."""
+    return _read_parquet(folder / SERIES_FILE, names, SERIES_TABLE_COLUMNS, ("variable",))
+
+
+def _read_curve(folder: Path, names: Sequence[str]) -> pd.DataFrame | None:
+    """``employment_curve.parquet`` checked against the folder's scenarios; ``None`` if there is none."""
+    return _read_parquet(folder / CURVE_FILE, names, CURVE_TABLE_COLUMNS, ())
+
+
+def _read_parquet(
+    path: Path, names: Sequence[str], columns: Sequence[str], labels: Sequence[str]
+) -> pd.DataFrame | None:
+    """A tidy parquet table of the folder's scenarios (``columns``; ``scenario`` and ``labels``
+    as strings, the rest numbers); ``None`` if the file does not exist."""
     import pyarrow as pa
 
-    path = folder / SERIES_FILE
     if not path.exists():
         return None
     try:
@@ -205,16 +237,13 @@ def _read_series(folder: Path, names: Sequence[str]) -> pd.DataFrame | None:
     except (OSError, ValueError, pa.ArrowException) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ReportInputError([f"{path}: not a readable parquet table: {first}"]) from None
-    missing = [c for c in SERIES_TABLE_COLUMNS if c not in frame.columns]
+    missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise ReportInputError(
-            [
-                f"{path}: missing column(s) {', '.join(missing)}; "
-                f"allowed: a table with {', '.join(SERIES_TABLE_COLUMNS)}"
-            ]
+            [f"{path}: missing column(s) {', '.join(missing)}; allowed: a table with {', '.join(columns)}"]
         )
-    frame = frame[list(SERIES_TABLE_COLUMNS)].astype({"scenario": str, "variable": str})
-    frame = _numeric(frame, path, ("replication", "time_days", "value"))
+    frame = frame[list(columns)].astype(dict.fromkeys(("scenario", *labels), str))
+    frame = _numeric(frame, path, [c for c in columns if c not in ("scenario", *labels)])
     foreign = sorted(set(frame["scenario"]) - set(names))
     if foreign:
         raise ReportInputError(
@@ -275,6 +304,7 @@ def _read_run(folder: Path, manifest: dict[str, Any]) -> OutputFolder:
         replications=reps,
         kpis=tuple(kpis),
         series=_read_series(folder, [scenario.name]),
+        curve=_read_curve(folder, [scenario.name]),
     )
 
 
@@ -293,7 +323,11 @@ def _read_comparison(folder: Path, manifest: dict[str, Any]) -> OutputFolder:
         raise ReportInputError([f"{where}: base: got {base!r}; allowed: the first scenario, {names[0]!r}"])
     numeric = [c for c in _COMPARISON_REQUIRED if c not in ("scenario", "kpi")]
     comparison_path, reps_path = folder / "comparison.csv", folder / "replications.csv"
-    comparison = _numeric(_read_csv(comparison_path, _COMPARISON_REQUIRED), comparison_path, numeric)
+    comparison = _read_csv(comparison_path, _COMPARISON_REQUIRED)
+    for column in RISK_RATIO_COLUMNS:  # written since the risk ratios were added; NaN before
+        if column not in comparison.columns:
+            comparison[column] = math.nan
+    comparison = _numeric(comparison, comparison_path, [*numeric, *RISK_RATIO_COLUMNS])
     reps = _read_csv(reps_path, ("scenario", "replication"))
     columns = _replication_kpis(reps)
     reps = _numeric(reps, reps_path, columns)
@@ -328,6 +362,7 @@ def _read_comparison(folder: Path, manifest: dict[str, Any]) -> OutputFolder:
         replications=reps,
         kpis=tuple(kpis),
         series=_read_series(folder, names),
+        curve=_read_curve(folder, names),
     )
 
 

@@ -15,10 +15,14 @@ The page, top to bottom:
    not reached (:func:`report_warnings`).
 3. **What changed** (comparison) — each alternative's changed parameters, in words
    (:func:`caseload_sim.diff.scenario_diff`).
-4. **Results** — a KPI table per group (placements, flow, workforce, ...), with means,
-   95 % intervals and, for a comparison, the paired differences, their intervals and
-   how often the alternative did better; then a forest plot of the differences
-   (comparison) or a dot-and-interval chart of every KPI (run).
+4. **Results** — a KPI table per group (placements, trial-style outcomes, flow,
+   workforce, ...), with means, 95 % intervals and, for a comparison, the paired
+   differences, their intervals and how often the alternative did better; then a forest
+   plot of the differences (comparison) or a dot-and-interval chart of every KPI (run).
+   **Employment after intake** — the trial-style outcomes: for a comparison an "Effect
+   on employment" table per alternative (both risks, the risk difference and the risk
+   ratio with 95 % intervals), the trials' figures beside the closest results, and the
+   share in paid work by month since intake (from ``employment_curve.parquet``).
 5. **Exits by reason** and **Workforce** charts; **Costs** — the cost parts per
    scenario, sustained jobs and the cost per sustained job, and for a comparison the
    extra cost per extra sustained job, in words.
@@ -55,10 +59,12 @@ from plotly.offline import get_plotlyjs
 from caseload_sim import __version__
 from caseload_sim.diff import LABEL_KEYS, format_value, scenario_diff
 from caseload_sim.manifest import REPORT_MARKER, results_digest
-from caseload_sim.metrics import COST_PART_NAMES
+from caseload_sim.metrics import COST_PART_NAMES, RISK_KPI_NAMES, TRIAL_KPI_NAMES
 from caseload_sim.model.rules import limit_days
 from caseload_sim.report.figures import (
     costs_figure,
+    curve_bands,
+    curve_figure,
     exits_figure,
     forest_figure,
     interval_figure,
@@ -66,7 +72,7 @@ from caseload_sim.report.figures import (
     series_bands,
     series_figure,
 )
-from caseload_sim.report.folder import SERIES_FILE, OutputFolder
+from caseload_sim.report.folder import CURVE_FILE, SERIES_FILE, OutputFolder
 from caseload_sim.report.kpis import (
     GROUPS,
     HEADLINE_KPIS,
@@ -81,7 +87,9 @@ from caseload_sim.report.kpis import format_value as format_kpi
 from caseload_sim.scenario import Scenario, TimeLimitPolicy, parameter_table
 
 __all__ = [
+    "EFFECT_KPIS",
     "MAX_SERIES_POINTS",
+    "TRIAL_FIGURES",
     "MIN_REPLICATIONS",
     "SHOWN_SERIES",
     "WIDE_INTERVAL",
@@ -123,6 +131,50 @@ SHOWN_SERIES: dict[str, tuple[str, str, str]] = {
         "average stress, 0 (none) to 1 (maximal)",
         "The specialists' average stress at the end of each week, over the posts that had a holder.",
     ),
+}
+
+#: The outcomes of the "Effect on employment" table, in order: the risks first, then the
+#: other trial-style outcomes (for these only the difference is shown).
+EFFECT_KPIS: tuple[str, ...] = (
+    "employed_6m",
+    "employed_12m",
+    "employed_18m",
+    "employed_24m",
+    "work_12m",
+    "ever_worked_24m",
+    "never_worked_24m",
+    "permanent_12m",
+    "months_worked_24m",
+    "days_to_first_job_mean",
+    "first_job_days_median",
+)
+#: What the trials report (domain.md, "Outcome figures to calibrate against", [L]) beside
+#: the KPI closest to it: KPI -> (the trials' measure, their figure).
+TRIAL_FIGURES: dict[str, tuple[str, str]] = {
+    "ever_worked_24m": (
+        "competitive employment during follow-up (ever employed)",
+        "IPS about 60 % vs 23 % with usual services (US-led trials), nearer 47 % outside the US; "
+        "risk ratio about 1.6-2.3",
+    ),
+    "never_worked_24m": ("never worked during follow-up", "about 45 % of IPS participants"),
+    "work_12m": (
+        "employed within 12 months (ever)",
+        "young adults: 48 % vs 8 %; NAV's target: 65 % into work within a year",
+    ),
+    "employed_12m": (
+        "competitive employment at 12 months",
+        "Norwegian IPS trial (n = 410): 36.6 % vs 27.1 %",
+    ),
+    "employed_24m": (
+        "employment after 18-24 months",
+        "Norwegian SE trials: higher employment in the first 6-18 months, no difference in the long run",
+    ),
+    "months_worked_24m": ("months worked of 24", "high-fidelity IPS: about 13"),
+    "days_to_first_job_mean": (
+        "time to the first job",
+        "IPS: first jobs about 10 weeks (70 days) sooner than with usual services",
+    ),
+    "first_job_days_median": ("time in the first job", "high-fidelity IPS: about 10 months (about 300 days)"),
 }
 
 _PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
@@ -178,7 +230,20 @@ def _figure(fig: go.Figure, key: str) -> str:
 
 
 _UNDEFINED = dict.fromkeys(
-    ("mean", "ci_low", "ci_high", "n", "diff", "diff_ci_low", "diff_ci_high", "p_better"), math.nan
+    (
+        "mean",
+        "ci_low",
+        "ci_high",
+        "n",
+        "diff",
+        "diff_ci_low",
+        "diff_ci_high",
+        "p_better",
+        "risk_ratio",
+        "rr_ci_low",
+        "rr_ci_high",
+    ),
+    math.nan,
 )
 
 
@@ -313,8 +378,9 @@ def report_warnings(folder: OutputFolder) -> list[ReportWarning]:
                 title="KPIs not defined in every replication",
                 text=(
                     "A KPI is undefined in a replication when there was nothing to measure: no intake could "
-                    "be followed for a full year inside the measurement window (the 12-month KPIs), nobody "
-                    "exited, or no team-year could be scored. Its mean and interval use only the "
+                    "be followed for a full year inside the measurement window (the 12-month KPIs) or for "
+                    "two years (the 24-month trial-style outcomes), nobody exited, or no team-year could be "
+                    "scored. Its mean and interval use only the "
                     "replications where it is defined."
                 ),
                 items=tuple(undefined),
@@ -702,6 +768,145 @@ def _results(folder: OutputFolder) -> str:
     return "".join(parts)
 
 
+def _ratio_cell(s: Mapping[str, float]) -> str:
+    rr, low, high = s["risk_ratio"], s["rr_ci_low"], s["rr_ci_high"]
+    if not math.isfinite(rr):
+        return "–"
+    ci = f"[{low:.2f}, {high:.2f}]" if math.isfinite(low) and math.isfinite(high) else "n/a"
+    return f"{rr:.2f}<span class='ci'>{_e(ci)}</span>"
+
+
+def _effect_table(folder: OutputFolder, alt: str, kpis: Sequence[str]) -> str:
+    base = folder.base
+    head = (
+        "<tr><th>outcome</th>"
+        f"<th class='num'>{_swatch(folder, base)}{_e(base)} (base)<span class='ci'>mean, 95 % CI</span></th>"
+        f"<th class='num'>{_swatch(folder, alt)}{_e(alt)}<span class='ci'>mean, 95 % CI</span></th>"
+        "<th class='num'>difference<span class='ci'>alt − base, 95 % CI</span></th>"
+        "<th class='num'>risk ratio<span class='ci'>alt / base, 95 % CI</span></th></tr>"
+    )
+    body = []
+    for kpi in kpis:
+        b, s = _stat(folder, base, kpi), _stat(folder, alt, kpi)
+        v = verdict(kpi, s["diff"], s["diff_ci_low"], s["diff_ci_high"])
+        body.append(
+            f"<tr><td>{_e(kpi_label(kpi))}<span class='name'>{_e(kpi)}</span></td>"
+            f"<td class='num'>{_cell(kpi, b['mean'], b['ci_low'], b['ci_high'])}</td>"
+            f"<td class='num'>{_cell(kpi, s['mean'], s['ci_low'], s['ci_high'])}</td>"
+            f"<td class='num {_verdict_class(v)}' title='{_e(_VERDICT_WORDS[v])}'>"
+            f"{_cell(kpi, s['diff'], s['diff_ci_low'], s['diff_ci_high'], diff=True)}</td>"
+            f"<td class='num'>{_ratio_cell(s) if kpi in RISK_KPI_NAMES else '–'}</td></tr>"
+        )
+    return (
+        f"<div class='scroll'><table class='kpis effects'><thead>{head}</thead>"
+        f"<tbody>{''.join(body)}</tbody></table></div>"
+    )
+
+
+def _beside_trials(folder: OutputFolder) -> str:
+    kpis = [k for k in TRIAL_FIGURES if k in folder.kpis]
+    if not kpis:
+        return ""
+    heads = "".join(
+        f"<th class='num'>{_swatch(folder, n)}{_e(n)}<span class='ci'>mean, 95 % CI</span></th>"
+        for n in folder.names
+    )
+    body = []
+    for kpi in kpis:
+        measure, figure = TRIAL_FIGURES[kpi]
+        cells = "".join(
+            f"<td class='num'>{_cell(kpi, s['mean'], s['ci_low'], s['ci_high'])}</td>"
+            for n in folder.names
+            for s in [_stat(folder, n, kpi)]
+        )
+        body.append(
+            f"<tr><td>{_e(measure)}</td><td>{_e(figure)}</td>"
+            f"<td>{_e(kpi_label(kpi))}<span class='name'>{_e(kpi)}</span></td>{cells}</tr>"
+        )
+    return (
+        "<h3 id='beside-trials'>Beside the trials' figures</h3>"
+        "<p>What the SE/IPS trials report (the literature figures of the model's domain brief), and the "
+        "result of this model closest to it. The trials differ in population, follow-up and in how they "
+        "define employment, and they count from randomisation, this model from intake: read them as orders "
+        "of magnitude to check the model against, not as targets it must hit. A trial figure for months "
+        "worked or time in a job may be over the participants who worked; ours count everybody taken in "
+        "(months worked) or every first job (time in it).</p>"
+        "<div class='scroll'><table class='kpis'><thead><tr><th>the trials' measure</th><th>the trials' "
+        f"figure</th><th>closest result here</th>{heads}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
+    )
+
+
+def _curve_section(folder: OutputFolder) -> str:
+    heading = "<h3 id='employment-curve'>Share in paid work, month by month after intake</h3>"
+    if folder.curve is None:
+        return (
+            f"{heading}<p class='callout'>This output folder holds no employment curve (no "
+            f"<code>{CURVE_FILE}</code>): it was written by an older version of caseload-sim. Run the same "
+            "command again with this version (the same seed gives the same results) and make the report "
+            "again to see it.</p>"
+        )
+    bands = curve_bands(folder.curve, folder.names)
+    if bands.empty or not bands["mean"].notna().any():
+        return (
+            f"{heading}<p class='note'>No intake could be followed for 24 months inside the measurement "
+            "window, so there is no curve: the window (run.horizon_days) must be longer than 730 days.</p>"
+        )
+    cohort = ", ".join(
+        f"{name} about {rows['cohort'].iloc[0]:.0f}"
+        for name in folder.names
+        for rows in [bands[bands["scenario"] == name]]
+        if not rows.empty and math.isfinite(rows["cohort"].iloc[0])
+    )
+    return (
+        f"{heading}<p>Of the people taken in early enough in the measurement window to be followed for 24 "
+        "months, the share in paid work at each month after their intake (the 24-month cohort of "
+        "<code>employed_24m</code> and <code>ever_worked_24m</code>; people per replication: "
+        f"{_e(cohort)}). The line is the mean across replications, the band its pointwise 95 % confidence "
+        "interval; the dotted lines mark 6, 12, 18 and 24 months. This is how an effect that fades shows: "
+        "two curves that part early and meet again later. Work already held at intake is not counted (the "
+        "model does not log it), so every curve starts at zero.</p>"
+        f"<div class='figure'>{_figure(curve_figure(bands, folder.names), 'employment-curve')}</div>"
+    )
+
+
+def _employment(folder: OutputFolder) -> str:
+    """The trial-style outcomes: effects as risk ratios (comparison), the trials' figures, the curve."""
+    trial = [k for k in EFFECT_KPIS if k in folder.kpis]
+    if not any(k in TRIAL_KPI_NAMES for k in folder.kpis):
+        return ""  # a folder written before the trial-style outcomes existed
+    parts = [
+        '<section id="employment"><h2>Employment after intake, as the trials measure it</h2>',
+        "<p>The SE and IPS trials state their results as the employment of the people enrolled, counted "
+        "from enrolment: the share <strong>in paid work at</strong> 6, 12, 18 and 24 months (a point in "
+        "time), the share who <strong>ever worked</strong> within 12 or 24 months, the months worked, and "
+        "how soon and how long the first job. These are measured here the same way, from each person's "
+        "intake, over the people who can be followed for the whole period inside the measurement window "
+        "(docs/model.md defines each). A person counts as in work in a job found while followed up and, "
+        "after a discharge to work, until the job is lost; after an exit for another reason the model "
+        "knows of no job.</p>",
+    ]
+    if folder.kind == "comparison":
+        parts.append(
+            "<p>Effects are given as the trials give them: the <strong>difference</strong> of the two risks "
+            "(alternative − base, in percentage points, paired replication by replication) and the "
+            "<strong>risk ratio</strong> (alternative / base: the ratio of the paired means, with a 95 % "
+            "interval by the delta method on the log scale, so that the common random numbers sharpen it "
+            "as they sharpen the difference). A risk ratio of 1.5 means half as many again in work; the IPS "
+            "trials found 1.6–2.3 against usual services. Differences are coloured as in the results "
+            "above.</p>"
+        )
+        for i, alt in enumerate(folder.names[1:], start=1):
+            parts.append(
+                f"<h3 id='effect-{i}'>Effect on employment (trial-style): {_scenario_name(folder, alt)} "
+                f"compared with {_e(folder.base)}</h3>"
+            )
+            parts.append(_effect_table(folder, alt, trial))
+    parts.append(_beside_trials(folder))
+    parts.append(_curve_section(folder))
+    parts.append("</section>")
+    return "".join(parts)
+
+
 def _exits(folder: OutputFolder) -> str:
     fig = exits_figure(folder.stats, folder.names, folder.kpis)
     if fig is None:
@@ -1036,11 +1241,19 @@ def _about(folder: OutputFolder) -> str:
     )
 
 
-def _toc(folder: OutputFolder, has_exits: bool, has_workforce: bool, has_costs: bool = False) -> str:
+def _toc(
+    folder: OutputFolder,
+    has_exits: bool,
+    has_workforce: bool,
+    has_costs: bool = False,
+    has_employment: bool = False,
+) -> str:
     links = [("summary", "In short"), ("warnings", "Warnings")]
     if folder.kind == "comparison":
         links.append(("changes", "What changed"))
     links.append(("results", "Results"))
+    if has_employment:
+        links.append(("employment", "Employment"))
     if has_exits:
         links.append(("exits", "Exits"))
     if has_workforce:
@@ -1066,6 +1279,7 @@ def render_report(folder: OutputFolder) -> str:
         network. The same folder always gives the same string.
     """
     title = _title(folder)
+    employment = _employment(folder)
     exits = _exits(folder)
     workforce = _workforce(folder)
     costs = _costs(folder)
@@ -1082,6 +1296,7 @@ def render_report(folder: OutputFolder) -> str:
             _warnings(report_warnings(folder)),
             _changes(folder) if folder.kind == "comparison" else "",
             _results(folder),
+            employment,
             exits,
             workforce,
             costs,
@@ -1100,5 +1315,5 @@ def render_report(folder: OutputFolder) -> str:
         f"<script>{_FILTER_JS}</script>\n"
         f"<script type='text/javascript'>{get_plotlyjs()}</script>\n</head>\n<body>\n<main>\n"
         f"<header class='top'><h1>{_e(title)}</h1><p class='sub'>{subtitle}</p></header>\n"
-        f"{_toc(folder, bool(exits), bool(workforce), bool(costs))}\n{body}\n</main>\n</body>\n</html>\n"
+        f"{_toc(folder, bool(exits), bool(workforce), bool(costs), bool(employment))}\n{body}\n</main>\n</body>\n</html>\n"
     )

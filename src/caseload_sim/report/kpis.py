@@ -16,7 +16,14 @@ from __future__ import annotations
 
 import math
 
-from caseload_sim.metrics import EXIT_SHARE_NAMES, FLOW_KPI_NAMES, KPI_BETTER, WORKFORCE_KPI_NAMES
+from caseload_sim.metrics import (
+    EXIT_SHARE_NAMES,
+    FLOW_KPI_NAMES,
+    KPI_BETTER,
+    RISK_KPI_NAMES,
+    TRIAL_KPI_NAMES,
+    WORKFORCE_KPI_NAMES,
+)
 
 __all__ = [
     "GROUPS",
@@ -34,6 +41,7 @@ __all__ = [
 #: The report's KPI groups, in display order: key -> title.
 GROUPS: dict[str, str] = {
     "placements": "Placements: work, exits and retention",
+    "trial": "Trial-style outcomes: employment after intake",
     "flow": "Flow: referrals, waiting and caseloads",
     "workforce": "Workforce: stress, turnover and working time",
     "costs": "Costs",
@@ -69,6 +77,15 @@ _LABELS: dict[str, str] = {
     "employer_visits_per_week": "Employer visits per full-time week",
     "team_target_met_share": "Team-years meeting the 65 % into-work target",
     "sustained_jobs_per_year": "Sustained jobs per year (first jobs still held a year on)",
+    "employed_6m": "In paid work 6 months after intake",
+    "employed_12m": "In paid work 12 months after intake",
+    "employed_18m": "In paid work 18 months after intake",
+    "employed_24m": "In paid work 24 months after intake",
+    "ever_worked_24m": "Ever in paid work within 24 months of intake",
+    "never_worked_24m": "Never in paid work within 24 months of intake",
+    "months_worked_24m": "Months in paid work in the 24 months after intake",
+    "days_to_first_job_mean": "Days from intake to first job, of those who worked within 24 months (mean)",
+    "first_job_days_median": "Days in the first job (median, Kaplan-Meier)",
     "cost_nok": "Total cost over the measured years (NOK)",
     "cost_specialists_nok": "Cost of the specialists' posts (NOK)",
     "cost_supervision_nok": "Cost of method supervision (NOK)",
@@ -91,6 +108,8 @@ HEADLINE_KPIS: tuple[str, ...] = (
 
 def kpi_group(kpi: str) -> str:
     """The key in :data:`GROUPS` a KPI belongs to."""
+    if kpi in TRIAL_KPI_NAMES:
+        return "trial"
     if kpi in FLOW_KPI_NAMES:
         return "flow"
     if kpi in WORKFORCE_KPI_NAMES:
@@ -114,7 +133,7 @@ def better_direction(kpi: str) -> int:
 
 def is_share(kpi: str) -> bool:
     """Whether a KPI is a share (0 to 1), shown as a percentage."""
-    return kpi.endswith("_share") or kpi in ("work_12m", "permanent_12m", "retention_6m", "turnover_annual")
+    return kpi.endswith("_share") or kpi in ("retention_6m", "turnover_annual", *RISK_KPI_NAMES)
 
 
 def _is_money(kpi: str) -> bool:
