@@ -498,12 +498,12 @@ class Jobs(_Frozen):
         text="Share of job starts that are fixed-term; the rest are on-call.",
     )
     fixed_term_mean_months: float = P(
-        6.0,
+        7.5,
         gt=0.0,
         le=36.0,
         unit="months",
-        prov="[S] 3–12 months common",
-        text="Mean length of a fixed-term engagement without subsidy.",
+        prov="[S] 3–12 months common: uniform on 3.75–11.25 months with the default",
+        text="Mean length of a fixed-term engagement without subsidy (uniform within +-50 % of the mean).",
     )
     job_loss_per_year: float = P(
         0.5,
@@ -633,12 +633,13 @@ class WageSubsidyRules(_Frozen):
         text="Same for candidates with reduced work capacity.",
     )
     mean_months: float = P(
-        6.0,
+        7.5,
         gt=0.0,
         le=36.0,
         unit="months",
-        prov="[S] 3–12 months common",
-        text="Mean length of one granted subsidy period (exponential, capped by the maximum).",
+        prov="[S] 3–12 months common: uniform on 3.75–11.25 months with the default",
+        text="Mean length of one granted subsidy period (uniform within +-50 % of the mean, capped by the "
+        "maximum).",
     )
     rate: float = P(
         0.40,

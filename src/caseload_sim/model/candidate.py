@@ -389,11 +389,11 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
                         step_down_at = (
                             now + sd if 0.0 < sd < r.subsidy_max[rwc] and sub_after < sub_rate else INF
                         )
-                        decision_at = now + min(-r.subsidy_mean * _log(1.0 - u()), r.subsidy_max[rwc])
+                        decision_at = now + min(r.subsidy_mean * (0.5 + u()), r.subsidy_max[rwc])
                 else:
                     sub_rate = 0.0
                     step_down_at = INF
-                    decision_at = now - r.fixed_term_mean * _log(1.0 - u()) if job_type == FIXED_TERM else INF
+                    decision_at = now + r.fixed_term_mean * (0.5 + u()) if job_type == FIXED_TERM else INF
                 early_end = now + r.early_days
                 followup_end = now + r.followup_days
                 stable_at = now + (r.stable_days if r.stable_days > r.early_days else r.early_days)
@@ -486,15 +486,13 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
                     rec((now, K_DECISION, tid, sid, cid, 5, RENEW, 0.0))
                     left = r.subsidy_max[rwc] - (now - sub_start) if sub_rate > 0.0 else 0.0
                     if left > 1e-9:
-                        decision_at = now + min(-r.subsidy_mean * _log(1.0 - u()), left)
+                        decision_at = now + min(r.subsidy_mean * (0.5 + u()), left)
                     else:
                         if sub_rate > 0.0:  # the subsidy is used up: the job goes on without it
                             sub_rate = 0.0
                             step_down_at = INF
                             rec((now, K_SUBSIDY, tid, sid, cid, 5, 0, 0.0))
-                        decision_at = (
-                            now - r.fixed_term_mean * _log(1.0 - u()) if job_type == FIXED_TERM else INF
-                        )
+                        decision_at = now + r.fixed_term_mean * (0.5 + u()) if job_type == FIXED_TERM else INF
                     if not (stable_wait and decision_at == INF):
                         t_job = min(followup_end, step_down_at, decision_at, mentor_end)
                         continue

@@ -151,7 +151,9 @@ def after_discharge(
         h_loss = job.base * mult * (1.0 + protection * (1.0 - support))
         early = early_mult if t < job.early_end else 1.0
         h = (h_loss + sick_end_rate) * early
-        nxt = min(job.early_end if t < job.early_end else INF, fade_at, decision_at, mentor_end, end)
+        nxt = min(
+            job.early_end if t < job.early_end else INF, fade_at, decision_at, mentor_end, step_down_at, end
+        )
         if h > 0.0 and e < h * (nxt - t):
             t += e / h
             refill()
@@ -168,7 +170,10 @@ def after_discharge(
         t = nxt
         if t >= end:
             break
-        if t == fade_at:
+        if t == step_down_at:  # the subsidy steps down (to 0: it ends)
+            put((t, K_SUBSIDY, tid, -1, cid, -1, job.sub_code, job.sub_after))
+            sub_rate, step_down_at = job.sub_after, INF
+        elif t == fade_at:
             fade_k += 1
             if fade_k >= FADE_PIECES:
                 support, fade_at = 0.0, INF
@@ -191,22 +196,23 @@ def after_discharge(
                 job_type, decision_at = PERMANENT, INF
             elif x < p_hire + r.renew_prob:  # goes on as a fixed term, without a subsidy
                 put((t, K_DECISION, tid, -1, cid, -1, RENEW, 0.0))
-                decision_at = t - r.fixed_term_mean * _log(1.0 - u())
+                decision_at = t + r.fixed_term_mean * (0.5 + u())
                 job_type = FIXED_TERM
             else:
                 put((t, K_DECISION, tid, -1, cid, -1, END, 0.0))
                 lost_at, why = t, E_EMPLOYER
                 break
             if stop_subsidy:
-                if now <= step_down_at < t:
-                    put((step_down_at, K_SUBSIDY, tid, -1, cid, -1, job.sub_code, job.sub_after))
                 put((t, K_SUBSIDY, tid, -1, cid, -1, job.sub_code, 0.0))
                 sub_rate, step_down_at = 0.0, INF
     del job_type
-    if sub_rate > 0.0:  # a subsidy still running: its step-down, and its end with the job or its period
-        if now <= step_down_at < lost_at and step_down_at < end:
+    if (
+        sub_rate > 0.0
+    ):  # a subsidy still running: its step-down (within a sick leave), and its end with the job
+        if step_down_at < lost_at and step_down_at < end:
             put((step_down_at, K_SUBSIDY, tid, -1, cid, -1, job.sub_code, job.sub_after))
-        if lost_at < end:
+            sub_rate = job.sub_after
+        if sub_rate > 0.0 and lost_at < end:
             put((lost_at, K_SUBSIDY, tid, -1, cid, -1, job.sub_code, 0.0))
     if mentor_end < INF:  # a mentor still paid when the loop stopped
         if mentor_end <= lost_at:  # (a sick leave that ends the job outlasts the mentoring)

@@ -1,0 +1,274 @@
+"""The validation table of docs/model.md section 10: the model against the trials and the study.
+
+Runs two paired comparisons on common random numbers, each arm of a trial as a
+scenario on the same candidate stream:
+
+- ``usual_services.yaml`` (base) vs ``baseline.yaml``: a mature SE team against usual
+  services for the same candidates (the Norwegian SE trials);
+- ``validation_ips_usual.yaml`` (base) vs ``ips_team.yaml``: an IPS team against usual
+  services for the same IPS candidates (the IPS trials);
+
+and sets each figure in domain.md beside the KPI that measures the same thing, with
+the 95 % confidence interval across replications (of the mean, the paired difference
+or the risk ratio). Nothing in the model is fitted to these figures. Regenerate after
+a model change::
+
+    .venv/bin/python experiments/validation_table.py -n 30 --seed 1 --workers 2 --write
+
+``--write`` replaces the table between the ``validation`` markers in docs/model.md;
+without it the table is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from caseload_sim.experiment import compare_scenarios
+from caseload_sim.scenario import load_scenario
+
+REPO = Path(__file__).resolve().parent.parent
+DOC = REPO / "docs" / "model.md"
+START, END = "<!-- validation:start -->\n", "<!-- validation:end -->"
+ARMS = {
+    "se": ("usual_services.yaml", "baseline.yaml"),
+    "ips": ("validation_ips_usual.yaml", "ips_team.yaml"),
+}
+
+
+@dataclass(frozen=True)
+class Row:
+    """One figure from domain.md, and how the model's answer to it is read."""
+
+    figure: str  # what the source says
+    source: str  # [S] / [L], where
+    measure: str  # which KPI, and what it measures
+    model: Callable[[dict[str, pd.DataFrame]], str]  # the model's value, formatted
+    verdict: Callable[[dict[str, pd.DataFrame]], str]  # within, near or outside the source's range
+
+
+def _row(c: pd.DataFrame, scenario: str, kpi: str) -> pd.Series:
+    hit = c[(c["scenario"] == scenario) & (c["kpi"] == kpi)]
+    if hit.empty:
+        raise KeyError(f"{scenario}: no {kpi} in the comparison")
+    return hit.iloc[0]
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f} %"
+
+
+def mean(arm: str, who: int, kpi: str, scale: float = 1.0, unit: str = "", pct: bool = False) -> Callable:
+    """Mean [CI] of ``kpi`` in arm ``arm``'s base (0) or alternative (1)."""
+
+    def get(res: dict[str, pd.DataFrame]) -> str:
+        name = Path(ARMS[arm][who]).stem
+        r = _row(res[arm], name, kpi)
+        if pct:
+            return f"{_pct(r['mean'])} [{_pct(r['ci_low'])}, {_pct(r['ci_high'])}]"
+        return f"{r['mean'] * scale:.1f}{unit} [{r['ci_low'] * scale:.1f}, {r['ci_high'] * scale:.1f}]"
+
+    return get
+
+
+def effect(arm: str, kpi: str, ratio: bool = False, scale: float = 1.0, unit: str = "") -> Callable:
+    """The alternative's paired difference (or risk ratio) against the base, with its CI."""
+
+    def get(res: dict[str, pd.DataFrame]) -> str:
+        r = _row(res[arm], Path(ARMS[arm][1]).stem, kpi)
+        if ratio:
+            return f"RR {r['risk_ratio']:.2f} [{r['rr_ci_low']:.2f}, {r['rr_ci_high']:.2f}]"
+        d, lo, hi = (r[k] * scale for k in ("diff", "diff_ci_low", "diff_ci_high"))
+        return f"{d:+.1f}{unit} [{lo:+.1f}, {hi:+.1f}]"
+
+    return get
+
+
+def within(
+    arm: str,
+    who: int,
+    kpi: str,
+    lo: float,
+    hi: float,
+    field: str = "mean",
+    shown: Callable[[float], str] = str,
+) -> Callable:
+    """'within' if the model's CI overlaps the band [lo, hi] read around the figure, else 'higher' / 'lower'."""
+    keys = {
+        "mean": ("ci_low", "ci_high"),
+        "diff": ("diff_ci_low", "diff_ci_high"),
+        "risk_ratio": ("rr_ci_low", "rr_ci_high"),
+    }[field]
+
+    def get(res: dict[str, pd.DataFrame]) -> str:
+        name = Path(ARMS[arm][who]).stem
+        r = _row(res[arm], name, kpi)
+        a, b = float(r[keys[0]]), float(r[keys[1]])
+        word = "**model lower**" if b < lo else "**model higher**" if a > hi else "within"
+        return f"{word} (band {shown(lo)} – {shown(hi)})"
+
+    return get
+
+
+def _p(x: float) -> str:
+    return f"{100 * x:.0f} %"
+
+
+def _weeks(x: float) -> str:
+    return f"{x / 7:+.0f} weeks"
+
+
+def _months(x: float) -> str:
+    return f"{x * 12 / 365:.0f} months"
+
+
+def fading(res: dict[str, pd.DataFrame]) -> str:
+    c = res["se"]
+    name = Path(ARMS["se"][1]).stem
+    d = {m: float(_row(c, name, f"employed_{m}m")["diff"]) for m in (6, 12, 18, 24)}
+    peak = max(d, key=lambda m: d[m])
+    return "fades" if d[24] < d[peak] else "does not fade"
+
+
+ROWS = [
+    Row(
+        "IPS: competitive employment ~60 % (US) / ~47 % (outside the US) vs 23 % for usual services",
+        "[L] meta-analyses",
+        "`ever_worked_24m`, IPS team (any paid job within 24 months of intake)",
+        mean("ips", 1, "ever_worked_24m", pct=True),
+        within("ips", 1, "ever_worked_24m", 0.40, 0.65, shown=_p),
+    ),
+    Row(
+        "… the usual-services arm: 23 %",
+        "[L]",
+        "`ever_worked_24m`, usual services for the IPS candidates",
+        mean("ips", 0, "ever_worked_24m", pct=True),
+        within("ips", 0, "ever_worked_24m", 0.15, 0.30, shown=_p),
+    ),
+    Row(
+        "IPS vs usual services: risk ratio ~1.6–2.3",
+        "[L] meta-analyses",
+        "risk ratio of `ever_worked_24m`, IPS team / usual services",
+        effect("ips", "ever_worked_24m", ratio=True),
+        within("ips", 1, "ever_worked_24m", 1.6, 2.3, field="risk_ratio"),
+    ),
+    Row(
+        "Norwegian IPS trial (n = 410): 36.6 % vs 27.1 % at 12 months (RR 1.35)",
+        "[L]",
+        "`employed_12m` (in work 12 months after intake), IPS team; RR vs usual services",
+        lambda r: (
+            f"{mean('ips', 1, 'employed_12m', pct=True)(r)}; {effect('ips', 'employed_12m', ratio=True)(r)}"
+        ),
+        within("ips", 1, "employed_12m", 1.1, 1.7, field="risk_ratio"),
+    ),
+    Row(
+        "About 45 % of IPS participants never work during follow-up",
+        "[L]",
+        "`never_worked_24m`, IPS team",
+        mean("ips", 1, "never_worked_24m", pct=True),
+        within("ips", 1, "never_worked_24m", 0.35, 0.55, shown=_p),
+    ),
+    Row(
+        "First jobs come ~10 weeks earlier than with usual services",
+        "[L]",
+        "`days_to_first_job_mean` (among those who worked within 24 months), IPS − usual, in weeks",
+        effect("ips", "days_to_first_job_mean", scale=1 / 7, unit=" weeks"),
+        within("ips", 1, "days_to_first_job_mean", -15 * 7, -5 * 7, field="diff", shown=_weeks),
+    ),
+    Row(
+        "High-fidelity IPS: ~10 months in the first job",
+        "[L]",
+        "`first_job_days_median` (Kaplan–Meier median length of first jobs), IPS team, in months",
+        mean("ips", 1, "first_job_days_median", scale=12 / 365, unit=" months"),
+        within("ips", 1, "first_job_days_median", 7 * 365 / 12, 13 * 365 / 12, shown=_months),
+    ),
+    Row(
+        "High-fidelity IPS: ~13 of 24 months worked",
+        "[L] (among those who work)",
+        "`months_worked_24m` (everyone, never-workers count 0), IPS team",
+        mean("ips", 1, "months_worked_24m", unit=" months"),
+        within("ips", 1, "months_worked_24m", 5.0, 13.0),
+    ),
+    Row(
+        "Norwegian SE trial (n = 3,737): higher employment in the first 6–18 months, no difference in the long run",
+        "[L]",
+        "`employed_6m` … `employed_24m`, SE baseline − usual services (percentage points)",
+        lambda r: "; ".join(f"{m} m {effect('se', f'employed_{m}m', scale=100)(r)}" for m in (6, 12, 18, 24)),
+        fading,
+    ),
+    Row(
+        "Target: 65 % into work within a year",
+        "[S] (a target, not an outcome)",
+        "`work_12m`, SE baseline",
+        mean("se", 1, "work_12m", pct=True),
+        within("se", 1, "work_12m", 0.55, 0.75, shown=_p),
+    ),
+    Row(
+        "Target: at least 9 exits to work per specialist-year",
+        "[S] (a target; teams are said to struggle with it)",
+        "`exits_to_work_per_fte_year`, SE baseline",
+        mean("se", 1, "exits_to_work_per_fte_year"),
+        within("se", 1, "exits_to_work_per_fte_year", 7.0, 11.0),
+    ),
+    Row(
+        "68 % of users ended in permanent work (five counties, mature teams)",
+        "[S] agency statement, 2018",
+        "`exit_work_permanent_share` (exits to a permanent job, of all exits), SE baseline",
+        mean("se", 1, "exit_work_permanent_share", pct=True),
+        within("se", 1, "exit_work_permanent_share", 0.55, 0.80, shown=_p),
+    ),
+    Row(
+        "Turnover of Norwegian IPS job specialists 45 % (27 % in other public-sector jobs)",
+        "[L]",
+        "`turnover_annual` (quits per held post-year), IPS team",
+        mean("ips", 1, "turnover_annual", pct=True),
+        within("ips", 1, "turnover_annual", 0.35, 0.55, shown=_p),
+    ),
+]
+
+
+def table(results: dict[str, pd.DataFrame], n: int, seed: int) -> str:
+    lines = [
+        f"{n} paired replications per arm, seed {seed} (`experiments/validation_table.py`). "
+        "Each trial arm is a scenario on the same candidate stream (common random numbers); "
+        "intervals are 95 % across replications — of the model's mean, not of the trial's sample.",
+        "",
+        "| figure (domain.md) | source | the model's measure | the model | against the figure |",
+        "|---|---|---|---|---|",
+    ]
+    for row in ROWS:
+        lines.append(
+            f"| {row.figure} | {row.source} | {row.measure} | {row.model(results)} | {row.verdict(results)} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("-n", type=int, default=30, help="replications per scenario (default 30)")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--write", action="store_true", help="replace the table in docs/model.md")
+    args = ap.parse_args(argv)
+    results = {}
+    for arm, (base, alt) in ARMS.items():
+        scenarios = [load_scenario(REPO / "scenarios" / base), load_scenario(REPO / "scenarios" / alt)]
+        results[arm] = compare_scenarios(scenarios, args.n, args.seed, workers=args.workers).comparison
+    text = table(results, args.n, args.seed)
+    if args.write:
+        doc = DOC.read_text()
+        i, j = doc.index(START) + len(START), doc.index(END)
+        DOC.write_text(doc[:i] + text + doc[j:])
+        print(f"wrote the validation table into {DOC.relative_to(REPO)}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
