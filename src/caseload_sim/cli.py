@@ -529,7 +529,29 @@ def run(
     for line in _precision_lines(results.precision) if results.precision is not None else []:
         typer.echo(line, err=True)
     Console().print(_kpi_table(results))
+    for line in _capacity_lines(results.summary, world):
+        typer.echo(line, err=True)
     _say_written(out_dir, written, stale)
+
+
+def _capacity_lines(summary: pd.DataFrame, scenario: Scenario) -> list[str]:
+    """Plain-words warnings when referrals exceed (or near) what the teams can take in."""
+    from caseload_sim.capacity import capacity_findings
+
+    stats = {
+        str(kpi): {"mean": mean, "ci_low": low, "ci_high": high}
+        for kpi, mean, low, high in zip(
+            summary["kpi"], summary["mean"], summary["ci_low"], summary["ci_high"], strict=True
+        )
+    }
+    teams = sum(t.copies for t in scenario.teams)
+    found = capacity_findings(
+        stats,
+        teams=teams,
+        years=scenario.run.horizon_days / 365.0,
+        list_closes=scenario.waiting_list.closes,
+    )
+    return [f"warning: {finding.text}" for finding in found]
 
 
 # --- compare ----------------------------------------------------------------------------
