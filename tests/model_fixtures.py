@@ -191,7 +191,15 @@ class CaseloadReplay:
     * intakes go only to open posts of the candidate's own team; a referral taken in at
       once goes to the open post with the most room (lowest share of slots filled, ties
       to the lowest number); its ``value`` is the time since referral;
-    * QUEUED only when no open post of the team has a free slot; ``value`` = queue length;
+    * QUEUED only when no open post of the team has a free slot, and not onto a list
+      closed at its length (``waiting_list.closes``); ``value`` = queue length;
+    * NOT_REFERRED (a potential referral not made) only when no open post has a free
+      slot, ``value`` = the list's length; code 0 (withheld) only with referral
+      feedback on and someone waiting, code 1 (list closed) only with ``closes`` and a
+      list at least ``close_at_list_per_fte`` x the FTE of the team's open posts;
+      nothing follows either;
+    * LEFT_WAITING only from the team's list, with reneging on, ``value`` = days since
+      the referral; the person leaves the list (the rest keep their order);
     * the waiting list is first come, first served, except INTAKE rows with code 1
       ("creaming"): such a candidate must have waited, must be among the first
       :data:`CREAMING_WINDOW` waiting but not the first, must be the readiest of them
@@ -212,7 +220,7 @@ class CaseloadReplay:
       step 1 or 2, and only if the scenario allows discharges; an EXTENSION falls a
       whole number of periods after intake and never promises more than the limit;
     * after all events of one instant, nobody waits while an open post of the team has
-      a free slot;
+      a free slot; every potential referral is in one place (``Snapshot``);
     * at the end, nobody still active has been on the caseload longer than the limit,
       no event lies after the end of the run, and every scheduled staffing change that
       added posts did so;
