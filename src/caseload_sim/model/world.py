@@ -327,14 +327,15 @@ class Team:
         queued = len(waiting)
         # while anyone waits every open post is full (a freed slot goes to the list first)
         best = None if queued else self.most_room()
-        if best is None and (self.close_at_per_fte is not None or self.half_list_per_fte is not None):
+        close, half = self.close_at_per_fte, self.half_list_per_fte
+        if best is None and (close is not None or (half is not None and queued)):
             fte = self.open_fte()
-            if self.close_at_per_fte is not None and queued >= self.close_at_per_fte * fte:
+            if close is not None and queued >= close * fte:
                 w.append((now, _NOT_REFERRED, self.index, -1, cid, -1, _LIST_CLOSED, float(queued)))
                 return
             # made with probability 1 / (1 + (L / h)^n); with no open post (h = 0) only to an empty list
-            if self.half_list_per_fte is not None and queued:
-                h = self.half_list_per_fte * fte
+            if half is not None and queued:
+                h = half * fte
                 if h <= 0.0 or u_refer * (1.0 + (queued / h) ** self.feedback_shape) >= 1.0:
                     w.append((now, _NOT_REFERRED, self.index, -1, cid, -1, _WITHHELD, float(queued)))
                     return
