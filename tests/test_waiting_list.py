@@ -364,6 +364,15 @@ def test_run_and_report_say_when_referrals_exceed_what_the_team_can_take_in(tmp_
     assert "of the demand goes unmet; the waiting list is held by" in result.stderr
     titles = [w.title for w in report_warnings(read_output_folder(tmp_path / "o"))]
     assert "Referrals exceed what the team can take in (over)" in titles
+    (tmp_path / "roomy.yaml").write_text(
+        "extends: over.yaml\nname: roomy\ndescription: Room for all.\nregulation: {caseload_cap: 15}\n"
+        "teams: [{name: t, specialists: 2, referrals_per_week: 0.2}]\n",
+        encoding="utf-8",
+    )
+    args = ["compare", str(tmp_path / "over.yaml"), str(tmp_path / "roomy.yaml"), "-n", "3"]
+    compared = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "c")])
+    assert compared.exit_code == 0, compared.stderr
+    assert "warning (over): Referrals (" in compared.stderr and "warning (roomy)" not in compared.stderr
 
 
 def test_warmup_says_the_queue_has_no_steady_state_instead_of_asking_for_longer_runs(

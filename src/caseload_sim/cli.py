@@ -535,7 +535,11 @@ def run(
 
 
 def _capacity_lines(summary: pd.DataFrame, scenario: Scenario) -> list[str]:
-    """Plain-words warnings when referrals exceed (or near) what the teams can take in."""
+    """Plain-words warnings when referrals exceed (or near) what the teams can take in.
+
+    ``summary`` has one row per KPI with ``kpi, mean, ci_low, ci_high`` (a run's summary,
+    or one scenario's rows of a comparison).
+    """
     from caseload_sim.capacity import capacity_findings
 
     stats = {
@@ -709,6 +713,10 @@ def compare(
     console = Console()
     for table in _comparison_tables(results):
         console.print(table)
+    for scenario in results.scenarios:
+        rows = results.comparison[results.comparison["scenario"] == scenario.name]
+        for line in _capacity_lines(rows, scenario):
+            typer.echo(line.replace("warning: ", f"warning ({scenario.name}): ", 1), err=True)
     _say_written(out_dir, written, stale)
 
 
