@@ -91,6 +91,7 @@ HEADLINE_KPIS: tuple[str, ...] = (
     "work_12m",
     "exits_to_work_per_fte_year",
     "wait_days_mean",
+    "unmet_demand_share",
     "stress_mean",
     "turnover_annual",
     "cost_per_sustained_job_nok",
