@@ -21,12 +21,20 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from caseload_sim.events import EventKind, EventLog, ExitReason, LeaveReason
+from caseload_sim.events import (
+    EventKind,
+    EventLog,
+    ExitReason,
+    LeaveReason,
+    LeftWaitingReason,
+    NotReferredReason,
+)
 from caseload_sim.model.rules import DAYS_PER_MONTH, DAYS_PER_WEEK, limit_days
 from caseload_sim.scenario import HandoverPolicy, Scenario, ServiceArm, load_scenario, scenario_from_dict
 
 __all__ = [
     "CREAMING_WINDOW",
+    "ELSEWHERE",
     "GONE",
     "SCENARIO_DIR",
     "WAITING",
@@ -141,18 +149,25 @@ def erlang_c(c: int, offered: float) -> float:
     return tail / (sum(offered**k / math.factorial(k) for k in range(c)) + tail)
 
 
-WAITING, REFERRED_NOW, GONE = -1, -2, -3  # a candidate's place when not on a post
+WAITING, REFERRED_NOW, GONE, ELSEWHERE = -1, -2, -3, -4  # a candidate's place when not on a post
 
 
 @dataclass
 class Snapshot:
-    """Where everybody is after all events of one instant, as the replay keeps the books."""
+    """Where everybody is after all events of one instant, as the replay keeps the books.
+
+    ``potential`` counts every potential referral so far: ``referred`` (made) plus
+    ``not_referred``; ``left`` those who left a waiting list for other measures.
+    """
 
     time: float
     referred: int
     waiting: int
     active: int
     exited: int
+    potential: int = 0
+    not_referred: int = 0
+    left: int = 0
 
 
 class CaseloadReplay:
@@ -178,7 +193,15 @@ class CaseloadReplay:
     * intakes go only to open posts of the candidate's own team; a referral taken in at
       once goes to the open post with the most room (lowest share of slots filled, ties
       to the lowest number); its ``value`` is the time since referral;
-    * QUEUED only when no open post of the team has a free slot; ``value`` = queue length;
+    * QUEUED only when no open post of the team has a free slot, and not onto a list
+      closed at its length (``waiting_list.closes``); ``value`` = queue length;
+    * NOT_REFERRED (a potential referral not made) only when no open post has a free
+      slot, ``value`` = the list's length; code 0 (withheld) only with referral
+      feedback on and someone waiting, code 1 (list closed) only with ``closes`` and a
+      list at least ``close_at_list_per_fte`` x the FTE of the team's open posts;
+      nothing follows either;
+    * LEFT_WAITING only from the team's list, with reneging on, ``value`` = days since
+      the referral; the person leaves the list (the rest keep their order);
     * the waiting list is first come, first served, except INTAKE rows with code 1
       ("creaming"): such a candidate must have waited, must be among the first
       :data:`CREAMING_WINDOW` waiting but not the first, must be the readiest of them
@@ -199,7 +222,7 @@ class CaseloadReplay:
       step 1 or 2, and only if the scenario allows discharges; an EXTENSION falls a
       whole number of periods after intake and never promises more than the limit;
     * after all events of one instant, nobody waits while an open post of the team has
-      a free slot;
+      a free slot; every potential referral is in one place (``Snapshot``);
     * at the end, nobody still active has been on the caseload longer than the limit,
       no event lies after the end of the run, and every scheduled staffing change that
       added posts did so;
@@ -233,7 +256,9 @@ class CaseloadReplay:
         self.waiting: dict[int, deque[int]] = {t: deque() for t in self.team_posts}
         self.where: dict[int, int] = {}
         self.snapshots: list[Snapshot] = []
-        self._counts = {"referred": 0, "waiting": 0, "active": 0, "exited": 0}
+        self._counts = dict.fromkeys(
+            ("referred", "waiting", "active", "exited", "potential", "not_referred", "left"), 0
+        )
         self._touched: set[int] = set()  # teams with events at the current instant
 
         # what the scenario promises about posts: initial posts (ids in construction
@@ -360,8 +385,7 @@ class CaseloadReplay:
                         f"t={t:.3f}: {len(q)} waiting in team {team} while open post {room[1]} has a free slot"
                     )
         self._touched.clear()
-        n = self._counts
-        self.snapshots.append(Snapshot(t, n["referred"], n["waiting"], n["active"], n["exited"]))
+        self.snapshots.append(Snapshot(t, **self._counts))
 
     # ------------------------------------------------------------------ posts
     def _post_row(self, t: float, kind: int, team: int, p: int, code: int, value: float) -> None:
@@ -525,6 +549,7 @@ class CaseloadReplay:
             WAITING: "waiting",
             REFERRED_NOW: "just referred",
             GONE: "exited",
+            ELSEWHERE: "gone to other measures",
         }.get(place, f"on post {place}")
 
     def _handover(self, t: float, team: int, p: int, c: int, code: int, value: float) -> None:
@@ -600,14 +625,67 @@ class CaseloadReplay:
         self._counts["active"] -= 1
         self._counts["exited"] += 1
 
+    def open_fte(self, team: int) -> float:
+        """FTE of the team's open posts (held, not being cut): what list lengths scale with.
+
+        Summed in post order, as the model sums them, so that a list length compared with
+        it gives the model's answer to the last bit.
+        """
+        return sum(self.fte[p] for p in self.team_posts.get(team, ()) if self.is_open(p))
+
+    def _not_referred(self, t: float, team: int, c: int, code: int, value: float) -> None:
+        """A potential referral not made: only when it could not be taken in, and for the reason given."""
+        wl = self.scenario.waiting_list
+        q = self.waiting[team]
+        self.where[c] = ELSEWHERE
+        self._counts["not_referred"] += 1
+        room = self.most_room(team)
+        if room is not None:
+            self.bad(f"candidate {c}: not referred at t={t:.3f} although open post {room[1]} has a free slot")
+        if int(round(value)) != len(q):
+            self.bad(f"candidate {c}: NOT_REFERRED value {value}, but {len(q)} were waiting")
+        if code == int(NotReferredReason.WITHHELD):
+            if not wl.referral_feedback:
+                self.bad(f"candidate {c}: withheld at t={t:.3f}, but referral_feedback is off")
+            if not q:
+                self.bad(f"candidate {c}: withheld at t={t:.3f} while nobody was waiting in team {team}")
+        elif code == int(NotReferredReason.LIST_CLOSED):
+            limit = wl.close_at_list_per_fte * self.open_fte(team)
+            if not wl.closes or len(q) < limit:
+                self.bad(
+                    f"candidate {c}: turned away at t={t:.3f} by a closed list of {len(q)} (closes: {wl.closes}, "
+                    f"at {limit:g})"
+                )
+        else:
+            self.bad(f"candidate {c}: NOT_REFERRED code {code}")
+
+    def _left_waiting(self, t: float, team: int, c: int, code: int, value: float) -> None:
+        """Leaving the list: only from it, only with reneging on, after the days logged."""
+        q = self.waiting[team]
+        if self.where.get(c) != WAITING or c not in q:
+            self.bad(
+                f"candidate {c}: left team {team}'s list at t={t:.3f} while {self._place(self.where.get(c))}"
+            )
+            return
+        if not self.scenario.waiting_list.reneging:
+            self.bad(f"candidate {c}: left the list at t={t:.3f}, but reneging is off")
+        if code != int(LeftWaitingReason.PATIENCE):
+            self.bad(f"candidate {c}: LEFT_WAITING code {code}")
+        if abs(value - (t - self.referred[c])) > _EPS * max(1.0, t):
+            self.bad(f"candidate {c}: LEFT_WAITING value {value} but waited {t - self.referred[c]} days")
+        q.remove(c)
+        self.where[c] = ELSEWHERE
+        self._counts["waiting"] -= 1
+        self._counts["left"] += 1
+
     def _candidate_row(
         self, t: float, kind: int, team: int, p: int, c: int, step: int, code: int, value: float
     ) -> None:
         K = EventKind
-        if kind == K.REFERRAL:
-            self.referred[c] = t
-            self.where[c] = REFERRED_NOW
-            self._counts["referred"] += 1
+        if kind in (K.REFERRAL, K.NOT_REFERRED):
+            if c in self.where:
+                self.bad(f"candidate {c}: a second potential referral at t={t:.3f}")
+            self._counts["potential"] += 1
             if c not in self.table_time:
                 self.bad(f"candidate {c}: referred at t={t:.3f} but missing from the candidate table")
             elif abs(self.table_time[c] - t) > _EPS or self.table_team[c] != team:
@@ -615,6 +693,14 @@ class CaseloadReplay:
                     f"candidate {c}: table says referral at {self.table_time[c]:.3f} in team "
                     f"{self.table_team[c]}, event says {t:.3f} in team {team}"
                 )
+            if kind == K.NOT_REFERRED:
+                self._not_referred(t, team, c, code, value)
+                return
+            self.referred[c] = t
+            self.where[c] = REFERRED_NOW
+            self._counts["referred"] += 1
+        elif kind == K.LEFT_WAITING:
+            self._left_waiting(t, team, c, code, value)
         elif kind == K.QUEUED:
             room = self.most_room(team)
             if room is not None:
@@ -622,6 +708,12 @@ class CaseloadReplay:
                     f"candidate {c}: queued at t={t:.3f} in team {team} although open post {room[1]} has a free slot"
                 )
             q = self.waiting[team]
+            wl = self.scenario.waiting_list
+            if wl.closes and len(q) >= wl.close_at_list_per_fte * self.open_fte(team):
+                self.bad(
+                    f"candidate {c}: joined team {team}'s list of {len(q)} at t={t:.3f}, closed at "
+                    f"{wl.close_at_list_per_fte} x {self.open_fte(team):g} FTE"
+                )
             q.append(c)
             self.where[c] = WAITING
             self._counts["waiting"] += 1

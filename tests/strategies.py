@@ -13,7 +13,9 @@ drawn over their whole schema ranges, with quit rates weighted towards the high 
 that vacancies, handovers and hires happen within a short run; each team may have
 staffing changes that add posts or cut them (taken at the next vacancies). Some teams
 open later than the start (with new hires, their changes after the opening), and any
-team may have scheduled changes of its referral rate (0 included).
+team may have scheduled changes of its referral rate (0 included). The waiting list's
+responses (referral feedback, reneging, closure) are each on or off, with short
+patience and short closure lengths among the draws so that they act within a short run.
 
 :func:`mutations` draws one way to break a valid document (delete a required key,
 insert an unknown key, give a wrong type, an out-of-range number, ...), together with
@@ -314,6 +316,20 @@ def _targets(draw: st.DrawFn) -> dict[str, Any]:
 
 
 @st.composite
+def _waiting_list(draw: st.DrawFn) -> dict[str, Any]:
+    # short patience and short lists, so that people leave and lists close within a short run
+    return {
+        "referral_feedback": draw(st.booleans()),
+        "half_referrals_at_list_per_fte": draw(st.one_of(_f(0.05, 2.0), _f(0.05, 100.0))),
+        "feedback_shape": draw(_f(0.5, 10.0)),
+        "reneging": draw(st.booleans()),
+        "patience_mean_days": draw(st.one_of(_f(0.5, 60.0), _f(0.5, 3650.0))),
+        "closes": draw(st.booleans()),
+        "close_at_list_per_fte": draw(st.one_of(st.just(0.0), _f(0.0, 3.0), _f(0.0, 100.0))),
+    }
+
+
+@st.composite
 def scenario_dicts(draw: st.DrawFn) -> dict[str, Any]:
     """A small, valid scenario document (a plain dict, as read from YAML)."""
     n_teams = draw(st.integers(1, 3))
@@ -345,6 +361,7 @@ def scenario_dicts(draw: st.DrawFn) -> dict[str, Any]:
             "assessment_days": draw(_f(1.0, 200.0)),
             "work_practice_prob": draw(_share()),
         },
+        "waiting_list": draw(_waiting_list()),
         "run": {"warmup_days": draw(_f(0.0, 200.0)), "horizon_days": draw(_f(60.0, 500.0))},
         "costs": draw(_costs()),
     }

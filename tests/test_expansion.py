@@ -51,8 +51,9 @@ def _scenario(teams: list[dict[str, Any]], horizon: float, **sections: Any) -> S
 
 
 def _referral_times(log: EventLog, team: int) -> np.ndarray:
+    """The team's potential referrals: made (REFERRAL) or not made (NOT_REFERRED), in time order."""
     ev = log.events
-    return ev["time"][(ev["kind"] == K.REFERRAL) & (ev["team"] == team)]
+    return ev["time"][np.isin(ev["kind"], [K.REFERRAL, K.NOT_REFERRED]) & (ev["team"] == team)]
 
 
 def _old_referral_times(

@@ -41,6 +41,7 @@ from caseload_sim.metrics import (
     queue_length_series,
     step_series,
     time_average,
+    trend,
     vacancies,
     window,
 )
@@ -177,6 +178,14 @@ def test_kpi_names_are_the_interface() -> None:
         "intakes_per_year",
         "referrals_per_year",
         "time_on_caseload_mean",
+        "wait_days_km_median",
+        "potential_referrals_per_year",
+        "not_referred_share",
+        "renege_share",
+        "unmet_demand_share",
+        "intake_capacity_per_year",
+        "demand_capacity_ratio",
+        "queue_trend_per_year",
         "turnover_annual",
         "vacancy_fte_months",
         "stress_mean",
@@ -412,11 +421,64 @@ def test_queue_mean_window_starting_mid_queue() -> None:
     k = compute_kpis(log)
     # queue: 2 on [10,20), 1 on [20,25), 2 on [25,28), 1 on [28,30] -> 33 / 20
     assert k["queue_mean"] == pytest.approx(33 / 20)
-    assert k["wait_days_mean"] == pytest.approx((20 + 0 + 3) / 3)  # candidate 1 not counted
+    # candidate 1, still waiting at the end, counts with the 25 days waited so far (it was left out
+    # before, which made a growing list look like a short wait)
+    assert k["wait_days_mean"] == pytest.approx((20 + 0 + 3 + 25) / 4)
     assert k["intakes_per_year"] == pytest.approx(3 / (20 / 365))
     assert k["referrals_per_year"] == pytest.approx(2 / (20 / 365))  # candidates 2 and 3
     q = queue_length_series(log)
     assert q.index.tolist() == [0, 5, 20, 25, 28] and q.tolist() == [1, 2, 1, 2, 1]
+
+
+def test_waiting_list_kpis_by_hand() -> None:
+    """Unmet demand, reneging, the censored wait, capacity and the queue's trend on a small log."""
+    rows = [
+        (10, K.REFERRAL, 0),
+        (10, K.QUEUED, 0, 0, 1.0),
+        (40, K.LEFT_WAITING, 0, 0, 30.0),  # left the list after 30 days
+        (20, K.NOT_REFERRED, 1, 0, 1.0),  # withheld by the case worker
+        *intake(2, 50, wait=10),  # waiting [40, 50)
+        (90, K.REFERRAL, 3),
+        (90, K.QUEUED, 3, 0, 1.0),  # still waiting at the end: 10 days so far
+        (150, K.NOT_REFERRED, 4, 1, 3.0),  # after the window
+        *intake(5, 60),  # taken in at once
+        leave(5, 80, R.EDUCATION, 20.0),
+    ]
+    k = compute_kpis(make_log(rows, start=0, end=100))
+    assert k["potential_referrals_per_year"] == pytest.approx(5 / (100 / 365))
+    assert k["not_referred_share"] == pytest.approx(1 / 5)
+    assert k["renege_share"] == pytest.approx(1 / 4)  # of the four referred in the window
+    assert k["unmet_demand_share"] == pytest.approx(2 / 5)
+    # intakes 10 and 0, the leaver's 30, the 10 days of the one still waiting
+    assert k["wait_days_mean"] == pytest.approx((10 + 0 + 30 + 10) / 4)
+    # Kaplan-Meier: 0 (taken in), 10 (taken in), 10 (censored: window end), 30 (censored: left);
+    # S = 3/4 after 0, then 3/4 x 2/3 = 1/2 at 10: the median is 10
+    assert k["wait_days_km_median"] == pytest.approx(10.0)
+    # one post of 15 slots held throughout, mean stay 20 days
+    assert k["intake_capacity_per_year"] == pytest.approx(15 * 365 / 20)
+    assert k["demand_capacity_ratio"] == pytest.approx((5 * 365 / 100) / (15 * 365 / 20))
+    # queue 1 on [10, 50), 0 on [50, 90), 1 on [90, 100]: integral of (t - 50) q(t) is -350
+    assert k["queue_mean"] == pytest.approx((40 + 10) / 100)
+    assert k["queue_trend_per_year"] == pytest.approx(-350 / (100**3 / 12) * 365)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 100), st.sampled_from([-1.0, 1.0, 2.0])), max_size=20),
+    st.integers(0, 50),
+    st.integers(1, 60),
+)
+def test_trend_is_the_least_squares_slope_on_a_fine_grid(
+    changes: list[tuple[int, float]], start: int, length: int
+) -> None:
+    """The exact slope equals a least-squares fit to the step function sampled on a fine grid."""
+    times = np.array([float(t) for t, _ in changes])
+    deltas = np.array([d for _, d in changes])
+    end = start + length
+    grid = start + (np.arange(length * 200) + 0.5) / 200  # midpoints: exact for piecewise-constant cells
+    level = np.array([deltas[times <= g].sum() for g in grid])
+    slope = np.polyfit(grid, level, 1)[0] if len(grid) > 1 else 0.0
+    assert trend(times, deltas, float(start), float(end)) == pytest.approx(slope, abs=1e-3)
 
 
 def test_caseload_mean_and_time_on_caseload() -> None:
@@ -751,6 +813,9 @@ def random_log(seed: int, n_cand: int = 40) -> EventLog:
     rows: list[tuple] = []
     for c in range(n_cand):
         t = float(rng.integers(0, horizon))
+        if rng.random() < 0.1:  # a potential referral never made
+            rows.append((t, K.NOT_REFERRED, c, int(rng.integers(0, 2)), float(rng.integers(0, 9))))
+            continue
         rows.append((t, K.REFERRAL, c))
         wait = 0.0
         if rng.random() < 0.5:
@@ -758,6 +823,9 @@ def random_log(seed: int, n_cand: int = 40) -> EventLog:
             wait = float(rng.integers(0, 150))
         t_in = t + wait
         if t_in > horizon:
+            continue
+        if wait > 0 and rng.random() < 0.25:  # left the list for other measures instead
+            rows.append((t_in, K.LEFT_WAITING, c, 0, wait))
             continue
         rows.append((t_in, K.INTAKE, c, 0, wait))
         t, employed = t_in, False
@@ -1044,6 +1112,7 @@ def reference_kpis(log: EventLog) -> dict[str, float]:
 
     # each post's history: held intervals (begin, end, FTE), vacancies, quits
     held: list[tuple[float, float, float]] = []
+    held_slots: list[tuple[float, float, float]] = []
     vacant: list[tuple[float, float, float]] = []
     quits = 0
     staffing = (K.SPECIALIST_START, K.SPECIALIST_LEAVE, K.POST_CLOSED)
@@ -1065,12 +1134,14 @@ def reference_kpis(log: EventLog) -> dict[str, float]:
             elif kind == K.SPECIALIST_LEAVE:
                 assert since is not None
                 held.append((since, t, fte))
+                held_slots.append((since, t, float(s["slots"])))
                 since, gap = None, t
                 quits += code == LeaveReason.QUIT and start <= t <= end
             else:
                 gap = None  # a cut post is not vacant
         if since is not None:
             held.append((since, math.inf, fte))
+            held_slots.append((since, math.inf, float(s["slots"])))
         if gap is not None:
             vacant.append((gap, math.inf, fte))
     fte_years = sum(f * overlap(a, b) for a, b, f in held) / 365
@@ -1119,15 +1190,51 @@ def reference_kpis(log: EventLog) -> dict[str, float]:
 
     work_exits = sum(1 for code, _ in exits if code in (0, 1))
     out["exits_to_work_per_fte_year"] = work_exits / fte_years if fte_years > 0 else NAN
-    out["wait_days_mean"] = mean([v for t, v in intakes.values() if start <= t <= end])
     queue = []
+    left = {c: t for c in ev for t, k, _, _ in ev[c] if k == K.LEFT_WAITING}
     for c in ev:
         q = [t for t, k, _, _ in ev[c] if k == K.QUEUED]
         if q:
             queue.append((q[0], 1.0))
             if c in intakes:
                 queue.append((intakes[c][0], -1.0))
+            if c in left:
+                queue.append((left[c], -1.0))
     out["queue_mean"] = integrate(queue)
+    # the least-squares slope of the queue over the window, by integrating piecewise
+    level, prev, num, mid = 0.0, start, 0.0, (start + end) / 2
+    for t, d in sorted(queue, key=lambda x: x[0]) + [(end, 0.0)]:
+        t = min(max(t, start), end)
+        num += level * ((t - mid) ** 2 - (prev - mid) ** 2) / 2
+        prev, level = t, level + d
+    out["queue_trend_per_year"] = num / ((end - start) ** 3 / 12) * 365
+    # waits: every wait that ends in the window, and those still running at its end
+    referred = {c: t for c in ev for t, k, _, _ in ev[c] if k == K.REFERRAL}
+    waits = [v for t, v in intakes.values() if start <= t <= end]
+    waits += [v for c in left for t, k, _, v in ev[c] if k == K.LEFT_WAITING and start <= t <= end]
+    waits += [
+        end - t
+        for c, t in referred.items()
+        if t <= end and intakes.get(c, (math.inf, 0))[0] > end and left.get(c, math.inf) > end
+    ]
+    out["wait_days_mean"] = mean(waits)
+    cohort_r = [c for c, t in referred.items() if start <= t <= end]
+    km = []
+    for c in cohort_r:
+        t_in = intakes.get(c, (math.inf, 0))[0]
+        km.append(
+            (t_in - referred[c], True)
+            if t_in <= end
+            else (min(left.get(c, math.inf), end) - referred[c], False)
+        )
+    out["wait_days_km_median"] = km_median(km)
+    not_referred = sum(1 for c in ev for t, k, _, _ in ev[c] if k == K.NOT_REFERRED and start <= t <= end)
+    gone = sum(1 for c in cohort_r if left.get(c, math.inf) <= end)
+    potential = len(cohort_r) + not_referred
+    out["potential_referrals_per_year"] = potential / years
+    out["not_referred_share"] = not_referred / potential if potential else NAN
+    out["renege_share"] = gone / len(cohort_r) if cohort_r else NAN
+    out["unmet_demand_share"] = (not_referred + gone) / potential if potential else NAN
     active = [(t, 1.0) for t, _ in intakes.values()] + [(t, -1.0) for t in exit_time.values() if t < math.inf]
     fte_mean = fte_years * 365 / (end - start)
     out["caseload_mean"] = integrate(active) / fte_mean if fte_mean > 0 else NAN
@@ -1136,6 +1243,11 @@ def reference_kpis(log: EventLog) -> dict[str, float]:
         sum(1 for c in ev for t, k, _, _ in ev[c] if k == K.REFERRAL and start <= t <= end) / years
     )
     out["time_on_caseload_mean"] = mean([v for _, v in exits])
+    slots_mean = sum(n * overlap(a, b) for a, b, n in held_slots) / (end - start)
+    stay = out["time_on_caseload_mean"]
+    out["intake_capacity_per_year"] = slots_mean * 365 / stay if stay > 0 else NAN
+    capacity = out["intake_capacity_per_year"]
+    out["demand_capacity_ratio"] = out["potential_referrals_per_year"] / capacity if capacity > 0 else NAN
 
     # sustained first jobs, and costs over the same span
     cohort_end = end - 365
@@ -1256,6 +1368,9 @@ def test_copies_of_a_log_scale_as_expected(seed: int) -> None:
         "queue_mean",
         "intakes_per_year",
         "referrals_per_year",
+        "potential_referrals_per_year",
+        "intake_capacity_per_year",
+        "queue_trend_per_year",
         "vacancy_fte_months",
         "sustained_jobs_per_year",
         *COST_KPI_NAMES[:-1],  # totals triple; the cost per sustained job does not

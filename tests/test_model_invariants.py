@@ -43,11 +43,14 @@ def _counts(log: EventLog) -> dict[str, int]:
     kind, cand = ev["kind"], ev["candidate"]
     queued = set(cand[kind == K.QUEUED].tolist())
     taken = cand[kind == K.INTAKE]
+    left = int(np.sum(kind == K.LEFT_WAITING))
     return {
         "referred": int(np.sum(kind == K.REFERRAL)),
-        "waiting": len(queued) - sum(1 for c in taken.tolist() if c in queued),
+        "waiting": len(queued) - sum(1 for c in taken.tolist() if c in queued) - left,
         "active": len(taken) - int(np.sum(kind == K.EXIT)),
         "exited": int(np.sum(kind == K.EXIT)),
+        "not_referred": int(np.sum(kind == K.NOT_REFERRED)),
+        "left": left,
     }
 
 
@@ -66,10 +69,13 @@ def test_caseload_rules_hold_in_random_worlds(doc: dict[str, Any], seed: int, re
         K.HANDOVER,
         K.POST_CLOSED,
         K.MENTOR_START,
+        K.NOT_REFERRED,
+        K.LEFT_WAITING,
     ):  # what the examples exercised
         event(f"{kind.name} {'seen' if kind in kinds else 'absent'}")
     event("TIME_LIMIT exit " + ("seen" if np.any(log.of_kind(K.EXIT)["code"] == 5) else "absent"))
     event("creaming " + ("seen" if np.any(log.of_kind(K.INTAKE)["code"] == 1) else "absent"))
+    event("list closed " + ("seen" if np.any(log.of_kind(K.NOT_REFERRED)["code"] == 1) else "absent"))
 
     assert check_transitions(log) == [], "the log breaks the candidate state machine"
     money = job_money_problems(log, scenario)
@@ -78,23 +84,27 @@ def test_caseload_rules_hold_in_random_worlds(doc: dict[str, Any], seed: int, re
     problems = replay.problems
     assert problems == [], "the log breaks the caseload rules:\n" + "\n".join(problems)
 
-    # nobody appears or vanishes: referred = waiting + active + exited after every
-    # instant, and the log's account of the end state matches the world's own
+    # nobody appears or vanishes: every potential referral is, after every instant,
+    # exactly one of not referred, waiting, on a caseload, exited or gone from the list,
+    # and the log's account of the end state matches the world's own
     for snap in replay.snapshots:
-        assert snap.referred == snap.waiting + snap.active + snap.exited, snap
+        assert snap.potential == snap.referred + snap.not_referred, snap
+        assert snap.referred == snap.waiting + snap.active + snap.exited + snap.left, snap
     n = _counts(log)
-    assert n["referred"] == n["waiting"] + n["active"] + n["exited"], n
+    assert n["referred"] == n["waiting"] + n["active"] + n["exited"] + n["left"], n
     in_world = {
-        "referred": world.next_candidate_id,
+        "referred": world.next_candidate_id - n["not_referred"],
         "waiting": sum(len(t.waiting) for t in world.teams),
         "active": sum(sp.active for t in world.teams for sp in t.specialists),
         "exited": n["exited"],
+        "not_referred": n["not_referred"],
+        "left": n["left"],
     }
     assert n == in_world, f"log says {n}, the world ends with {in_world}"
     problems = world_disagreements(world, replay)
     assert problems == [], "the world's end state disagrees with its log:\n" + "\n".join(problems[:20])
-    assert np.array_equal(log.candidates["candidate"], np.arange(n["referred"])), (
-        "candidate table should list every referred candidate once, in referral order"
+    assert np.array_equal(log.candidates["candidate"], np.arange(world.next_candidate_id)), (
+        "candidate table should list every potential referral once, in referral order"
     )
     # the specialist table: the initial posts of each team copy present from the start,
     # in order, then posts added by staffing changes and by teams opening later, as many
@@ -166,6 +176,14 @@ def test_the_replay_catches_injected_faults() -> None:
     rows["code"][fifo] = 1
     faults["in-turn intake logged as creaming"] = rows
     faults["POST_CLOSED dropped"] = np.delete(ev, first(kind == K.POST_CLOSED))
+    withheld = first((kind == K.NOT_REFERRED) & (code == 0))
+    rows = ev.copy()
+    rows["code"][withheld] = 1
+    faults["a withheld referral logged as turned away by a list that does not close"] = rows
+    faults["LEFT_WAITING dropped"] = np.delete(ev, first(kind == K.LEFT_WAITING))
+    rows = ev.copy()
+    rows["value"][first(kind == K.LEFT_WAITING)] += 1.0
+    faults["LEFT_WAITING with the wrong days waited"] = rows
     faults["LEAVE dropped"] = np.delete(ev, first(kind == K.SPECIALIST_LEAVE))
     rows = ev.copy()
     restart = first((kind == K.HANDOVER) & (code == 0))
@@ -211,8 +229,14 @@ def test_same_seed_and_replication_give_the_same_log(name: str) -> None:
 
 
 def _referrals(log: EventLog) -> np.ndarray:
-    r = log.of_kind(K.REFERRAL)
+    """The potential referrals: made (REFERRAL) or not (NOT_REFERRED), as (time, team, candidate)."""
+    r = log.events[np.isin(log.events["kind"], [K.REFERRAL, K.NOT_REFERRED])]
     return np.stack([r["time"], r["team"], r["candidate"]])
+
+
+def _left(log: EventLog) -> dict[int, float]:
+    r = log.of_kind(K.LEFT_WAITING)
+    return dict(zip(r["candidate"].tolist(), r["time"].tolist(), strict=True))
 
 
 @pytest.mark.parametrize(
@@ -223,21 +247,40 @@ def _referrals(log: EventLog) -> np.ndarray:
         {"regulation.time_limit": "none"},
         {"week.reporting_hours": 12.0},
         {"jobs.renew_prob": 0.0},
+        # a small cap fills the caseloads within the short run, so that the list's responses act
+        {
+            "regulation.caseload_cap": 6,
+            "waiting_list.closes": True,
+            "waiting_list.close_at_list_per_fte": 0.4,
+        },
+        {"regulation.caseload_cap": 6, "waiting_list.referral_feedback": False},
+        {"regulation.caseload_cap": 6, "waiting_list.half_referrals_at_list_per_fte": 0.5},
     ],
     ids=lambda c: ",".join(f"{k}={v}" for k, v in c.items()),
 )
 def test_a_policy_lever_does_not_change_who_is_referred_when(
     short_baseline: Scenario, changes: dict[str, Any]
 ) -> None:
-    """Common random numbers: same referral stream and same people, different handling."""
+    """Common random numbers: the same potential referrals, the same people, different handling.
+
+    With the waiting list responding, a lever changes *which* potential referrals are
+    made (the case worker's thinning, a closed list), but not when they come, who they
+    are, or how patient they are: whoever leaves the list in both worlds leaves it at
+    the same time after the same referral.
+    """
     variant = derive(short_baseline, changes)
     for rep in range(2):
         base, other = simulate(short_baseline, 5, rep), simulate(variant, 5, rep)
         assert np.array_equal(_referrals(base), _referrals(other)), (
-            f"{changes} changed referral times or teams (replication {rep})"
+            f"{changes} changed the potential referrals' times or teams (replication {rep})"
         )
         assert np.array_equal(base.candidates, other.candidates), (
-            f"{changes} changed the referred candidates' traits (replication {rep})"
+            f"{changes} changed the potential referrals' traits (replication {rep})"
+        )
+        left_a, left_b = _left(base), _left(other)
+        both = sorted(set(left_a) & set(left_b))
+        assert [left_a[c] for c in both] == [left_b[c] for c in both], (
+            f"{changes} changed the patience of people who left the list in both worlds (replication {rep})"
         )
         assert not np.array_equal(base.events, other.events), (
             f"{changes} changed nothing at all in the log: is the lever wired in?"

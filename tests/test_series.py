@@ -142,11 +142,16 @@ def test_series_shape_and_edge_cases() -> None:
 def candidate_paths(draw: st.DrawFn) -> list[tuple[float, EventKind, int]]:
     """One candidate's events on a half-day grid (so that many land on a week's end)."""
     t = draw(st.integers(0, 80)) / 2
+    if draw(st.integers(0, 9)) == 0:
+        return [(t, K.NOT_REFERRED, 0)]  # never referred: sent elsewhere
     path: list[tuple[float, EventKind, int]] = [(t, K.REFERRAL, 0)]
-    if draw(st.booleans()):
+    queued = draw(st.booleans())
+    if queued:
         path.append((t, K.QUEUED, 0))
     if draw(st.booleans()):
         return path  # never taken in
+    if queued and draw(st.integers(0, 3)) == 0:
+        return [*path, (t + draw(st.integers(0, 20)) / 2, K.LEFT_WAITING, 0)]  # left the list
     t += draw(st.integers(0, 20)) / 2
     path.append((t, K.INTAKE, 0))
     in_job = False
@@ -168,8 +173,8 @@ def replayed_counts(log: EventLog, at: float) -> Counter[str]:
         kind, c = EventKind(int(row["kind"])), int(row["candidate"])
         if c < 0:
             continue
-        if kind == K.REFERRAL:
-            state[c] = State.REFERRED
+        if kind in (K.REFERRAL, K.NOT_REFERRED):  # a potential referral: made, or not (gone elsewhere)
+            state[c] = State.REFERRED if kind == K.REFERRAL else State.ELSEWHERE
             continue
         after = ALLOWED[state[c]][kind]
         if after is not None:

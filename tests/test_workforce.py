@@ -130,7 +130,8 @@ def test_nobody_is_lost_or_duplicated_through_vacancies_and_handovers(
 ) -> None:
     """Stop the World at a few instants and at the end; its state must be the log's account of it.
 
-    referred = waiting + active + exited; each active candidate is on exactly one post,
+    potential referrals = waiting + active + exited + gone elsewhere (not referred, or
+    left the list); each active candidate is on exactly one post,
     knows it, and the post counts them; posts are held/vacant/being cut as the log says;
     the waiting lists are the log's, in order.
     """
@@ -150,14 +151,17 @@ def test_nobody_is_lost_or_duplicated_through_vacancies_and_handovers(
         where = f"at t={now:.2f} of {end:.2f} ({handover}, {quit_per_year}/year)"
         assert _real_problems(replay) == [], f"{where}:\n" + "\n".join(_real_problems(replay))
         for snap in replay.snapshots:
-            assert snap.referred == snap.waiting + snap.active + snap.exited, f"{where}: {snap}"
-        exited = int(np.sum(log.events["kind"] == K.EXIT))
+            assert snap.referred == snap.waiting + snap.active + snap.exited + snap.left, f"{where}: {snap}"
+        kinds = log.events["kind"]
+        exited = int(np.sum(kinds == K.EXIT))
+        elsewhere = int(np.sum(kinds == K.NOT_REFERRED) + np.sum(kinds == K.LEFT_WAITING))
         waiting = sum(len(t.waiting) for t in world.teams)
         on_posts = [c.id for t in world.teams for sp in t.specialists for c in sp.caseload]
         assert len(on_posts) == len(set(on_posts)), f"{where}: a candidate is on two posts"
-        assert world.next_candidate_id == waiting + len(on_posts) + exited, (
-            f"{where}: referred {world.next_candidate_id} != waiting {waiting} + on posts "
-            f"{len(on_posts)} + exited {exited}"
+        # candidate ids count the potential referrals: those not referred or gone from the list too
+        assert world.next_candidate_id == waiting + len(on_posts) + exited + elsewhere, (
+            f"{where}: potential referrals {world.next_candidate_id} != waiting {waiting} + on posts "
+            f"{len(on_posts)} + exited {exited} + not referred or left the list {elsewhere}"
         )
         assert set(on_posts) == _active_in_log(log), f"{where}: the world's caseloads are not the log's"
         problems = world_disagreements(world, replay)

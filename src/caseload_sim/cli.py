@@ -551,7 +551,33 @@ def run(
     for line in _precision_lines(results.precision) if results.precision is not None else []:
         typer.echo(line, err=True)
     Console().print(_kpi_table(results))
+    for line in _capacity_lines(results.summary, world):
+        typer.echo(line, err=True)
     _say_written(out_dir, written, stale)
+
+
+def _capacity_lines(summary: pd.DataFrame, scenario: Scenario) -> list[str]:
+    """Plain-words warnings when referrals exceed (or near) what the teams can take in.
+
+    ``summary`` has one row per KPI with ``kpi, mean, ci_low, ci_high`` (a run's summary,
+    or one scenario's rows of a comparison).
+    """
+    from caseload_sim.capacity import capacity_findings
+
+    stats = {
+        str(kpi): {"mean": mean, "ci_low": low, "ci_high": high}
+        for kpi, mean, low, high in zip(
+            summary["kpi"], summary["mean"], summary["ci_low"], summary["ci_high"], strict=True
+        )
+    }
+    teams = sum(t.copies for t in scenario.teams)
+    found = capacity_findings(
+        stats,
+        teams=teams,
+        years=scenario.run.horizon_days / 365.0,
+        list_closes=scenario.waiting_list.closes,
+    )
+    return [f"warning: {finding.text}" for finding in found]
 
 
 # --- compare ----------------------------------------------------------------------------
@@ -776,6 +802,10 @@ def compare(
     console = Console()
     for table in [*_comparison_tables(results), *_effect_tables(results)]:
         console.print(table)
+    for scenario in results.scenarios:
+        rows = results.comparison[results.comparison["scenario"] == scenario.name]
+        for line in _capacity_lines(rows, scenario):
+            typer.echo(line.replace("warning: ", f"warning ({scenario.name}): ", 1), err=True)
     _say_written(out_dir, written, stale)
 
 

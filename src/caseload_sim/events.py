@@ -9,7 +9,8 @@ goes (:meth:`EventRecorder.compact`) and joins them into columns at the end
 (:meth:`EventRecorder.finish`).
 Metrics, reports and tests read the columns; none of them reaches into the model.
 
-Beside the events, the log holds a **candidate table** (traits drawn at referral), a
+Beside the events, the log holds a **candidate table** (traits drawn at referral, for
+every *potential* referral, also those never referred: see NOT_REFERRED), a
 **specialist table** (one row per post: team, FTE, caseload slots), a **week table**
 (one row per post and week: demand, capacity, stress, employer visits, outside time),
 plus the run's metadata (window, seed, replication). Field meanings are documented in ``docs/model.md``.
@@ -45,7 +46,9 @@ __all__ = [
     "JobEndReason",
     "JobType",
     "LeaveReason",
+    "LeftWaitingReason",
     "MentorEndReason",
+    "NotReferredReason",
     "State",
     "check_transitions",
 ]
@@ -83,6 +86,9 @@ class EventKind(IntEnum):
     MENTOR_START = 22  # the job gets a paid mentor (code: 1 trained mentor, 0 not; value: paid hours/month)
     MENTOR_END = 23  # mentoring ends (code: MentorEndReason; value: days mentored); after a discharge to
     #                  work logged in advance, specialist -1
+    NOT_REFERRED = 24  # a potential referral that is not made, instead of REFERRAL (code: NotReferredReason;
+    #                    value: people waiting then); the person goes to other measures
+    LEFT_WAITING = 25  # leaves the waiting list before intake (code: LeftWaitingReason; value: days waited)
 
 
 class JobType(IntEnum):
@@ -122,6 +128,19 @@ class LeaveReason(IntEnum):
     QUIT = 0
 
 
+class NotReferredReason(IntEnum):
+    """Why a potential referral was not made (NOT_REFERRED code)."""
+
+    WITHHELD = 0  # the case worker, seeing the waiting list, offered another measure instead
+    LIST_CLOSED = 1  # the team's list was closed at its length: sent to other measures
+
+
+class LeftWaitingReason(IntEnum):
+    """Why a person left the waiting list before intake (LEFT_WAITING code)."""
+
+    PATIENCE = 0  # waited as long as they (or their case worker) would: left for another measure
+
+
 class MentorEndReason(IntEnum):
     PLANNED = 0  # the granted mentoring period is over
     JOB_ENDED = 1  # the job ended first
@@ -138,6 +157,7 @@ class State(IntEnum):
     STEP4 = 5
     STEP5 = 6  # in a job, on/off-the-job support
     EXITED = 7
+    ELSEWHERE = 8  # never taken in: not referred (NOT_REFERRED) or left the waiting list (LEFT_WAITING)
 
 
 EVENT_DTYPE = np.dtype(
@@ -195,7 +215,7 @@ _K = EventKind
 # Kinds that do not change the state (job tasting, sickness, extension, ...) map to None.
 ALLOWED: dict[State, dict[EventKind, State | None]] = {
     State.REFERRED: {_K.QUEUED: State.WAITING, _K.INTAKE: State.STEP1},
-    State.WAITING: {_K.INTAKE: State.STEP1},
+    State.WAITING: {_K.INTAKE: State.STEP1, _K.LEFT_WAITING: State.ELSEWHERE},
     **{
         s: {
             _K.STEP: None,
@@ -230,7 +250,11 @@ ALLOWED: dict[State, dict[EventKind, State | None]] = {
         _K.SUBSIDY_CHANGE: State.EXITED,
         _K.MENTOR_END: State.EXITED,
     },
+    # sent to or left for other measures: nothing more happens to them here
+    State.ELSEWHERE: {},
 }
+_FIRST: dict[EventKind, State] = {_K.REFERRAL: State.REFERRED, _K.NOT_REFERRED: State.ELSEWHERE}
+"""The kinds a candidate's history may start with, and the state each leads to."""
 
 
 class EventRecorder:
@@ -377,7 +401,8 @@ class EventLog:
 def check_transitions(log: EventLog) -> list[str]:
     """Replay every candidate through the state machine; return the violations found.
 
-    Checks: time never goes back; every candidate starts with REFERRAL; every event is
+    Checks: time never goes back; every candidate starts with REFERRAL (or NOT_REFERRED:
+    a potential referral that was never made, and nothing follows it); every event is
     allowed from the candidate's current state (:data:`ALLOWED`); STEP events move one
     step within 1-4 in the direction of their code. An empty list means the log is valid.
     """
@@ -392,10 +417,11 @@ def check_transitions(log: EventLog) -> list[str]:
     for row in ev[ev["candidate"] >= 0]:
         c = int(row["candidate"])
         kind = EventKind(int(row["kind"]))
-        if kind == EventKind.REFERRAL:
+        first = _FIRST.get(kind)
+        if first is not None:
             if c in state:
                 problems.append(f"candidate {c}: referred twice (t={row['time']:.2f})")
-            state[c] = State.REFERRED
+            state[c] = first
             continue
         cur = state.get(c)
         if cur is None:

@@ -61,12 +61,51 @@ The KPIs (column names are part of the interface, see ``KPI_NAMES``)
     half-way counts half and a post standing vacant counts nothing while it is empty.
     (Sick absence does not reduce it: an absent specialist still holds the post.)
 ``wait_days_mean``
-    Mean days from referral to intake, for intakes in the window. People still
-    waiting when the window closes are *not* included (their wait is unfinished),
-    so with a growing queue this understates the waiting; read it together with
-    ``queue_mean``.
+    Mean days on the waiting list per person, over everyone whose wait *ends* in the
+    window — taken in (days from referral to intake, 0 for a free slot) or gone from
+    the list (days until leaving it) — and everyone *still waiting* when the window
+    closes, counted with the days waited so far (an unfinished wait: for them a lower
+    bound). Waits that began before the window count in full. (Until issue 8 it left
+    out the people still waiting at the end, so a list that grew through the window
+    looked like a short wait.) In a steady state Little's law links it to the queue:
+    ``queue_mean ~= referrals_per_year / 365 * wait_days_mean``.
 ``queue_mean``
     Time-average number of people on waiting lists during the window.
+``wait_days_km_median``
+    Kaplan-Meier median of the days from referral to intake, for referrals made in the
+    window; a person who leaves the list is censored at leaving, one still waiting at
+    the window's end is censored there. It estimates the median wait for intake *if
+    nobody left the list* (leaving treated as independent censoring), so it is longer
+    than what the people taken in waited; 0 when at least half are taken in at once;
+    NaN when fewer than half are seen to be taken in.
+``potential_referrals_per_year``
+    Potential referrals in the window (REFERRAL and NOT_REFERRED rows) per 365 days:
+    the demand, before the waiting list's responses thin it.
+``not_referred_share``
+    Of the potential referrals in the window, the share not referred: withheld by
+    the case worker or turned away by a closed list (NaN if there were none).
+``renege_share``
+    Of the referrals made in the window, the share who left the waiting list before
+    intake, by the window's end (NaN if there were none).
+``unmet_demand_share``
+    Of the potential referrals in the window, the share not referred or who left the
+    list by the window's end: the demand that went to other measures. People still
+    waiting at the end count as met, so near a long list this is a lower bound, off
+    by at most the share still waiting then.
+``intake_capacity_per_year``
+    What the staffed slots can take in a year: the time-average number of caseload
+    slots on held posts (the specialist table's ``slots``, from a holder's start to
+    their leaving) x 365 / ``time_on_caseload_mean``. A full team takes in at this
+    rate in a steady state; it moves with the time limits (stays) as well as the cap.
+``demand_capacity_ratio``
+    ``potential_referrals_per_year / intake_capacity_per_year``, service-wide. Above 1
+    more people are referred than the caseloads can take: without the list's
+    responses the queue then grows without bound; with them it is held by people
+    sent or going elsewhere (``unmet_demand_share``).
+``queue_trend_per_year``
+    The least-squares slope of the number waiting over the window, people per year
+    (:func:`trend`): near 0 for a list that has settled, clearly positive for one
+    still growing.
 ``caseload_mean``
     Time-average number of candidates on caseloads, per specialist FTE (the
     time-average of candidates divided by the time-average of staffed FTE, as for
@@ -316,6 +355,7 @@ __all__ = [
     "sustained_work_share",
     "time_average",
     "trial_outcomes",
+    "trend",
     "vacancies",
     "weekly_series",
     "window",
@@ -360,6 +400,14 @@ FLOW_KPI_NAMES: tuple[str, ...] = (
     "intakes_per_year",
     "referrals_per_year",
     "time_on_caseload_mean",
+    "wait_days_km_median",
+    "potential_referrals_per_year",
+    "not_referred_share",
+    "renege_share",
+    "unmet_demand_share",
+    "intake_capacity_per_year",
+    "demand_capacity_ratio",
+    "queue_trend_per_year",
 )
 """The waiting, caseload and flow KPIs, in :data:`KPI_NAMES` order."""
 
@@ -458,6 +506,14 @@ KPI_BETTER: dict[str, int] = {
     "intakes_per_year": 0,  # rises with capacity (good) but also with time limits pushing people out
     "referrals_per_year": 0,  # an input, not an outcome
     "time_on_caseload_mean": 0,  # long follow-up can be support or stagnation
+    "wait_days_km_median": -1,
+    "potential_referrals_per_year": 0,  # an input: the demand
+    "not_referred_share": -1,  # people who needed the service and went elsewhere
+    "renege_share": -1,
+    "unmet_demand_share": -1,
+    "intake_capacity_per_year": 0,  # rises with slots (good) but also with shorter stays
+    "demand_capacity_ratio": 0,  # a diagnosis (above 1: more demand than room), not an outcome
+    "queue_trend_per_year": 0,  # a diagnosis: a list that still grows has not settled
     "turnover_annual": -1,
     "vacancy_fte_months": -1,
     "stress_mean": -1,
@@ -531,6 +587,26 @@ def time_average(
         return _NAN
     in_force = end - np.clip(t, start, end)
     return float(initial + np.dot(d, in_force) / (end - start))
+
+
+def trend(times: np.ndarray, deltas: np.ndarray, start: float, end: float) -> float:
+    """Least-squares slope (per day) over ``[start, end]`` of a step function given by its changes.
+
+    The slope of the straight line that fits the path ``x(t)`` best in the sense of
+    ``∫ (x(t) - a - b t)² dt`` over the window: ``b = ∫ (t - m) x(t) dt / ∫ (t - m)² dt``
+    with ``m`` the window's middle, computed exactly. A change ``d`` at ``τ`` inside the
+    window adds ``d ((end - m)² - (τ - m)²) / 2`` to the numerator; changes before the
+    window only set the level, which does not tilt the line. NaN when ``end <= start``.
+    """
+    t = np.asarray(times, dtype=float)
+    d = np.asarray(deltas, dtype=float)
+    if not end > start:
+        return _NAN
+    m = (start + end) / 2
+    half = (end - start) / 2
+    inside = (t > start) & (t <= end)
+    num = float(np.dot(d[inside], half * half - (t[inside] - m) ** 2)) / 2
+    return num / ((end - start) ** 3 / 12)
 
 
 def step_series(
@@ -617,12 +693,12 @@ def _team_filter(p: _Prepared, rows: np.ndarray, team: int | None) -> np.ndarray
 
 def _queue_deltas(p: _Prepared, team: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     q = _team_filter(p, p.cand_rows(EventKind.QUEUED), team)
-    i = p.cand_rows(EventKind.INTAKE)
     was_queued = np.zeros(p.n_cand, bool)
     was_queued[p.cid[q]] = True
-    i = i[was_queued[p.cid[i]]]
-    times = np.concatenate([p.time[q], p.time[i]])
-    deltas = np.concatenate([np.ones(len(q)), -np.ones(len(i))])
+    off = np.concatenate([p.cand_rows(EventKind.INTAKE), p.cand_rows(EventKind.LEFT_WAITING)])
+    off = off[was_queued[p.cid[off]]]
+    times = np.concatenate([p.time[q], p.time[off]])
+    deltas = np.concatenate([np.ones(len(q)), -np.ones(len(off))])
     return times, deltas
 
 
@@ -641,9 +717,10 @@ _START, _LEAVE, _CLOSE = 0, 1, 2
 class _Staffing:
     """Posts' staffing changes, and the vacancies they leave.
 
-    ``time/team/fte/held``: one row per start (incl. a start at 0 for posts held from
-    the start without an event) and per leaving; ``fte`` is the signed FTE change and
-    ``held`` the change of posts held (+1/-1). ``quit_*``: leavings with code QUIT.
+    ``time/team/fte/held/slots``: one row per start (incl. a start at 0 for posts held
+    from the start without an event) and per leaving; ``fte`` is the signed FTE change,
+    ``held`` the change of posts held (+1/-1) and ``slots`` the signed change of caseload
+    slots on held posts (the post's slots in the specialist table). ``quit_*``: leavings with code QUIT.
     ``vac_*``: one row per vacancy (a leaving not followed by a closure of the post),
     from ``vac_start`` to ``vac_end`` (inf: never refilled).
     """
@@ -652,6 +729,7 @@ class _Staffing:
     team: np.ndarray
     fte: np.ndarray
     held: np.ndarray
+    slots: np.ndarray
     quit_time: np.ndarray
     quit_team: np.ndarray
     vac_post: np.ndarray
@@ -723,11 +801,20 @@ def _staffing(p: _Prepared, log: EventLog) -> _Staffing:
     sl = is_start | is_leave
     fte = np.where(is_start, value, 0.0)
     fte[li] = -leave_fte
+    held = np.where(is_start, 1.0, -1.0)[sl]
+    slots = np.zeros(int(sl.sum()))
+    if len(table):
+        ids = table["specialist"].astype(np.int64)
+        by_id = np.argsort(ids, kind="stable")
+        k = np.clip(np.searchsorted(ids[by_id], post[sl]), 0, len(ids) - 1)
+        found = ids[by_id][k] == post[sl]
+        slots = held * np.where(found, table["slots"][by_id][k].astype(float), 0.0)
     return _Staffing(
         time=time[sl],
         team=team[sl],
         fte=fte[sl],
-        held=np.where(is_start, 1.0, -1.0)[sl],
+        held=held,
+        slots=slots,
         quit_time=time[quit_],
         quit_team=team[quit_],
         vac_post=post[li][vac],
@@ -774,8 +861,9 @@ def queue_deltas(log: EventLog, team: int | None = None) -> tuple[np.ndarray, np
     """Changes of the number waiting: ``(times, deltas)``.
 
     +1 at each QUEUED event, -1 at the INTAKE of a candidate who had been queued
-    (an intake without a QUEUED event never waited). ``team`` filters QUEUED events
-    by team; the matching intakes follow the candidate.
+    (an intake without a QUEUED event never waited) and at each LEFT_WAITING (a person
+    leaving the list for other measures). ``team`` filters QUEUED events by team; the
+    matching intakes and leavings follow the candidate.
     """
     return _queue_deltas(_prepare(log), team)
 
@@ -1323,6 +1411,42 @@ def _div(num: float, den: float) -> float:
     return num / den if den > 0 and math.isfinite(den) else _NAN
 
 
+def _waiting_kpis(p: _Prepared, o: _Outcomes, start: float, end: float) -> dict[str, float]:
+    """``wait_days_mean``, ``wait_days_km_median`` and the shares of unmet demand (module docstring)."""
+    rr = p.cand_rows(EventKind.REFERRAL)
+    nr = p.cand_rows(EventKind.NOT_REFERRED)
+    lw = p.cand_rows(EventKind.LEFT_WAITING)
+    ir = p.cand_rows(EventKind.INTAKE)
+    taken = np.where(np.isnan(o.intake), np.inf, o.intake)
+    left = np.full(p.n_cand, np.inf)
+    left[p.cid[lw]] = p.time[lw]
+    # every wait that ends in the window (intake, leaving the list), and every one still running at its end
+    t_ref, c_ref = p.time[rr], p.cid[rr]
+    running = (t_ref <= end) & (taken[c_ref] > end) & (left[c_ref] > end)
+    waits = np.concatenate(
+        [
+            p.value[ir[_in(p.time[ir], start, end)]],
+            p.value[lw[_in(p.time[lw], start, end)]],
+            end - t_ref[running],
+        ]
+    )
+    # referrals in the window: time to intake, censored at leaving the list or at the window end
+    cohort = _in(t_ref, start, end)
+    t0, c = t_ref[cohort], c_ref[cohort]
+    observed = taken[c] <= end
+    durations = np.where(observed, taken[c], np.minimum(left[c], end)) - t0
+    gone = int(np.sum(left[c] <= end))
+    not_referred = int(_in(p.time[nr], start, end).sum())
+    potential = len(t0) + not_referred
+    return {
+        "wait_days_mean": _mean(waits),
+        "wait_days_km_median": kaplan_meier_median(durations, observed),
+        "not_referred_share": _div(not_referred, potential),
+        "renege_share": _div(gone, len(t0)),
+        "unmet_demand_share": _div(not_referred + gone, potential),
+    }
+
+
 def compute_kpis(log: EventLog) -> dict[str, float]:
     """All KPIs of one replication, keyed and ordered as :data:`KPI_NAMES` (floats, NaN if undefined).
 
@@ -1381,15 +1505,24 @@ def compute_kpis(log: EventLog) -> dict[str, float]:
     k["exits_to_work_per_fte_year"] = _div(work_exits, fte_mean * years)
 
     # --- waiting and load
-    k["wait_days_mean"] = _mean(p.value[ir[win]])
-    k["queue_mean"] = time_average(*_queue_deltas(p), start, end)
+    queue = _queue_deltas(p)
+    k["queue_mean"] = time_average(*queue, start, end)
     k["caseload_mean"] = _div(time_average(*_caseload_deltas(p), start, end), fte_mean)
+    k.update(_waiting_kpis(p, o, start, end))
+    k["queue_trend_per_year"] = trend(*queue, start, end) * YEAR_DAYS
 
     # --- flows (Little's law: caseload = intake rate x time on caseload)
     rr = p.cand_rows(EventKind.REFERRAL)
     k["intakes_per_year"] = _div(int(win.sum()), years)
     k["referrals_per_year"] = _div(int(_in(p.time[rr], start, end).sum()), years)
     k["time_on_caseload_mean"] = _mean(p.value[xr])
+    nr = p.cand_rows(EventKind.NOT_REFERRED)
+    potential = int(_in(p.time[rr], start, end).sum()) + int(_in(p.time[nr], start, end).sum())
+    k["potential_referrals_per_year"] = _div(potential, years)
+    # what the staffed slots can take in: slots of held posts over the mean stay
+    slots_mean = time_average(staff.time, staff.slots, start, end)
+    k["intake_capacity_per_year"] = _div(max(slots_mean, 0.0) * YEAR_DAYS, k["time_on_caseload_mean"])
+    k["demand_capacity_ratio"] = _div(k["potential_referrals_per_year"], k["intake_capacity_per_year"])
 
     # --- workforce: turnover and vacancies from the events
     quits = int(_in(staff.quit_time, start, end).sum())

@@ -54,6 +54,7 @@ __all__ = [
     "Targets",
     "TimeLimitPolicy",
     "UsualServices",
+    "WaitingList",
     "Workforce",
     "WageSubsidyRules",
     "load_scenario",
@@ -1493,6 +1494,94 @@ class Targets(_Frozen):
     )
 
 
+class WaitingList(_Frozen):
+    """How a team's waiting list responds to its length (domain.md, "Intake, discharge and what the targets count").
+
+    A full team "turns people away or sends them elsewhere; it does not keep an
+    ever-growing list" [S]. Three responses, each with its own switch: first-line case
+    workers refer fewer people the longer the list (``referral_feedback``); people on
+    the list leave for other measures after a while (``reneging``); and a team may close
+    its list at a given length (``closes``). List lengths are per FTE of the team's
+    open posts (held, not being cut), so that they scale with the team.
+    """
+
+    referral_feedback: bool = Field(
+        True,
+        description="Whether case workers refer fewer of the people they would refer as the team's waiting "
+        "list grows; those not referred go to other measures (false: every potential referral is made). [S]",
+        json_schema_extra={
+            "unit": "-",
+            "provenance": "[S] first-line case workers decide whom to refer; a full team refers users elsewhere",
+            "range": "true or false",
+        },
+    )
+    half_referrals_at_list_per_fte: float = P(
+        2.0,
+        gt=0.0,
+        le=100.0,
+        unit="people waiting per open FTE",
+        prov="[A] two per full-time specialist is about 2–3 months' intake at the baseline's ~10 intakes per "
+        "FTE-year: a case worker in weekly contact with the team (fidelity) is assumed to offer another "
+        "measure to half of those they would refer once the wait is that long",
+        text="With referral_feedback, a potential referral is made with probability 1 / (1 + (L / (this × "
+        "FTE))^feedback_shape), L = people on the list, FTE = the team's open posts: every one while "
+        "nobody waits, half when the list holds this many per FTE.",
+    )
+    feedback_shape: float = P(
+        2.0,
+        ge=0.5,
+        le=10.0,
+        unit="-",
+        prov="[A] case workers hardly notice a wait of a few weeks and react as the wait nears the half "
+        "point: with 2, 94 % are still referred at a quarter of it, 80 % at half, 20 % at twice; 1 reacts "
+        "to the first person waiting (80 % at a quarter)",
+        text="Steepness n of the referral feedback (a Hill curve in the list length); larger: closer to a "
+        "sharp threshold at the half point.",
+    )
+    reneging: bool = Field(
+        True,
+        description="Whether people on the waiting list leave it for other measures when their patience runs "
+        "out (false: everyone waits until taken in). [S]",
+        json_schema_extra={
+            "unit": "-",
+            "provenance": "[S] a full team 'does not keep an ever-growing list': users go to other measures",
+            "range": "true or false",
+        },
+    )
+    patience_mean_days: float = P(
+        182.5,
+        gt=0.0,
+        le=3650.0,
+        unit="days",
+        prov="[A] half a year, the regulation's follow-up period (§ 5): by the next six-monthly review of "
+        "the activity plan the case worker is assumed to have found another measure for the average "
+        "person still waiting",
+        text="With reneging, how long a person would wait on the list: exponential with this mean (a "
+        "constant chance of another offer coming along), drawn for every potential referral.",
+    )
+    closes: bool = Field(
+        False,
+        description="Whether the team closes its waiting list at close_at_list_per_fte: referrals that would "
+        "join a list that long go to other measures instead (a management lever, off by default: the "
+        "gradual responses above hold the list). [S] [A]",
+        json_schema_extra={
+            "unit": "-",
+            "provenance": "[S] fidelity scale: 'referred to other measures' when there is no capacity; "
+            "the closure itself a lever [A]",
+            "range": "true or false",
+        },
+    )
+    close_at_list_per_fte: float = P(
+        3.0,
+        ge=0.0,
+        le=100.0,
+        unit="people waiting per open FTE",
+        prov="[A] a lever to sweep; 3 per FTE is about 3–4 months' intake in the baseline",
+        text="With closes, a referral that finds no free slot is turned away if the list already holds at "
+        "least this × the FTE of the team's open posts (0: no waiting list at all).",
+    )
+
+
 class RunSettings(_Frozen):
     """Clock of one replication: a warm-up, then the measurement window."""
 
@@ -1549,6 +1638,7 @@ class Scenario(_Frozen):
     employer_network: EmployerNetwork = EmployerNetwork()
     usual_services: UsualServices = UsualServices()
     targets: Targets = Targets()
+    waiting_list: WaitingList = WaitingList()
     run: RunSettings = RunSettings()
     costs: Costs = Costs()
 

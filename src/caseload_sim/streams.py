@@ -3,7 +3,12 @@
 Common random numbers need every random quantity to belong to *someone*: a team's
 referral times come from that team's referral stream, and everything about candidate
 *i* of team *t* — traits at referral, how long each step takes, whether they drop out,
-the jobs they find — comes from that candidate's own stream. Changing a policy lever
+the jobs they find — comes from that candidate's own stream. What happens to a
+*potential* referral before it reaches the team — whether the case worker refers the
+person, how long they would wait on the list — comes from the team's stream of
+referral decisions, two uniforms for every potential referral whether they are used
+or not, so the *i*-th potential referral is the same person, with the same patience,
+in every scenario. Changing a policy lever
 (say the caseload cap) then changes *when* draws are used but not *which* numbers a
 candidate gets, so paired scenario comparisons differ by the policy, not by noise.
 
@@ -57,6 +62,7 @@ class Purpose(IntEnum):
     CANDIDATE_OVERFLOW = 3
     TEAM_CHOICES = 5
     POSTS = 6
+    REFERRAL_DECISIONS = 7  # per team: whether a case worker refers, and the person's patience on the list
 
 
 class Streams:

@@ -34,6 +34,17 @@ the first half, and a t-test across the (independent) replications asks whether 
 differences are centred on 0. A series that still drifts (p < :data:`DRIFT_ALPHA`) is
 flagged, and the verdict on the current warm-up becomes "undecided".
 
+Some queues never settle: when more people are referred than the caseloads can take
+in and nobody is sent elsewhere or leaves the list (the scenario's ``waiting_list``
+responses off), the list grows without bound, and a longer warm-up only shows a longer
+list. So each run's second half is also measured (:data:`FLOW_KPIS`: demand over
+capacity, unmet demand, the queue's trend) and judged by
+:func:`caseload_sim.capacity.capacity_findings`. For such an *unbounded* queue the
+notes say so in words, the people-waiting series is left out of the recommendation,
+and the verdict is "undecided": change the scenario, not the warm-up. Demand above
+capacity that the list's responses hold (people leaving it, fewer referrals) is noted
+too; that list settles.
+
 References
 ----------
 * Welch, P. D. (1983). The statistical analysis of simulation results. In S. S.
@@ -53,6 +64,7 @@ runs the model. The CLI prints and writes.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 from collections.abc import Sequence
@@ -64,6 +76,7 @@ import numpy as np
 import pandas as pd
 
 from caseload_sim import metrics
+from caseload_sim.capacity import CapacityFinding, capacity_findings
 from caseload_sim.events import EventLog
 from caseload_sim.executors import make_executor
 from caseload_sim.scenario import Scenario
@@ -321,6 +334,12 @@ class WarmupRecommendation:
         columns :data:`SERIES`, one row per replication and bin.
     notes
         Plain-language findings for people: the verdict, and warnings.
+    queue_unbounded
+        Whether referrals exceed what the teams can take in while nothing holds the
+        waiting list (nobody is sent elsewhere or leaves it), over the second half of
+        the runs (:func:`caseload_sim.capacity.capacity_findings`): the queue then has no
+        steady state, its series is left out of the recommendation, and ``long_enough``
+        is ``None``.
     """
 
     scenario: str
@@ -340,6 +359,7 @@ class WarmupRecommendation:
     ensemble: pd.DataFrame
     runs: pd.DataFrame
     notes: tuple[str, ...]
+    queue_unbounded: bool = False
 
     def to_manifest(self) -> dict[str, Any]:
         """The scalar findings and per-series truncations as JSON-ready data."""
@@ -371,14 +391,64 @@ class WarmupRecommendation:
                 for row in self.truncations.to_dict(orient="records")
             ],
             "notes": list(self.notes),
+            "queue_unbounded": self.queue_unbounded,
         }
 
 
+FLOW_KPIS: tuple[str, ...] = (
+    "demand_capacity_ratio",
+    "potential_referrals_per_year",
+    "intake_capacity_per_year",
+    "unmet_demand_share",
+    "not_referred_share",
+    "renege_share",
+    "queue_trend_per_year",
+    "queue_mean",
+)
+"""The KPIs :func:`recommend_warmup` reads over the second half of each long run, to tell
+whether the waiting list can settle at all (:func:`caseload_sim.capacity.capacity_findings`)."""
+
+
+def _flow_figures(log: EventLog) -> dict[str, float]:
+    """:data:`FLOW_KPIS` over the second half of a replication (the part most likely settled)."""
+    _, end = metrics.window(log)
+    later = dataclasses.replace(log, meta={**log.meta, "window_start": end / 2, "window_end": end})
+    k = metrics.compute_kpis(later)
+    return {name: k[name] for name in FLOW_KPIS}
+
+
 def _replication_series(scenario: Scenario, seed: int, bin_days: float, replication: int) -> pd.DataFrame:
-    """One long replication's binned series (module level: picklable for worker processes)."""
+    """One long replication's binned series (module level: picklable for worker processes).
+
+    ``attrs["flow"]`` carries :data:`FLOW_KPIS` over the run's second half.
+    """
     from caseload_sim.model import simulate
 
-    return warmup_series(simulate(scenario, seed, replication), bin_days)
+    log = simulate(scenario, seed, replication)
+    frame = warmup_series(log, bin_days)
+    frame.attrs["flow"] = _flow_figures(log)
+    return frame
+
+
+def _flow_stats(frames: Sequence[pd.DataFrame]) -> dict[str, dict[str, float]]:
+    """Mean and 95 % t-interval across replications of each flow figure (empty without them)."""
+    from scipy import stats
+
+    flows: list[dict[str, float]] = [f.attrs.get("flow") or {} for f in frames]
+    if not flows or not all(flows):
+        return {}
+    out: dict[str, dict[str, float]] = {}
+    for name in FLOW_KPIS:
+        x = np.array([float(f.get(name, np.nan)) for f in flows])
+        x = x[np.isfinite(x)]
+        if not len(x):
+            continue
+        mean = float(x.mean())
+        half = (
+            float(stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x))) if len(x) > 1 else _NAN
+        )
+        out[name] = {"mean": mean, "ci_low": mean - half, "ci_high": mean + half}
+    return out
 
 
 def _whole_months_days(days: float) -> tuple[int, int]:
@@ -419,6 +489,23 @@ def _drift(values: np.ndarray, cut: int) -> tuple[float, float]:
         return mean, (1.0 if abs(mean) <= 1e-12 * scale else 0.0)
     t = mean / (sd / math.sqrt(len(diff)))
     return mean, float(2 * stats.t.sf(abs(t), df=len(diff) - 1))
+
+
+def _capacity_notes(findings: Sequence[CapacityFinding]) -> list[str]:
+    """The capacity findings as notes; for an unbounded queue, what that means for a warm-up."""
+    notes = []
+    for f in findings:
+        if f.kind == "unbounded":
+            notes.append(
+                f"Warning: {f.text} A longer run would only show a "
+                "longer list, so the people-waiting series sets no warm-up here: the recommendation covers "
+                "the other series, and a longer horizon will not help."
+            )
+        elif f.kind == "exceeds":
+            notes.append(f"Note (second half of the runs): {f.text} The list settles all the same.")
+        else:
+            notes.append(f"Note (second half of the runs): {f.text}")
+    return notes
 
 
 def recommend_warmup(
@@ -508,19 +595,31 @@ def recommend_warmup(
     truncations["truncation_bins"] = truncations["truncation_bins"].astype("Int64")
     for flag in ("at_limit", "drifting"):
         truncations[flag] = truncations[flag].astype(bool)
-    worst = float(np.nanmax(truncations["truncation_days"].to_numpy(dtype=float), initial=0.0))
+    # Can the waiting list settle at all? Over the runs' second halves: more referrals than
+    # the slots can take and nobody going elsewhere means a queue without a steady state.
+    findings = capacity_findings(
+        _flow_stats(frames),
+        teams=sum(t.copies for t in scenario.teams),
+        years=horizon_days / 2 / metrics.YEAR_DAYS,
+        list_closes=scenario.waiting_list.closes,
+        window="the second half of the runs",
+    )
+    unbounded = any(f.kind == "unbounded" for f in findings)
+    # an unbounded queue sets no warm-up: no warm-up settles it (said in the notes instead)
+    counted = truncations[~truncations["series"].isin(["queue"] if unbounded else [])]
+    worst = float(np.nanmax(counted["truncation_days"].to_numpy(dtype=float), initial=0.0))
     months, days = _whole_months_days(worst)
-    at_limit = bool(truncations["at_limit"].any())
-    drifting = bool(truncations["drifting"].any())
+    at_limit = bool(counted["at_limit"].any())
+    drifting = bool(counted["drifting"].any())
     current = float(scenario.run.warmup_days)
     long_enough: bool | None = current >= days
-    if long_enough and (at_limit or drifting):
+    if unbounded or (long_enough and (at_limit or drifting)):
         long_enough = None
 
     def labels(names: Sequence[str]) -> str:
         return "; ".join(SERIES_LABELS[s].lower() for s in names)
 
-    drivers = truncations.loc[truncations["truncation_days"] == worst, "series"].tolist() if worst > 0 else []
+    drivers = counted.loc[counted["truncation_days"] == worst, "series"].tolist() if worst > 0 else []
     notes = [
         f"Recommended warm-up: {months} months = {_fmt_days(days)}"
         + (f", set by: {labels(drivers)}" if drivers else "")
@@ -528,8 +627,9 @@ def recommend_warmup(
     ]
     if skipped:
         notes.append(f"Not analysed (bins with no data in any replication): {labels(skipped)}.")
+    notes.extend(_capacity_notes(findings))
     if at_limit:
-        hit = truncations.loc[truncations["at_limit"], "series"].tolist()
+        hit = counted.loc[counted["at_limit"], "series"].tolist()
         notes.append(
             f"Warning: for {labels(hit)}, the truncation reached the half-series limit "
             f"({_fmt_days(limit_days)}): the horizon of {horizon_years:g} years was too short to see "
@@ -537,14 +637,19 @@ def recommend_warmup(
             "Run again with a longer horizon."
         )
     if drifting:
-        hit = truncations.loc[truncations["drifting"], "series"].tolist()
+        hit = counted.loc[counted["drifting"], "series"].tolist()
         notes.append(
             f"Warning: {labels(hit)} still drifted after the truncation (the second half of what remains "
             f"differs from the first half across replications, p < {DRIFT_ALPHA:g}): the series has not "
             "settled within the horizon, so the recommendation may be too short. "
             "Run again with a longer horizon (and more replications)."
         )
-    if long_enough is True:
+    if unbounded:
+        notes.append(
+            f"The scenario's warm-up of {_fmt_days(current)}: no warm-up settles the waiting list, so "
+            f"there is no answer until the scenario changes (the other series need at least {days} days)."
+        )
+    elif long_enough is True:
         notes.append(f"The scenario's warm-up of {_fmt_days(current)} is long enough.")
     elif long_enough is False:
         notes.append(
@@ -574,6 +679,7 @@ def recommend_warmup(
         ensemble=ensemble,
         runs=runs,
         notes=tuple(notes),
+        queue_unbounded=unbounded,
     )
 
 

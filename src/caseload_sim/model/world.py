@@ -1,10 +1,15 @@
 """The simulated world: teams of job specialists, their waiting lists and caseloads.
 
-A **team** receives referrals from first-line NAV case workers as a Poisson stream.
-A referral goes straight to the specialist with the most room (the lowest share of
-slots filled; ties go to the lowest number) — or, when every specialist is at the
-caseload cap, to the back of the team's first-come-first-served **waiting list**.
-When a candidate leaves a caseload, the freed slot goes to the head of the list.
+A **team** receives *potential* referrals from first-line NAV case workers as a
+Poisson stream. A referral goes straight to the specialist with the most room (the
+lowest share of slots filled; ties go to the lowest number) — or, when every
+specialist is at the caseload cap, to the back of the team's first-come-first-served
+**waiting list**. When a candidate leaves a caseload, the freed slot goes to the head
+of the list. The list responds to its length (``scenario.waiting_list``): while people
+wait, a case worker may withhold a potential referral (thinning, more the longer the
+list), a list closed at its length turns the referral away, and people on the list
+leave it when their patience runs out (a timer callback per person waiting, not a
+process). Whoever is not referred, or leaves the list, goes to other measures.
 The referral rate may change on given days (a region's referrals shared with new
 teams, say), and a team may open later than the start of the run: until then it has
 no posts, no referrals and no waiting list; it opens with new hires and empty
@@ -33,12 +38,18 @@ from __future__ import annotations
 import gc
 import math
 from collections import deque
-from collections.abc import Generator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from typing import Any
 
 import simpy
 
-from caseload_sim.events import EventKind, EventLog, EventRecorder
+from caseload_sim.events import (
+    EventKind,
+    EventLog,
+    EventRecorder,
+    LeftWaitingReason,
+    NotReferredReason,
+)
 from caseload_sim.model import workforce
 from caseload_sim.model.rules import (
     DAYS_PER_MONTH,
@@ -56,6 +67,11 @@ __all__ = ["Candidate", "Specialist", "Team", "World"]
 _REFERRAL = int(EventKind.REFERRAL)
 _QUEUED = int(EventKind.QUEUED)
 _INTAKE = int(EventKind.INTAKE)
+_NOT_REFERRED = int(EventKind.NOT_REFERRED)
+_LEFT_WAITING = int(EventKind.LEFT_WAITING)
+_WITHHELD = int(NotReferredReason.WITHHELD)
+_LIST_CLOSED = int(NotReferredReason.LIST_CLOSED)
+_PATIENCE = int(LeftWaitingReason.PATIENCE)
 CREAMING_WINDOW = 5  # a creaming specialist chooses among the first five waiting
 USUAL_SLOTS = 30_000  # an ordinary case worker takes everyone referred: no cap, no waiting list (fits the log's int16 code)
 COMPACT_ROWS = 1 << 15  # event rows held as tuples before the recorder compacts them (~4 MB)
@@ -211,7 +227,8 @@ class Team:
     A team may open later than the start of the run (``opens_at``): until then it has
     no posts, no referrals and no waiting list (:meth:`World._open`). Its referral rate
     is piecewise constant: ``referral_rates`` lists ``(from day, referrals per day)``,
-    the first from the opening on, then one per scheduled referral change.
+    the first from the opening on, then one per scheduled referral change. These are
+    *potential* referrals: how the waiting list thins them is :meth:`refer`'s.
     """
 
     def __init__(
@@ -242,6 +259,14 @@ class Team:
         self._referral_gen = world.streams.generator(Purpose.REFERRALS, index)
         self._choice_gen = world.streams.generator(Purpose.TEAM_CHOICES, index)
         self._choices: list[float] = []
+        self._decision_gen = world.streams.generator(Purpose.REFERRAL_DECISIONS, index)
+        self._decisions: list[float] = []
+        wl = world.scenario.waiting_list
+        # None: that response is switched off
+        self.half_list_per_fte = wl.half_referrals_at_list_per_fte if wl.referral_feedback else None
+        self.feedback_shape = wl.feedback_shape
+        self.close_at_per_fte = wl.close_at_list_per_fte if wl.closes else None
+        self.patience_mean = wl.patience_mean_days if wl.reneging else None
         s = world.scenario.candidates
         self.source = CandidateSource(
             world.streams,
@@ -294,9 +319,23 @@ class Team:
                 self.refer()
 
     def refer(self) -> None:
+        """A potential referral: the case worker refers the person, or sends them elsewhere.
+
+        Every potential referral takes its candidate row (traits, own stream) and two
+        uniforms from the team's decision stream — whether it is made, and the person's
+        patience on the list — whatever happens to it, so the *i*-th potential referral
+        is the same person in every scenario (common random numbers). With a free slot
+        (then nobody waits) it is made and taken in at once. Otherwise a closed list
+        turns it away (NOT_REFERRED, code 1); else, while people wait, referral feedback
+        makes it with probability ``1 / (1 + (L / h)^n)`` and withholds it otherwise
+        (code 0; ``L`` people waiting, ``h`` = ``half_referrals_at_list_per_fte`` × the
+        FTE of the open posts, ``n`` = ``feedback_shape``); else it joins the list, and
+        with reneging leaves it when its patience runs out.
+        """
         w = self.world
         r = w.rules
         d = self.source.next()
+        u_refer, u_patience = self.decisions()
         readiness = (
             r.readiness_mean
             + r.readiness_sd * d.readiness_z
@@ -304,20 +343,61 @@ class Team:
             + (r.in_work_readiness if d.in_work else 0.0)
         )
         readiness = min(max(readiness, -READINESS_BOUND), READINESS_BOUND)
-        hours_mult = max(0.1, 1.0 + r.severity_time * (d.severity - 0.5))
         cid = w.next_candidate_id
         w.next_candidate_id = cid + 1
         now = w.env.now
-        c = Candidate(cid, self, now, d, readiness, hours_mult, w.limit_days[d.reduced_capacity])
         w.rec.candidates.append((cid, self.index, now, d.severity, d.reduced_capacity, d.in_work, readiness))
-        w.append((now, _REFERRAL, self.index, -1, cid, 0, 0, 0.0))
+        waiting = self.waiting
+        queued = len(waiting)
         # while anyone waits every open post is full (a freed slot goes to the list first)
-        best = None if self.waiting else self.most_room()
+        best = None if queued else self.most_room()
+        close, half = self.close_at_per_fte, self.half_list_per_fte
+        if best is None and (close is not None or (half is not None and queued)):
+            fte = self.open_fte()
+            if close is not None and queued >= close * fte:
+                w.append((now, _NOT_REFERRED, self.index, -1, cid, -1, _LIST_CLOSED, float(queued)))
+                return
+            # made with probability 1 / (1 + (L / h)^n); with no open post (h = 0) only to an empty list
+            if half is not None and queued:
+                h = half * fte
+                if h <= 0.0 or u_refer * (1.0 + (queued / h) ** self.feedback_shape) >= 1.0:
+                    w.append((now, _NOT_REFERRED, self.index, -1, cid, -1, _WITHHELD, float(queued)))
+                    return
+        hours_mult = max(0.1, 1.0 + r.severity_time * (d.severity - 0.5))
+        c = Candidate(cid, self, now, d, readiness, hours_mult, w.limit_days[d.reduced_capacity])
+        w.append((now, _REFERRAL, self.index, -1, cid, 0, 0, 0.0))
         if best is None:
-            self.waiting.append(c)
-            w.append((now, _QUEUED, self.index, -1, cid, 0, 0, float(len(self.waiting))))
+            waiting.append(c)
+            w.append((now, _QUEUED, self.index, -1, cid, 0, 0, float(queued + 1)))
+            if self.patience_mean is not None:
+                patience = -self.patience_mean * math.log(1.0 - u_patience)
+                w.env.timeout(patience).callbacks.append(self._leaves_if_waiting(c))
         else:
             self.assign(c, best)
+
+    def _leaves_if_waiting(self, c: Candidate) -> Callable[[Any], None]:
+        """The callback at the end of ``c``'s patience: leave the list, unless taken in by then."""
+
+        def leave(_: Any) -> None:
+            if c.specialist is None:  # still on the list (an intake sets the specialist for good)
+                self.waiting.remove(c)
+                w = self.world
+                now = w.env.now
+                w.append((now, _LEFT_WAITING, self.index, -1, c.id, -1, _PATIENCE, now - c.referral_time))
+
+        return leave
+
+    def open_fte(self) -> float:
+        """FTE of the team's open posts (held, not being cut): what its list lengths scale with."""
+        return sum(sp.fte for sp in self.specialists if sp.held and not sp.closing)
+
+    def decisions(self) -> tuple[float, float]:
+        """The next potential referral's two uniforms (refer?, patience) from the team's decision stream."""
+        buf = self._decisions
+        if not buf:
+            buf.extend(self._decision_gen.random(512).tolist())
+            buf.reverse()  # pop() then hands them out in the generator's order
+        return buf.pop(), buf.pop()
 
     def most_room(self, exclude: Specialist | None = None) -> Specialist | None:
         """The open post with the lowest share of slots filled (ties: lowest number), if any has room."""

@@ -10,7 +10,8 @@ no time of its own — only the run's times from the manifest).
 The page, top to bottom:
 
 1. **In short** — what was run, and the headline results in words.
-2. **Warnings** — too few replications, very wide intervals, KPIs undefined in some
+2. **Warnings** — too few replications, referrals beyond what the teams can take in (or
+   a waiting list still growing), very wide intervals, KPIs undefined in some
    replications, a warm-up shorter than the longest possible stay, a precision target
    not reached (:func:`report_warnings`).
 3. **What changed** (comparison) — each alternative's changed parameters, in words
@@ -57,6 +58,7 @@ import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
 from caseload_sim import __version__
+from caseload_sim.capacity import capacity_findings
 from caseload_sim.diff import LABEL_KEYS, format_value, scenario_diff
 from caseload_sim.manifest import REPORT_MARKER, results_digest
 from caseload_sim.metrics import COST_PART_NAMES, RISK_KPI_NAMES, TRIAL_KPI_NAMES
@@ -319,10 +321,29 @@ def _warmup_warnings(scenarios: Sequence[Scenario]) -> list[ReportWarning]:
     return found
 
 
+def _capacity_warnings(folder: OutputFolder) -> list[ReportWarning]:
+    """Per scenario: referrals above (or near) what its teams can take in, a list still growing."""
+    found = []
+    for name, scenario in zip(folder.names, folder.scenarios, strict=True):
+        stats = {kpi: _stat(folder, name, kpi) for kpi in folder.kpis}
+        for finding in capacity_findings(
+            stats,
+            teams=sum(t.copies for t in scenario.teams),
+            years=scenario.run.horizon_days / 365.0,
+            list_closes=scenario.waiting_list.closes,
+        ):
+            found.append(ReportWarning(title=f"{finding.title} ({name})", text=finding.text))
+    return found
+
+
 def report_warnings(folder: OutputFolder) -> list[ReportWarning]:
     """The caveats a reader should see before trusting the numbers.
 
     - fewer than :data:`MIN_REPLICATIONS` replications;
+    - referrals that exceed (or are close to) what a scenario's teams can take in, or a
+      waiting list still growing through the window, in words
+      (:func:`caseload_sim.capacity.capacity_findings`); a waiting list with no steady
+      state is also why its waiting KPIs have very wide intervals;
     - KPIs whose 95 % half-width exceeds :data:`WIDE_INTERVAL` × |mean|;
     - KPIs undefined in some or all replications;
     - a warm-up shorter than the longest possible stay under ``reduced_capacity_3y`` or
@@ -344,6 +365,7 @@ def report_warnings(folder: OutputFolder) -> list[ReportWarning]:
                 ),
             )
         )
+    found.extend(_capacity_warnings(folder))
     wide, undefined = [], []
     for name in folder.names:
         for kpi in folder.kpis:
