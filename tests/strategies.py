@@ -322,6 +322,7 @@ def _waiting_list(draw: st.DrawFn) -> dict[str, Any]:
         "referral_feedback": draw(st.booleans()),
         "half_referrals_at_list_per_fte": draw(st.one_of(_f(0.05, 2.0), _f(0.05, 100.0))),
         "feedback_shape": draw(_f(0.5, 10.0)),
+        "referral_selectivity": draw(st.one_of(st.just(0.0), _f(0.0, 5.0))),
         "reneging": draw(st.booleans()),
         "patience_mean_days": draw(st.one_of(_f(0.5, 60.0), _f(0.5, 3650.0))),
         "closes": draw(st.booleans()),

@@ -212,3 +212,26 @@ def test_follow_up_lowers_the_job_loss_hazard() -> None:
         -1,
         "jobs that get no workplace follow-up at all are lost more often: lower six-month retention",
     )
+
+
+def mean_readiness_of_referred(log: EventLog) -> float:
+    """Mean readiness of the people actually referred (REFERRAL rows) in the window."""
+    ev = log.events
+    a, b = log.meta["window_start"], log.meta["window_end"]
+    ref = ev[(ev["kind"] == EventKind.REFERRAL) & (ev["time"] > a) & (ev["time"] <= b)]
+    cands = log.candidates
+    readiness = dict(zip(cands["candidate"].tolist(), cands["readiness"].tolist(), strict=True))
+    return float(np.mean([readiness[c] for c in ref["candidate"].tolist()]))
+
+
+def test_creaming_at_referral_sends_the_least_ready_elsewhere() -> None:
+    """With a list to respond to (cap12) and ``referral_selectivity``, case workers withhold the least ready first."""
+    base = load("cap12")
+    creaming = derive(base, {"waiting_list.referral_selectivity": 1.5}, "cap12_creaming_at_referral")
+    check(
+        base,
+        creaming,
+        mean_readiness_of_referred,
+        +1,
+        "case workers who judge some people not ready refer the readier ones while the team is full",
+    )

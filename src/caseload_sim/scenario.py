@@ -1538,6 +1538,17 @@ class WaitingList(_Frozen):
         text="Steepness n of the referral feedback (a Hill curve in the list length); larger: closer to a "
         "sharp threshold at the half point.",
     )
+    referral_selectivity: float = P(
+        0.0,
+        ge=0.0,
+        le=5.0,
+        unit="per logit of readiness",
+        prov="[S] some users are never offered a specialist because case workers judge them not ready for "
+        "work (creaming at referral); strength [A], off by default",
+        text="Creaming at referral: while people wait, the feedback's odds of withholding a referral are "
+        "multiplied by exp(-selectivity x readiness), so a long list sends the least ready elsewhere first "
+        "(no extra random draw: the same uniform decides).",
+    )
     reneging: bool = Field(
         True,
         description="Whether people on the waiting list leave it for other measures when their patience runs "

@@ -265,6 +265,7 @@ class Team:
         # None: that response is switched off
         self.half_list_per_fte = wl.half_referrals_at_list_per_fte if wl.referral_feedback else None
         self.feedback_shape = wl.feedback_shape
+        self.selectivity = wl.referral_selectivity
         self.close_at_per_fte = wl.close_at_list_per_fte if wl.closes else None
         self.patience_mean = wl.patience_mean_days if wl.reneging else None
         s = world.scenario.candidates
@@ -329,7 +330,8 @@ class Team:
         turns it away (NOT_REFERRED, code 1); else, while people wait, referral feedback
         makes it with probability ``1 / (1 + (L / h)^n)`` and withholds it otherwise
         (code 0; ``L`` people waiting, ``h`` = ``half_referrals_at_list_per_fte`` × the
-        FTE of the open posts, ``n`` = ``feedback_shape``); else it joins the list, and
+        FTE of the open posts, ``n`` = ``feedback_shape``; with ``referral_selectivity`` ``s`` the
+        odds ``(L / h)^n`` are multiplied by ``exp(-s × readiness)``); else it joins the list, and
         with reneging leaves it when its patience runs out.
         """
         w = self.world
@@ -360,7 +362,10 @@ class Team:
             # made with probability 1 / (1 + (L / h)^n); with no open post (h = 0) only to an empty list
             if half is not None and queued:
                 h = half * fte
-                if h <= 0.0 or u_refer * (1.0 + (queued / h) ** self.feedback_shape) >= 1.0:
+                odds = (queued / h) ** self.feedback_shape if h > 0.0 else math.inf  # of withholding
+                if self.selectivity:  # creaming at referral: the less ready are withheld first
+                    odds *= math.exp(-self.selectivity * readiness)
+                if h <= 0.0 or u_refer * (1.0 + odds) >= 1.0:
                     w.append((now, _NOT_REFERRED, self.index, -1, cid, -1, _WITHHELD, float(queued)))
                     return
         hours_mult = max(0.1, 1.0 + r.severity_time * (d.severity - 0.5))
