@@ -235,3 +235,16 @@ def test_creaming_at_referral_sends_the_least_ready_elsewhere() -> None:
         +1,
         "case workers who judge some people not ready refer the readier ones while the team is full",
     )
+
+
+def test_usual_services_leave_the_specialists_workforce_and_staff_costs_undefined() -> None:
+    """Ordinary case workers' turnover, targets and staff cost are not modelled: NaN, not a flattering 0."""
+    from caseload_sim.metrics import USUAL_SERVICES_UNDEFINED
+
+    k = compute_kpis(simulate(shortened(load("usual_services"), 365.0, 730.0), SEED, 0))
+    assert all(np.isnan(k[name]) for name in USUAL_SERVICES_UNDEFINED), {
+        n: k[n] for n in USUAL_SERVICES_UNDEFINED
+    }
+    assert k["work_12m"] > 0 and k["cost_wage_subsidy_nok"] > 0, (
+        "the arm's placements and subsidies are measured"
+    )

@@ -331,6 +331,7 @@ __all__ = [
     "SUSTAINED_DAYS",
     "TRIAL_FOLLOW_UP_DAYS",
     "TRIAL_KPI_NAMES",
+    "USUAL_SERVICES_UNDEFINED",
     "TRIAL_MONTHS",
     "WORKFORCE_KPI_NAMES",
     "WEEK_DAYS",
@@ -1447,6 +1448,22 @@ def _waiting_kpis(p: _Prepared, o: _Outcomes, start: float, end: float) -> dict[
     }
 
 
+USUAL_SERVICES_UNDEFINED: tuple[str, ...] = (
+    "turnover_annual",
+    "vacancy_fte_months",
+    "overload_share",
+    "outside_time_share",
+    "team_target_met_share",
+    "cost_nok",
+    "cost_specialists_nok",
+    "cost_supervision_nok",
+    "cost_per_sustained_job_nok",
+)
+"""KPIs left undefined (NaN) in the usual-services arm: its case workers' workforce, targets and
+staff costs are not modelled (their time belongs to well over 100 users each); the
+subsidy, mentor and inclusion-grant costs are, and stay."""
+
+
 def compute_kpis(log: EventLog) -> dict[str, float]:
     """All KPIs of one replication, keyed and ordered as :data:`KPI_NAMES` (floats, NaN if undefined).
 
@@ -1548,6 +1565,8 @@ def compute_kpis(log: EventLog) -> dict[str, float]:
         k["cost_per_sustained_job_nok"] = _div(cohort_cost, sustained) if cohort_end > start else _NAN
     else:
         k.update(dict.fromkeys(COST_KPI_NAMES, _NAN))
+    if log.meta.get("usual_services"):
+        k.update(dict.fromkeys(USUAL_SERVICES_UNDEFINED, _NAN))
     return {name: float(k[name]) for name in KPI_NAMES}
 
 
