@@ -106,6 +106,8 @@ def post_weeks(w: World, team: Team, sp: Specialist) -> Generator[simpy.Event, A
     settled_days = LEARNED * learn_days
     alpha = 1.0 - _exp(-DAYS_PER_WEEK / DAYS_PER_YEAR)  # weekly weight of a one-year memory
     net = _Network(w, sp)
+    net_decay, net_fresh, net_ref = net.decay, 1.0 - net.decay, net.reference  # the network's weekly update
+    net_find, net_perm = net.find, net.perm
     _start_on_target(w, sp)
     now = env.now
     sp.capacity = _capacity(sp, now, wf, learn_days, 0.0)
@@ -129,7 +131,13 @@ def post_weeks(w: World, team: Team, sp: Specialist) -> Generator[simpy.Event, A
         sp.work_rate += alpha * (sp.work_exits * WEEKS_PER_YEAR - sp.work_rate)
         sp.intake_rate += alpha * (sp.intakes * WEEKS_PER_YEAR - sp.intake_rate)
         sp.job_rate += alpha * (sp.first_jobs * WEEKS_PER_YEAR - sp.job_rate)
-        net.week(sp.visits)
+        # the employer network: the week's visits added, older contacts faded (as _Network.week, inlined)
+        n = sp.network * net_decay + net_fresh * sp.visits / net_ref
+        sp.network = n
+        if n > NETWORK_CAP:
+            n = NETWORK_CAP
+        sp.find_mult = 1.0 - net_find + net_find * n
+        sp.perm_shift = net_perm * (n - 1.0)
         crisis_hours = crises.pop() * hours_per_crisis if present else 0.0
         if held:
             if team.week_of_tally != now:
