@@ -16,7 +16,11 @@ a model change::
     .venv/bin/python experiments/validation_table.py -n 30 --seed 1 --workers 2 --write
 
 ``--write`` replaces the table between the ``validation`` markers in docs/model.md;
-without it the table is printed.
+without it the table is printed. ``--sensitivity`` instead runs the comparisons again
+with each [A] parameter behind the rows set either side of its default (the rows that
+are not reproduced, and what would move them)::
+
+    .venv/bin/python experiments/validation_table.py -n 10 --seed 1 --workers 2 --sensitivity --write
 """
 
 from __future__ import annotations
@@ -26,15 +30,17 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from caseload_sim.experiment import compare_scenarios
-from caseload_sim.scenario import load_scenario
+from caseload_sim.scenario import Scenario, load_scenario, scenario_from_dict
 
 REPO = Path(__file__).resolve().parent.parent
 DOC = REPO / "docs" / "model.md"
 START, END = "<!-- validation:start -->\n", "<!-- validation:end -->"
+SENSITIVITY_MARKERS = ("<!-- sensitivity:start -->\n", "<!-- sensitivity:end -->")
 ARMS = {
     "se": ("usual_services.yaml", "baseline.yaml"),
     "ips": ("validation_ips_usual.yaml", "ips_team.yaml"),
@@ -260,23 +266,107 @@ def table(results: dict[str, pd.DataFrame], n: int, seed: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+# The [A] parameters the rows that are not reproduced depend on, and values either side
+# of the default: what a calibration would move, and how far each moves the rows.
+SENSITIVITY: tuple[tuple[str, tuple[float, ...]], ...] = (
+    ("pathway.own_progress_share", (0.3, 0.5, 0.7)),
+    ("usual_services.hours_per_user", (0.15, 0.3, 0.6)),
+    ("employer_network.job_finding_effect", (0.25, 0.5, 0.75)),
+    ("jobs.early_multiplier", (1.5, 2.5, 4.0)),
+    ("jobs.job_loss_per_year", (0.25, 0.5, 1.0)),
+    ("jobs.followup_protection", (0.75, 1.5, 3.0)),
+)
+SENSITIVITY_ROWS: tuple[tuple[str, str, Callable[[dict[str, pd.DataFrame]], float]], ...] = (
+    ("IPS ever worked 24 m", "%", lambda r: 100 * _value(r, "ips", 1, "ever_worked_24m")),
+    ("usual ever worked 24 m", "%", lambda r: 100 * _value(r, "ips", 0, "ever_worked_24m")),
+    ("RR ever worked 24 m", "", lambda r: _value(r, "ips", 1, "ever_worked_24m", "risk_ratio")),
+    ("RR employed 12 m", "", lambda r: _value(r, "ips", 1, "employed_12m", "risk_ratio")),
+    ("first job earlier (weeks)", "", lambda r: -_value(r, "ips", 1, "days_to_first_job_mean", "diff") / 7),
+    ("first job (months)", "", lambda r: _value(r, "ips", 1, "first_job_days_median") * 12 / 365),
+    ("SE − usual at 12 m (pp)", "", lambda r: 100 * _value(r, "se", 1, "employed_12m", "diff")),
+    ("SE − usual at 24 m (pp)", "", lambda r: 100 * _value(r, "se", 1, "employed_24m", "diff")),
+)
+
+
+def _value(res: dict[str, pd.DataFrame], arm: str, who: int, kpi: str, field: str = "mean") -> float:
+    return float(_row(res[arm], Path(ARMS[arm][who]).stem, kpi)[field])
+
+
+def _changed(scenario: Scenario, path: str, value: float) -> Scenario:
+    """The scenario with one dotted-path parameter set, validated again."""
+    doc = scenario.model_dump(mode="json")
+    node = doc
+    *head, last = path.split(".")
+    for key in head:
+        node = node[key]
+    node[last] = value
+    return scenario_from_dict(doc, f"<{scenario.name} with {path} = {value}>")
+
+
+def compare_arms(
+    n: int, seed: int, workers: int, change: tuple[str, float] | None = None
+) -> dict[str, pd.DataFrame]:
+    """Both paired comparisons, optionally with one parameter changed in every scenario."""
+    results = {}
+    for arm, (base, alt) in ARMS.items():
+        scenarios = [load_scenario(REPO / "scenarios" / base), load_scenario(REPO / "scenarios" / alt)]
+        if change is not None:
+            scenarios = [_changed(s, *change) for s in scenarios]
+        results[arm] = compare_scenarios(scenarios, n, seed, workers=workers).comparison
+    return results
+
+
+def sensitivity_table(n: int, seed: int, workers: int) -> str:
+    """How far each [A] parameter moves the rows: one column per value, the default's in bold."""
+    lines = [
+        f"{n} paired replications per arm and value, seed {seed} "
+        "(`experiments/validation_table.py --sensitivity`); each parameter changed in all four "
+        "scenarios, the others at their defaults. Means only.",
+        "",
+    ]
+    for path, values in SENSITIVITY:
+        runs = {v: compare_arms(n, seed, workers, (path, v)) for v in values}
+        default = float(_value_of_default(path))
+        head = " | ".join(f"**{v:g}**" if v == default else f"{v:g}" for v in values)
+        lines += [f"`{path}`", "", f"| row | {head} |", "|---|" + "---|" * len(values)]
+        for name, unit, get in SENSITIVITY_ROWS:
+            cells = " | ".join(f"{get(runs[v]):.1f}{(' ' + unit) if unit else ''}" for v in values)
+            lines.append(f"| {name} | {cells} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _value_of_default(path: str) -> Any:
+    node: Any = Scenario.model_validate({"name": "x", "teams": [{"name": "t"}]})
+    for key in path.split("."):
+        node = getattr(node, key)
+    return node
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-n", type=int, default=30, help="replications per scenario (default 30)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--write", action="store_true", help="replace the table in docs/model.md")
+    ap.add_argument(
+        "--sensitivity",
+        action="store_true",
+        help="instead, how far the [A] parameters behind the rows move them (between the sensitivity markers)",
+    )
     args = ap.parse_args(argv)
-    results = {}
-    for arm, (base, alt) in ARMS.items():
-        scenarios = [load_scenario(REPO / "scenarios" / base), load_scenario(REPO / "scenarios" / alt)]
-        results[arm] = compare_scenarios(scenarios, args.n, args.seed, workers=args.workers).comparison
-    text = table(results, args.n, args.seed)
+    if args.sensitivity:
+        text, (start, end) = sensitivity_table(args.n, args.seed, args.workers), SENSITIVITY_MARKERS
+    else:
+        text, (start, end) = (
+            table(compare_arms(args.n, args.seed, args.workers), args.n, args.seed),
+            (START, END),
+        )
     if args.write:
         doc = DOC.read_text()
-        i, j = doc.index(START) + len(START), doc.index(END)
+        i, j = doc.index(start) + len(start), doc.index(end)
         DOC.write_text(doc[:i] + text + doc[j:])
-        print(f"wrote the validation table into {DOC.relative_to(REPO)}")
+        print(f"wrote the table into {DOC.relative_to(REPO)}")
     else:
         sys.stdout.write(text)
     return 0
