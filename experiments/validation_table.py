@@ -241,6 +241,27 @@ ROWS = [
         within("se", 1, "exit_work_permanent_share", 0.55, 0.80, shown=_p),
     ),
     Row(
+        "Caseload: 12–20 candidates per full-time specialist",
+        "[S]",
+        "`caseload_mean` (time-average active candidates per staffed FTE), SE baseline (cap 15)",
+        mean("se", 1, "caseload_mean"),
+        within("se", 1, "caseload_mean", 12.0, 20.0),
+    ),
+    Row(
+        "At least 40 % of working time outside the office",
+        "[S] (a requirement)",
+        "`outside_time_share` (weeks at work; shrinks under overload), SE baseline",
+        mean("se", 1, "outside_time_share", pct=True),
+        within("se", 1, "outside_time_share", 0.40, 0.60, shown=_p),
+    ),
+    Row(
+        "Six new employer visits a week gives the top fidelity score",
+        "[S] (a fidelity item)",
+        "`employer_visits_per_week` (made, per FTE at work; cut under overload), SE baseline",
+        mean("se", 1, "employer_visits_per_week"),
+        within("se", 1, "employer_visits_per_week", 5.0, 6.0),
+    ),
+    Row(
         "Turnover of Norwegian IPS job specialists 45 % (27 % in other public-sector jobs)",
         "[L]",
         "`turnover_annual` (quits per held post-year), IPS team",
