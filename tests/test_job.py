@@ -170,3 +170,43 @@ def test_rows_at_or_after_the_end_of_the_run_are_not_logged() -> None:
         rows: list[tuple] = []
         after_discharge(r, draws.pop, lambda: None, 0.0, 60.0, 0, 0, state, rows.append)
         assert all(row[0] < 60.0 for row in rows), rows
+
+
+def test_discharge_when_stable_waits_for_a_stable_job() -> None:
+    """``discharge_to_work: when_stable``: no discharge to work before ``stable_after_days`` in the job
+    (and past its early months), unless at the end of follow-up or the legal limit; runs with
+    employer decisions, renewals, handovers and reviews in between (a renewal once dropped the
+    stable clock and scheduled a wake-up in the past)."""
+    from caseload_sim.events import ExitReason, check_transitions
+    from caseload_sim.model import simulate
+    from model_fixtures import legal_limit
+
+    scenario = derive(load("baseline"), {"regulation.discharge_to_work": "when_stable"})
+    stable = scenario.regulation.stable_after_days
+    early = scenario.jobs.early_months * 365.0 / 12.0
+    work = (int(ExitReason.WORK_PERMANENT), int(ExitReason.WORK_TEMPORARY))
+    early_exits = 0
+    for rep in range(6):
+        log = simulate(scenario, 1, rep)
+        assert check_transitions(log) == []
+        ev = log.events
+        rwc = dict(
+            zip(
+                log.candidates["candidate"].tolist(), log.candidates["reduced_capacity"].tolist(), strict=True
+            )
+        )
+        last_start: dict[int, float] = {}
+        for row in ev[np.isin(ev["kind"], [EventKind.JOB_START, EventKind.EXIT])]:
+            c, t = int(row["candidate"]), float(row["time"])
+            if row["kind"] == EventKind.JOB_START:
+                last_start[c] = t
+            elif int(row["code"]) in work:
+                in_job = t - last_start[c]
+                if in_job < max(stable, early) - 1e-6:  # only the legal limit discharges that early
+                    early_exits += 1
+                    limit = legal_limit(scenario, bool(rwc[c]))
+                    assert abs(float(row["value"]) - limit) < 1e-6, (c, t, in_job, float(row["value"]), limit)
+    assert early_exits > 0, "some discharges at the legal limit fall early in a job: the check saw them"
+    default = load("baseline")
+    stays = [float(np.mean(simulate(s, 1, 0).of_kind(EventKind.EXIT)["value"])) for s in (default, scenario)]
+    assert stays[1] < stays[0], f"discharging stable jobs early shortens stays on the caseload: {stays}"

@@ -479,7 +479,7 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
                         rec((now, K_SUBSIDY, tid, sid, cid, 5, 0, 0.0))
                     step_down_at = decision_at = INF
                     if not stable_wait:
-                        t_job = followup_end if followup_end < mentor_end else mentor_end
+                        t_job = min(followup_end, mentor_end, stable_at)
                         continue
                     lost, exit_reason = -1, X_PERM  # stable and now permanent: discharged to work
                 elif x < p_hire + r.renew_prob:
@@ -494,7 +494,7 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
                             rec((now, K_SUBSIDY, tid, sid, cid, 5, 0, 0.0))
                         decision_at = now + r.fixed_term_mean * (0.5 + u()) if job_type == FIXED_TERM else INF
                     if not (stable_wait and decision_at == INF):
-                        t_job = min(followup_end, step_down_at, decision_at, mentor_end)
+                        t_job = min(followup_end, step_down_at, decision_at, mentor_end, stable_at)
                         continue
                     lost, exit_reason = -1, (X_PERM if job_type == PERMANENT else X_TEMP)
                 else:
