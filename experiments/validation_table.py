@@ -65,6 +65,11 @@ def _row(c: pd.DataFrame, scenario: str, kpi: str) -> pd.Series:
     return hit.iloc[0]
 
 
+def _value(res: dict[str, pd.DataFrame], arm: str, who: int, kpi: str, field: str = "mean") -> float:
+    """One figure of one scenario of an arm (``who``: 0 the base, 1 the alternative)."""
+    return float(_row(res[arm], Path(ARMS[arm][who]).stem, kpi)[field])
+
+
 def _pct(x: float) -> str:
     return f"{100 * x:.1f} %"
 
@@ -135,15 +140,11 @@ def _months(x: float) -> str:
 
 def among_workers(res: dict[str, pd.DataFrame]) -> float:
     """Months worked of 24 among those who worked: the ratio of the IPS team's two means."""
-    name = Path(ARMS["ips"][1]).stem
-    months = float(_row(res["ips"], name, "months_worked_24m")["mean"])
-    return months / float(_row(res["ips"], name, "ever_worked_24m")["mean"])
+    return _value(res, "ips", 1, "months_worked_24m") / _value(res, "ips", 1, "ever_worked_24m")
 
 
 def fading(res: dict[str, pd.DataFrame]) -> str:
-    c = res["se"]
-    name = Path(ARMS["se"][1]).stem
-    d = {m: float(_row(c, name, f"employed_{m}m")["diff"]) for m in (6, 12, 18, 24)}
+    d = {m: _value(res, "se", 1, f"employed_{m}m", "diff") for m in (6, 12, 18, 24)}
     peak = max(d, key=lambda m: d[m])
     return "fades" if d[24] < d[peak] else "does not fade"
 
@@ -307,10 +308,6 @@ SENSITIVITY_ROWS: tuple[tuple[str, str, Callable[[dict[str, pd.DataFrame]], floa
     ("SE − usual at 12 m (pp)", "", lambda r: 100 * _value(r, "se", 1, "employed_12m", "diff")),
     ("SE − usual at 24 m (pp)", "", lambda r: 100 * _value(r, "se", 1, "employed_24m", "diff")),
 )
-
-
-def _value(res: dict[str, pd.DataFrame], arm: str, who: int, kpi: str, field: str = "mean") -> float:
-    return float(_row(res[arm], Path(ARMS[arm][who]).stem, kpi)[field])
 
 
 def _changed(scenario: Scenario, path: str, value: float) -> Scenario:

@@ -46,7 +46,6 @@ def rules(**changes: Any) -> Rules:
 
 def job(support: float = 1.0, **kw: Any) -> JobAtDischarge:
     state = {
-        "job_type": 0,
         "early_end": -INF,
         "support": support,
         "shift": 0.0,

@@ -9,17 +9,14 @@ import math
 import re
 import shutil
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
-from caseload_sim.cli import app
 from caseload_sim.experiment import CURVE_TABLE_COLUMNS, RISK_RATIO_COLUMNS
 from caseload_sim.report import read_output_folder, render_report
 from caseload_sim.report.figures import CURVE_BAND_COLUMNS, curve_bands
-from test_report import visible_text
+from test_report import invoke, visible_text
 
 LONG = """\
 name: long
@@ -33,11 +30,6 @@ run:
   horizon_days: 1000
 """
 ROOMY = "extends: long.yaml\nname: roomy\ndescription: The same team with a cap of 20.\nregulation:\n  caseload_cap: 20\n"
-runner = CliRunner()
-
-
-def invoke(*args: str | Path) -> Any:
-    return runner.invoke(app, [str(a) for a in args])
 
 
 @pytest.fixture(scope="module")

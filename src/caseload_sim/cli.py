@@ -318,26 +318,15 @@ def _write_log_table(logs: Sequence[EventLog], path: Path, table_of: Callable[[E
             writer.close()
 
 
-def _series_writer(series: pd.DataFrame | None) -> dict[str, Callable[[Path], None]]:
-    """``series.parquet`` (see :func:`caseload_sim.experiment.series_table`), if there are series."""
-    if series is None:
+def _parquet_writer(name: str, frame: pd.DataFrame | None) -> dict[str, Callable[[Path], None]]:
+    """``name`` written from ``frame`` (the series or the employment curve of a run), if there is one."""
+    if frame is None:
         return {}
 
     def write(path: Path) -> None:
-        series.to_parquet(path, index=False)
+        frame.to_parquet(path, index=False)
 
-    return {"series.parquet": write}
-
-
-def _curve_writer(curve: pd.DataFrame | None) -> dict[str, Callable[[Path], None]]:
-    """``employment_curve.parquet`` (see :func:`caseload_sim.experiment.curve_table`), if there is one."""
-    if curve is None:
-        return {}
-
-    def write(path: Path) -> None:
-        curve.to_parquet(path, index=False)
-
-    return {"employment_curve.parquet": write}
+    return {name: write}
 
 
 def _csv_writer(frame: pd.DataFrame) -> Callable[[Path], None]:
@@ -520,8 +509,8 @@ def run(
     writers = {
         "replications.csv": _csv_writer(results.table),
         "summary.csv": _csv_writer(results.summary),
-        **_series_writer(results.series),
-        **_curve_writer(results.curve),
+        **_parquet_writer("series.parquet", results.series),
+        **_parquet_writer("employment_curve.parquet", results.curve),
     }
     if events:
         logs = results.events or []
@@ -768,8 +757,8 @@ def compare(
     writers = {
         "comparison.csv": _csv_writer(results.comparison),
         "replications.csv": _csv_writer(results.replications()),
-        **_series_writer(results.series),
-        **_curve_writer(results.curve),
+        **_parquet_writer("series.parquet", results.series),
+        **_parquet_writer("employment_curve.parquet", results.curve),
     }
     command = _command_line(
         "compare",

@@ -453,12 +453,7 @@ in :data:`KPI_NAMES` order. ``work_12m`` is their "ever worked within 12 months"
 RISK_KPI_NAMES: tuple[str, ...] = (
     "work_12m",
     "permanent_12m",
-    "employed_6m",
-    "employed_12m",
-    "employed_18m",
-    "employed_24m",
-    "ever_worked_24m",
-    "never_worked_24m",
+    *(name for name in TRIAL_KPI_NAMES if name.startswith(("employed_", "ever_", "never_"))),
 )
 """The KPIs that are *risks*: the share of a cohort of people with a yes/no outcome. For these
 a comparison also gives the risk ratio (:func:`caseload_sim.experiment.risk_ratio`)."""

@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING, Any
 from simpy import Interrupt
 
 from caseload_sim.events import Decision, EventKind, ExitReason, JobEndReason, JobType, MentorEndReason
-from caseload_sim.model.job import JobAtDischarge, after_discharge, hire_probability
+from caseload_sim.model.job import JobAtDischarge, after_discharge, followup_support, hire_probability
 from caseload_sim.model.rules import READINESS_BOUND
 
 if TYPE_CHECKING:
@@ -266,10 +266,10 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
             else:
                 t_next = INF
                 h_sick = sick_job_rate
-            d = sp.demand
+            d = sp.demand  # the follow-up the job gets (job.followup_support, inlined: the hot path)
             if d <= sp.capacity:
                 support = fu_full
-            else:  # the follow-up the job gets thins first under overload
+            else:  # it thins first under overload
                 support = fu_ratio * (sp.capacity / d) ** priority
                 if support > 1.0:
                     support = 1.0
@@ -545,16 +545,9 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
         c.readiness = readiness
         job = None
         if step == 5:  # discharged to work: the job goes on without follow-up
-            d = sp.demand
-            if d > sp.capacity:
-                support = fu_ratio * (sp.capacity / d) ** priority
-                support = support if support < 1.0 else 1.0
-            else:
-                support = fu_full
             job = JobAtDischarge(
-                job_type,
                 early_end,
-                support,
+                followup_support(sp.demand, sp.capacity, fu_ratio, priority),
                 sp.perm_shift,
                 r.job_loss_rate * _exp(r.job_loss_readiness * readiness),
                 job_mult,

@@ -43,12 +43,12 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
 
-from caseload_sim.events import Decision, EventKind, JobEndReason, JobType, MentorEndReason
+from caseload_sim.events import Decision, EventKind, JobEndReason, MentorEndReason
 
 if TYPE_CHECKING:
     from caseload_sim.model.rules import Rules
 
-__all__ = ["JobAtDischarge", "after_discharge", "hire_probability", "loss_multiplier"]
+__all__ = ["JobAtDischarge", "after_discharge", "followup_support", "hire_probability", "loss_multiplier"]
 
 INF = math.inf
 _log = math.log
@@ -61,8 +61,6 @@ K_POST_EXIT = int(EventKind.POST_EXIT_JOB_END)
 HIRE = int(Decision.HIRE_PERMANENT)
 RENEW = int(Decision.RENEW)
 END = int(Decision.END)
-FIXED_TERM = int(JobType.FIXED_TERM)
-PERMANENT = int(JobType.PERMANENT)
 E_MISMATCH = int(JobEndReason.MISMATCH)
 E_DROPOUT = int(JobEndReason.DROPOUT)
 E_SICK = int(JobEndReason.SICKNESS)
@@ -75,6 +73,17 @@ FADE_PIECES = 8  # half-time-constant pieces of the fading support; after 4 time
 def loss_multiplier(protection: float, support: float) -> float:
     """Job-loss hazard multiplier of a job that gets follow-up ``support`` in [0, 1]."""
     return 1.0 + protection * (1.0 - support)
+
+
+def followup_support(demand: float, capacity: float, ratio: float, priority: float) -> float:
+    """Follow-up intensity ``S`` in [0, 1] of a job on a caseload asking ``demand`` of ``capacity`` hours.
+
+    ``ratio`` is the job's step-5 hours over those of full protection; under overload the
+    follow-up thins first (efficiency ** ``priority``). The candidate's event loop computes
+    the same inline.
+    """
+    s = ratio if demand <= capacity else ratio * (capacity / demand) ** priority
+    return s if s < 1.0 else 1.0
 
 
 def hire_probability(
@@ -95,7 +104,6 @@ def hire_probability(
 class JobAtDischarge(NamedTuple):
     """What the job is when its holder is discharged to work."""
 
-    job_type: int
     early_end: float  # end of the early, unstable months
     support: float  # follow-up intensity at discharge, [0, 1]
     shift: float  # employer-network log-odds shift of a permanent hire
@@ -134,7 +142,6 @@ def after_discharge(
     s0 = job.support if tau > 0.0 else 0.0
     piece = tau / 2.0
     sick_end_rate = r.sick_rate_job * r.sick_ends_job  # sick leaves that will end the job
-    job_type = job.job_type
     sub_rate = job.sub_rate
     step_down_at = job.step_down_at if sub_rate > 0.0 else INF
     decision_at = job.decision_at
@@ -193,11 +200,10 @@ def after_discharge(
             stop_subsidy = sub_rate > 0.0
             if x < p_hire:
                 put((t, K_DECISION, tid, -1, cid, -1, HIRE, 0.0))
-                job_type, decision_at = PERMANENT, INF
+                decision_at = INF
             elif x < p_hire + r.renew_prob:  # goes on as a fixed term, without a subsidy
                 put((t, K_DECISION, tid, -1, cid, -1, RENEW, 0.0))
                 decision_at = t + r.fixed_term_mean * (0.5 + u())
-                job_type = FIXED_TERM
             else:
                 put((t, K_DECISION, tid, -1, cid, -1, END, 0.0))
                 lost_at, why = t, E_EMPLOYER
@@ -205,7 +211,6 @@ def after_discharge(
             if stop_subsidy:
                 put((t, K_SUBSIDY, tid, -1, cid, -1, job.sub_code, 0.0))
                 sub_rate, step_down_at = 0.0, INF
-    del job_type
     if (
         sub_rate > 0.0
     ):  # a subsidy still running: its step-down (within a sick leave), and its end with the job

@@ -105,9 +105,7 @@ def post_weeks(w: World, team: Team, sp: Specialist) -> Generator[simpy.Event, A
     learn_days = wf.learning_months * DAYS_PER_MONTH
     settled_days = LEARNED * learn_days
     alpha = 1.0 - _exp(-DAYS_PER_WEEK / DAYS_PER_YEAR)  # weekly weight of a one-year memory
-    net = _Network(w, sp)
-    net_decay, net_fresh, net_ref = net.decay, 1.0 - net.decay, net.reference  # the network's weekly update
-    net_find, net_perm = net.find, net.perm
+    network_week = _Network(w, sp).week
     _start_on_target(w, sp)
     now = env.now
     sp.capacity = _capacity(sp, now, wf, learn_days, 0.0)
@@ -131,13 +129,7 @@ def post_weeks(w: World, team: Team, sp: Specialist) -> Generator[simpy.Event, A
         sp.work_rate += alpha * (sp.work_exits * WEEKS_PER_YEAR - sp.work_rate)
         sp.intake_rate += alpha * (sp.intakes * WEEKS_PER_YEAR - sp.intake_rate)
         sp.job_rate += alpha * (sp.first_jobs * WEEKS_PER_YEAR - sp.job_rate)
-        # the employer network: the week's visits added, older contacts faded (as _Network.week, inlined)
-        n = sp.network * net_decay + net_fresh * sp.visits / net_ref
-        sp.network = n
-        if n > NETWORK_CAP:
-            n = NETWORK_CAP
-        sp.find_mult = 1.0 - net_find + net_find * n
-        sp.perm_shift = net_perm * (n - 1.0)
+        network_week(sp.visits)
         crisis_hours = crises.pop() * hours_per_crisis if present else 0.0
         if held:
             if team.week_of_tally != now:
@@ -253,13 +245,13 @@ def _case_worker_weeks(w: World, team: Team, sp: Specialist) -> Generator[simpy.
     env = w.env
     us = w.scenario.usual_services
     rec = w.weeks_append
-    net = _Network(w, sp)
+    network_week = _Network(w, sp).week
     tid, sid, fte = team.index, sp.id, sp.fte
     sp.visits = us.employer_visits_per_week * fte
     sp.capacity = MIN_CAPACITY
     while True:
         yield env.timeout(DAYS_PER_WEEK)
-        net.week(sp.visits)
+        network_week(sp.visits)
         rec(
             (
                 env.now,

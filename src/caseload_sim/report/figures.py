@@ -119,6 +119,19 @@ def _layout(fig: go.Figure, height: int, **extra: object) -> go.Figure:
     return fig
 
 
+def _band_layout(fig: go.Figure, names: Sequence[str], legend_y: float, top: int) -> go.Figure:
+    """The layout of a mean line with its band per scenario over time (series, employment curve)."""
+    fig = _layout(
+        fig,
+        380,
+        legend={"orientation": "h", "yanchor": "bottom", "y": legend_y, "x": 0},
+        showlegend=len(names) > 1,
+        hovermode="x unified" if len(names) > 1 else "closest",
+    )
+    fig.update_layout(margin={"t": top})
+    return fig
+
+
 def interval_figure(
     stats: pd.DataFrame,
     replications: pd.DataFrame,
@@ -591,15 +604,7 @@ def series_figure(
         )
     fig.update_xaxes(title_text="years since the start of the run (warm-up included)", rangemode="tozero")
     fig.update_yaxes(title_text=title, range=[0, 1] if share else None, rangemode="tozero")
-    fig = _layout(
-        fig,
-        380,
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.08, "x": 0},
-        showlegend=len(names) > 1,
-        hovermode="x unified" if len(names) > 1 else "closest",
-    )
-    fig.update_layout(margin={"t": 50})
-    return fig
+    return _band_layout(fig, names, legend_y=1.08, top=50)
 
 
 def curve_bands(curve: pd.DataFrame, names: Sequence[str], confidence: float = 0.95) -> pd.DataFrame:
@@ -700,12 +705,4 @@ def curve_figure(bands: pd.DataFrame, names: Sequence[str]) -> go.Figure:
         )
     fig.update_xaxes(title_text="months since intake", range=[0, 24.5], dtick=3)
     fig.update_yaxes(title_text="share in paid work", tickformat=".0%", rangemode="tozero")
-    fig = _layout(
-        fig,
-        380,
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
-        showlegend=len(names) > 1,
-        hovermode="x unified" if len(names) > 1 else "closest",
-    )
-    fig.update_layout(margin={"t": 40})
-    return fig
+    return _band_layout(fig, names, legend_y=1.02, top=40)

@@ -74,7 +74,7 @@ from caseload_sim.report.figures import (
     series_bands,
     series_figure,
 )
-from caseload_sim.report.folder import CURVE_FILE, SERIES_FILE, OutputFolder
+from caseload_sim.report.folder import CURVE_FILE, SERIES_FILE, STATS_COLUMNS, OutputFolder
 from caseload_sim.report.kpis import (
     GROUPS,
     HEADLINE_KPIS,
@@ -231,22 +231,7 @@ def _figure(fig: go.Figure, key: str) -> str:
     )
 
 
-_UNDEFINED = dict.fromkeys(
-    (
-        "mean",
-        "ci_low",
-        "ci_high",
-        "n",
-        "diff",
-        "diff_ci_low",
-        "diff_ci_high",
-        "p_better",
-        "risk_ratio",
-        "rr_ci_low",
-        "rr_ci_high",
-    ),
-    math.nan,
-)
+_UNDEFINED = dict.fromkeys((c for c in STATS_COLUMNS if c not in ("scenario", "kpi")), math.nan)
 
 
 def _stat(folder: OutputFolder, scenario: str, kpi: str) -> Mapping[str, float]:
