@@ -61,6 +61,7 @@ JOB_MONEY_KINDS = (
     EventKind.MENTOR_END,
     EventKind.JOB_END,
     EventKind.EXIT,
+    EventKind.POST_EXIT_JOB_START,
     EventKind.POST_EXIT_JOB_END,
 )
 
@@ -724,10 +725,11 @@ class CaseloadReplay:
             self._intake(t, team, p, c, code, value)
         elif kind == K.HANDOVER:
             self._handover(t, team, p, c, code, value)
-        elif kind == K.POST_EXIT_JOB_END or (
+        elif kind in (K.POST_EXIT_JOB_START, K.POST_EXIT_JOB_END) or (
             p < 0 and kind in (K.SUBSIDY_CHANGE, K.MENTOR_END, K.EMPLOYER_DECISION)
         ):
-            # after a discharge to work: the job's loss, its subsidy and mentor running on (no post)
+            # after an exit: the job's loss, its subsidy and mentor running on, jobs found
+            # back in usual services (no post)
             if self.where.get(c) != GONE:
                 self.bad(f"candidate {c}: {K(kind).name} at t={t:.3f} without a post before any exit")
         else:
@@ -944,9 +946,11 @@ def job_money_problems(log: EventLog, scenario: Scenario) -> list[str]:  # noqa:
     subsidy (code 1) goes only to candidates with reduced work capacity, at the
     permanent rates, and meets no employer decision. A mentor starts only with a job,
     at most once per job, is paid for no longer than its duration, and has ended by
-    the time the job ends. After a discharge to work only rows without a post follow
-    (subsidy step-down and end, mentor end, employer decisions, the job's loss), in time
-    order and none after the job's loss. Switched-off features leave no trace.
+    the time the job ends. After an exit only rows without a post follow (subsidy
+    step-down and end, mentor end, employer decisions, the job's loss, and jobs found
+    back in usual services), in time order; while no job is held after the exit (after
+    an exit not to work, or a job's loss) only a new job (POST_EXIT_JOB_START) may come,
+    and such a job has no subsidy or mentor. Switched-off features leave no trace.
     """
     problems: list[str] = []
     ws, m = scenario.wage_subsidy, scenario.mentor
@@ -967,6 +971,7 @@ def job_money_problems(log: EventLog, scenario: Scenario) -> list[str]:  # noqa:
         rwc = bool(rwc_of.get(c, False))
         mentor_days = (m.duration_months_reduced_capacity if rwc else m.duration_months) * DAYS_PER_MONTH
         rate, perm, mentor_since, job_at, exited, lost = 0.0, False, None, None, False, None
+        holding = False  # after the exit: a job held (the one left with, or one found since)
         while i < len(rows) and cands[i] == c:
             t, kind, post, code, value = (col[i] for col in cols)
             i += 1
@@ -976,15 +981,30 @@ def job_money_problems(log: EventLog, scenario: Scenario) -> list[str]:  # noqa:
 
             if exited:
                 if (
-                    kind not in (K.SUBSIDY_CHANGE, K.MENTOR_END, K.EMPLOYER_DECISION, K.POST_EXIT_JOB_END)
+                    kind
+                    not in (
+                        K.SUBSIDY_CHANGE,
+                        K.MENTOR_END,
+                        K.EMPLOYER_DECISION,
+                        K.POST_EXIT_JOB_START,
+                        K.POST_EXIT_JOB_END,
+                    )
                     or post != -1
                 ):
                     bad(
-                        "after a discharge only rows without a post: subsidy, mentor, decisions, the job's loss"
+                        "after an exit only rows without a post: subsidy, mentor, decisions, jobs and their loss"
                     )
-                if lost is not None:
-                    bad(f"after the job was lost at t={lost:.3f}")
-            if kind == K.JOB_START:
+                if not holding and kind != K.POST_EXIT_JOB_START:
+                    bad(f"no job held (the last was lost at t={lost})" if lost is not None else "no job held")
+            if kind == K.POST_EXIT_JOB_START:
+                if not exited:
+                    bad("a job found after the service before any exit")
+                elif holding:
+                    bad("a job found after the service while one is held")
+                if rate or mentor_since is not None:
+                    bad("a job found after the service while a subsidy or mentor still runs")
+                holding, job_at, perm = True, t, False
+            elif kind == K.JOB_START:
                 if rate or mentor_since is not None:
                     bad("a new job while the last one's subsidy or mentor still runs")
                 rate, perm, mentor_since, job_at = value, False, None, t
@@ -1033,10 +1053,11 @@ def job_money_problems(log: EventLog, scenario: Scenario) -> list[str]:  # noqa:
                 if kind == K.JOB_END:
                     job_at, perm = None, False
                 else:
-                    lost = t
+                    lost, holding = t, False
             elif kind == K.EXIT:
+                exited = True
                 if code in (int(ExitReason.WORK_PERMANENT), int(ExitReason.WORK_TEMPORARY)):
-                    exited = True
+                    holding = True
                 elif rate > 0.0 or mentor_since is not None:
                     bad("leaves for something other than work with a subsidy or mentor running")
     return problems[:20]

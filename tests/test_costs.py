@@ -233,10 +233,17 @@ def test_rows_after_a_discharge_are_in_order_and_end_no_later_than_the_job() -> 
         }
         later = ev[
             (ev["specialist"] == -1)
-            & np.isin(ev["kind"], (K.SUBSIDY_CHANGE, K.MENTOR_END, K.POST_EXIT_JOB_END))
+            & np.isin(
+                ev["kind"], (K.SUBSIDY_CHANGE, K.MENTOR_END, K.POST_EXIT_JOB_END, K.POST_EXIT_JOB_START)
+            )
         ]
         for c in np.unique(later["candidate"]).tolist():
             mine = later[later["candidate"] == c]
+            found = np.flatnonzero(mine["kind"] == K.POST_EXIT_JOB_START)
+            if c not in exited_at:  # left without work: only jobs found back in usual services
+                assert len(found), f"candidate {c}: rows after a non-work exit without a job found"
+                continue
+            mine = mine[: found[0]] if len(found) else mine  # the job left with, up to its loss
             assert c in exited_at and np.all(mine["time"] >= exited_at[c]), f"candidate {c}: before the exit"
             assert np.all(np.diff(mine["time"]) >= 0), f"candidate {c}: rows out of time order"
             lost = mine[mine["kind"] == K.POST_EXIT_JOB_END]

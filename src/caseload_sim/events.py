@@ -75,8 +75,9 @@ class EventKind(IntEnum):
     SICK_END = 13  # sick-leave episode ends
     EXTENSION = 14  # follow-up extended (value: new limit, days since intake)
     EXIT = 15  # leaves the caseload (code: ExitReason, value: days on caseload)
-    POST_EXIT_JOB_END = 16  # a person discharged to work later loses the job (code: JobEndReason; value: days
-    #                          since exit); logged in advance, specialist -1
+    POST_EXIT_JOB_END = 16  # a person discharged to work later loses the job, or loses a job found after the
+    #                          service (code: JobEndReason; value: days since the exit, or since that job's
+    #                          start); logged in advance, specialist -1
     SPECIALIST_LEAVE = 17  # the holder of a post leaves (code: LeaveReason, value: tenure in days)
     HANDOVER = 18  # a candidate gets a new specialist (specialist: new post, code: 1 moved to another
     #                post / 0 same post, new holder; value: the old post)
@@ -89,6 +90,10 @@ class EventKind(IntEnum):
     NOT_REFERRED = 24  # a potential referral that is not made, instead of REFERRAL (code: NotReferredReason;
     #                    value: people waiting then); the person goes to other measures
     LEFT_WAITING = 25  # leaves the waiting list before intake (code: LeftWaitingReason; value: days waited)
+    POST_EXIT_JOB_START = (
+        26  # after the service, back in usual services, a job found unfollowed (code: JobType;
+    )
+    #                            value: days since the exit); logged in advance, specialist -1
 
 
 class JobType(IntEnum):
@@ -245,6 +250,7 @@ ALLOWED: dict[State, dict[EventKind, State | None]] = {
     },
     # after a discharge to work the job goes on: its subsidy, mentor, employer decisions and end are logged
     State.EXITED: {
+        _K.POST_EXIT_JOB_START: State.EXITED,
         _K.POST_EXIT_JOB_END: State.EXITED,
         _K.EMPLOYER_DECISION: State.EXITED,
         _K.SUBSIDY_CHANGE: State.EXITED,

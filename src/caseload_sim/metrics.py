@@ -131,11 +131,16 @@ JOB_START until the job's JOB_END while followed up, or — after a discharge to
 (EXIT ``work_permanent``/``work_temporary``), when the job goes on — until a
 POST_EXIT_JOB_END row (logged without a specialist) or the end of the log. Only
 POST_EXIT_JOB_END ends a job after discharge; the subsidy changes, employer decisions
-and mentor ends logged after it do not. A person can have several jobs; a JOB_START
+and mentor ends logged after it do not. After the service — a discharge at the time
+limit or by the team, or a job lost after a discharge to work — the person is back in
+usual services and may find work again: a POST_EXIT_JOB_START row (no specialist)
+starts such a job, its POST_EXIT_JOB_END ends it (:mod:`caseload_sim.model.afterwards`);
+these count here, as in the trials (intention to treat), but not in the service's own
+KPIs (``work_12m``, ``retention_6m``, ``sustained_jobs_per_year``), which measure the
+jobs found while on the caseload. A person can have several jobs; a JOB_START
 while a job is held ends that job and starts the new one, with no gap in work. What the
-log cannot tell, and the KPIs therefore assume: after an exit for any other reason
-(education, health, dropout, time limit, discharged) the person is *not* in work — a job
-they may find later is not in the log; and work already held at intake (the candidate
+log cannot tell, and the KPIs therefore assume: after an exit for education, health or
+dropout the person is *not* in work; and work already held at intake (the candidate
 table's ``in_work_at_intake``) is not a logged job, so it does not count. A person's
 time zero is their (first) intake. "After ``m`` months" is ``m x 365/12`` days (12
 months = 365 days, as for ``work_12m``); a state at time ``t`` includes every row at
@@ -1165,7 +1170,7 @@ class _Spells:
 def _spells(p: _Prepared) -> _Spells:
     """Every candidate's paid jobs, from the job rows, exits and post-discharge job ends.
 
-    A candidate's rows (JOB_START, JOB_END, EXIT, POST_EXIT_JOB_END; equal times in log
+    A candidate's rows (JOB_START, JOB_END, EXIT, POST_EXIT_JOB_START/_END; equal times in log
     order) are replayed as a two-state machine, *in work* or not, remembering whether
     the candidate has been discharged (an EXIT before the row):
 
@@ -1175,13 +1180,21 @@ def _spells(p: _Prepared) -> _Spells:
     * EXIT to work (``work_permanent``, ``work_temporary``): the job goes on after the
       discharge. (Without a job held, one is taken to start at the exit.)
     * EXIT for any other reason: not in work (the log knows of no job afterwards).
-    * POST_EXIT_JOB_END: not in work, after a discharge (ignored before one).
+    * POST_EXIT_JOB_START: in work, after an exit (a job found back in usual services;
+      ignored before one).
+    * POST_EXIT_JOB_END: not in work, after an exit (ignored before one).
 
     Every other row (EMPLOYER_DECISION, SUBSIDY_CHANGE, MENTOR_*, also the ones logged
     after a discharge) leaves the state alone. Vectorised: each row either sets the state
     or leaves it; the state after a row is what the candidate's last setting row set.
     """
-    kinds = (EventKind.JOB_START, EventKind.JOB_END, EventKind.EXIT, EventKind.POST_EXIT_JOB_END)
+    kinds = (
+        EventKind.JOB_START,
+        EventKind.JOB_END,
+        EventKind.EXIT,
+        EventKind.POST_EXIT_JOB_START,
+        EventKind.POST_EXIT_JOB_END,
+    )
     r = np.concatenate([p.cand_rows(k) for k in kinds])
     if not len(r):
         none = np.empty(0)
@@ -1197,7 +1210,9 @@ def _spells(p: _Prepared) -> _Spells:
     exits_before = np.cumsum(is_exit) - is_exit
     discharged = exits_before - exits_before[group_start] > 0
     sets = np.full(m, -1, np.int64)  # the state a row sets: 1 in work, 0 not, -1 leaves it alone
+    post_start = (kind == EventKind.POST_EXIT_JOB_START) & discharged
     sets[kind == EventKind.JOB_START] = 1
+    sets[post_start] = 1
     sets[(kind == EventKind.JOB_END) & ~discharged] = 0
     sets[work_exit] = 1
     sets[is_exit & ~work_exit] = 0
@@ -1206,8 +1221,9 @@ def _spells(p: _Prepared) -> _Spells:
     after = np.where(setter >= group_start, sets[np.maximum(setter, 0)], 0)
     before = np.r_[0, after[:-1]]
     before[group_first] = 0
-    starts = np.flatnonzero((kind == EventKind.JOB_START) | (work_exit & (before == 0)))
-    ends = np.flatnonzero((before == 1) & ((after == 0) | (kind == EventKind.JOB_START)))
+    new_job = (kind == EventKind.JOB_START) | post_start
+    starts = np.flatnonzero(new_job | (work_exit & (before == 0)))
+    ends = np.flatnonzero((before == 1) & ((after == 0) | new_job))
     # a candidate's starts and ends alternate (an end needs a job held); a JOB_START that
     # ends one job and starts the next is the end of the earlier, so look strictly after
     k = np.searchsorted(ends, starts, side="right")
@@ -1230,13 +1246,16 @@ def employment_spells(log: EventLog) -> pd.DataFrame:
     ``work_temporary``), when the job goes on — until a POST_EXIT_JOB_END row (logged
     without a specialist), or until the log ends. Only POST_EXIT_JOB_END ends a job after
     discharge: other rows logged after it (subsidy changes, employer decisions, mentor
-    ends) do not. See :func:`_spells` for the replay, and the module docstring for what
-    the log cannot tell (work held at intake; work after an exit for another reason).
+    ends) do not. A job found after the service, back in usual services, runs from its
+    POST_EXIT_JOB_START to its POST_EXIT_JOB_END. See :func:`_spells` for the replay, and
+    the module docstring for what the log cannot tell (work held at intake; work after
+    an exit for education, health or dropout).
 
     Columns: ``candidate`` (id), ``job`` (0 for the candidate's first job, 1, 2, ...),
     ``start``, ``end`` (days; NaN: still held when the log ends), ``ended_by`` (the event
     kind that ended it: ``job_end``, ``post_exit_job_end``, ``exit`` — an exit not to
     work —, ``job_start`` — left at once for another job —, or ``""`` if still held).
+    A job's start is a JOB_START, a POST_EXIT_JOB_START or an exit to work.
     """
     p = _prepare(log)
     sp = _spells(p)

@@ -48,8 +48,9 @@ from typing import TYPE_CHECKING, Any
 from simpy import Interrupt
 
 from caseload_sim.events import Decision, EventKind, ExitReason, JobEndReason, JobType, MentorEndReason
-from caseload_sim.model.job import JobAtDischarge, after_discharge, followup_support, hire_probability
-from caseload_sim.model.rules import READINESS_BOUND
+from caseload_sim.model.afterwards import after_service
+from caseload_sim.model.job import JobAtDischarge, followup_support, hire_probability
+from caseload_sim.model.rules import READINESS_BOUND, WORK_PRACTICE_CAP_DAYS, job_type_bounds
 
 if TYPE_CHECKING:
     import simpy
@@ -93,6 +94,7 @@ X_HEALTH = int(ExitReason.HEALTH)
 X_DROPOUT = int(ExitReason.DROPOUT)
 X_LIMIT = int(ExitReason.TIME_LIMIT)
 X_DISCHARGED = int(ExitReason.DISCHARGED)
+BACK_TO_USUAL = (X_LIMIT, X_DISCHARGED)  # the service ends the follow-up: back to usual services
 E_MISMATCH = int(JobEndReason.MISMATCH)
 E_DROPOUT = int(JobEndReason.DROPOUT)
 E_SICK = int(JobEndReason.SICKNESS)
@@ -146,6 +148,7 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
     extension_hours = r.extension_hours
     regression_prob = r.regression_prob
     discharge_strength = 0.0 if r.usual else w.scenario.targets.discharge_strength
+    provider_step = r.provider_step
 
     now = intake = env.now
     limit_at = intake + c.limit
@@ -220,8 +223,10 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
                 t_haz = now + clock / h_search if h_search > 0.0 else INF
                 d = sp.demand  # efficiency: the share of asked-for time the specialist has
                 speed = speed_factor if d <= sp.capacity else sf_own + sf_help * sp.capacity / d
-                if step == 3:  # job finding goes through the specialist's employer contacts
-                    speed *= sp.find_mult
+                if step == 3:  # the specialist's part of job finding goes through their employer contacts
+                    speed = sf_own + (speed - sf_own) * sp.find_mult
+                elif step == provider_step:  # a provider's assessment: calendar time, not the case worker's
+                    speed = 1.0
                 t_next = now + work / speed if speed > 0.0 else INF
                 t = t_review
                 if t_next < t:
@@ -364,7 +369,7 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
                         dirty = True
                 continue
             else:  # step 4 done: a paid job starts
-                ps, pf = _job_type_bounds(r.permanent_share, r.fixed_term_share, sp.perm_shift)
+                ps, pf = job_type_bounds(r.permanent_share, r.fixed_term_share, sp.perm_shift)
                 x = u()
                 job_type = PERMANENT if x < ps else FIXED_TERM if x < pf else ON_CALL
                 y = u()
@@ -565,18 +570,6 @@ def pathway(w: World, c: Candidate) -> Generator[simpy.Event, Any, None]:  # noq
         return
 
 
-def _job_type_bounds(permanent: float, fixed_term: float, shift: float) -> tuple[float, float]:
-    """Upper ends of the permanent and fixed-term slices of [0, 1) for a job start.
-
-    The employer network shifts the log-odds of a permanent job by ``shift``; fixed-term
-    and on-call jobs share the rest in their given proportions.
-    """
-    if shift == 0.0 or not 0.0 < permanent < 1.0:
-        return permanent, permanent + fixed_term
-    ps = 1.0 / (1.0 + _exp(-(_log(permanent / (1.0 - permanent)) + shift)))
-    return ps, ps + (1.0 - ps) * fixed_term / (1.0 - permanent)
-
-
 def _enter_step3(w: World, c: Candidate, now: float, sid: int) -> tuple[float, float]:
     """Start (or restart) job finding: maybe a job tasting, maybe work practice.
 
@@ -590,7 +583,7 @@ def _enter_step3(w: World, c: Candidate, now: float, sid: int) -> tuple[float, f
         w.append((now, K_TASTING, c.team.index, sid, c.id, 3, 0, 0.0))
     if u() < r.wp_prob:
         w.append((now, K_WP_START, c.team.index, sid, c.id, 3, 0, 0.0))
-        return min(-r.wp_mean * _log(1.0 - u()), 365.0), gain
+        return min(-r.wp_mean * _log(1.0 - u()), WORK_PRACTICE_CAP_DAYS), gain
     return 0.0, gain
 
 
@@ -641,8 +634,17 @@ def _exit(
             sp.work_exits += 1
     elif reason == X_DROPOUT:
         sp.failures += 1
-    if job is not None:  # nobody follows the job up any more: its future is worked out now
-        after_discharge(
-            w.rules, c.uniforms.pop, c.top_up, now, w.end_time, tid, cid, job, w.rec.deferred.append
+    if job is not None or reason in BACK_TO_USUAL:  # what follows is worked out now (model.afterwards)
+        after_service(
+            w.rules,
+            c.uniforms.pop,
+            c.top_up,
+            now,
+            w.end_time,
+            tid,
+            cid,
+            c.readiness,
+            job,
+            w.rec.deferred.append,
         )
     c.team.release(sp)

@@ -17,8 +17,12 @@ __all__ = [
     "DAYS_PER_MONTH",
     "DAYS_PER_WEEK",
     "DAYS_PER_YEAR",
+    "NETWORK_CAP",
+    "WORK_PRACTICE_CAP_DAYS",
     "READINESS_BOUND",
     "Rules",
+    "after_service_days",
+    "job_type_bounds",
     "limit_days",
     "slots_for",
 ]
@@ -31,6 +35,104 @@ THREE_YEARS = 3 * DAYS_PER_YEAR
 # 2 % to 98 %): gains from tastings, work practice and lost jobs saturate there, so no
 # combination of valid levers can make rates run away. [A]
 READINESS_BOUND = 4.0
+NETWORK_CAP = 2.0  # the employer network's effects stop growing at twice the reference
+WORK_PRACTICE_CAP_DAYS = 365.0  # a spell of work practice lasts at most a year
+
+
+def job_type_bounds(permanent: float, fixed_term: float, shift: float) -> tuple[float, float]:
+    """Upper ends of the permanent and fixed-term slices of [0, 1) for a job start.
+
+    The employer network shifts the log-odds of a permanent job by ``shift``; fixed-term
+    and on-call jobs share the rest in their given proportions.
+    """
+    if shift == 0.0 or not 0.0 < permanent < 1.0:
+        return permanent, permanent + fixed_term
+    ps = 1.0 / (1.0 + math.exp(-(math.log(permanent / (1.0 - permanent)) + shift)))
+    return ps, ps + (1.0 - ps) * fixed_term / (1.0 - permanent)
+
+
+def after_service_days(
+    w1: float,
+    w3: float,
+    w4: float,
+    assessment: float,
+    wp_prob: float,
+    wp_days: float,
+    wp_job: float,
+    regress: float,
+    regress_share: float,
+) -> float:
+    """Mean days from entering job finding (step 3) to a job start in the usual-services pathway.
+
+    Hazards and sick leave aside. ``w1``, ``w3``, ``w4``: days steps 1, 3 and 4 take
+    at their speed; ``assessment``: the provider's step 2, in calendar days. Entering
+    step 3 starts with work practice (probability ``wp_prob``, mean ``wp_days``, no
+    step-3 progress), which ends in a job offer (straight to step 4) with probability
+    ``wp_job``; else step 3 is worked through. Completing step 2, 3 or 4 sends the person
+    one step back with probability ``regress``, with ``regress_share`` of that step's
+    work to do again: back from 3 to the assessment (then, possibly, back to step 1 and
+    a whole new assessment), back from 4 to step 3 (entered anew). Solving the linear
+    equations of the expected times gives the closed form below; with ``regress = 0``
+    it is ``wp_prob x wp_days + (1 - wp_prob x wp_job) x w3 + w4``. Linear in the
+    ``w``'s and the calendar days together, so ``w``'s of 0 give the calendar part.
+    """
+    if regress >= 1.0:
+        return math.inf
+    s = regress_share
+    # from a regression at step 3 until step 3 is entered again: the rest of the assessment,
+    # and each time its completion sends the person back to step 1, a whole new one
+    whole = (assessment + regress * s * w1) / (1.0 - regress)
+    back = s * assessment + regress * (s * w1 + whole)
+    a = wp_prob * wp_job  # the work practice's shortcut to step 4
+    p = 1.0 - (1.0 - a) * regress  # entering step 4 rather than going back
+    return (
+        wp_prob * wp_days
+        + (1.0 - a) * regress * back
+        + p * w4
+        + (1.0 - a) * w3 * (1.0 - p * regress * (1.0 - s))
+    ) / (p * (1.0 - regress))
+
+
+def _after_service(s: Scenario) -> tuple[float, float, float, float]:
+    """Job finding back in usual services (:mod:`caseload_sim.model.afterwards`).
+
+    Returns :func:`after_service_days` split into its calendar days (work practice, the
+    provider's assessment) and its days of work at readiness 0 (steps 1, 3 and 4 at the
+    speeds the usual-services arm's case worker and employer network give, to be divided
+    by the readiness speed factor), both stretched by time off sick; the pace of the
+    search's hazards (the share of time not off sick); and the usual network's shift of
+    the odds of a permanent job.
+    """
+    p, us, en, wk = s.pathway, s.usual_services, s.employer_network, s.week
+    own = p.own_progress_share
+    network = min(us.employer_visits_per_week / en.reference_visits_per_week, NETWORK_CAP)
+    find = 1.0 - en.job_finding_effect + en.job_finding_effect * network
+
+    def days(work: float, speed: float) -> float:
+        return work / speed if speed > 0.0 else math.inf
+
+    def efficiency(asked: float) -> float:
+        return 1.0 if asked <= us.hours_per_user else us.hours_per_user / asked
+
+    hours, mean = wk.hours_per_candidate, p.step_mean_days
+    w1 = days(mean[0], own + (1.0 - own) * efficiency(hours[0]))
+    w3 = days(mean[2], own + (1.0 - own) * efficiency(hours[2]) * find)
+    w4 = days(mean[3], own + (1.0 - own) * efficiency(hours[3]))
+    wp_days = p.work_practice_mean_days * -math.expm1(-WORK_PRACTICE_CAP_DAYS / p.work_practice_mean_days)
+    q, offer, back, share = (
+        us.work_practice_prob,
+        p.work_practice_job_prob,
+        p.regression_prob,
+        p.regression_work_share,
+    )
+    calendar = after_service_days(0.0, 0.0, 0.0, us.assessment_days, q, wp_days, offer, back, share)
+    work = (
+        after_service_days(w1, w3, w4, 0.0, q, 0.0, offer, back, share)
+        if math.isfinite(w1 + w3 + w4)
+        else math.inf
+    )
+    pace = 1.0 / (1.0 + s.sick_leave.episodes_per_year / DAYS_PER_YEAR * s.sick_leave.mean_days)
+    return calendar / pace, work / pace, pace, en.permanent_effect * (network - 1.0)
 
 
 def limit_days(policy: TimeLimitPolicy, reduced_capacity: bool, period_days: float) -> float:
@@ -132,6 +234,13 @@ class Rules:
     severity_readiness: float
     in_work_readiness: float
     usual: bool  # the usual-services arm: ordinary case workers, not job specialists
+    # after the service, back in usual services (model.afterwards)
+    after_find_calendar: float  # mean days to a job that do not depend on readiness, sick time included
+    after_find_work: float  # mean days to a job at readiness 0 that do (/ speed factor); INF: no job
+    after_pace: float  # share of the search's time not off sick (scales its leaving hazards)
+    after_perm_shift: float  # the usual employer network's log-odds shift of a permanent job
+    after_job_bounds: tuple[float, float]  # job_type_bounds with that shift
+    provider_step: int  # a step done by a provider in calendar time (usual services: 2), 0: none
 
     @classmethod
     def from_scenario(cls, s: Scenario) -> Rules:
@@ -151,10 +260,11 @@ class Rules:
         us = s.usual_services
         step_mean = p.step_mean_days
         hours_per_step = wk.hours_per_candidate
-        if usual:  # train-then-place: assessment first, no workplace follow-up
+        if usual:  # train-then-place: a provider's assessment first, no workplace follow-up
             step_mean = (step_mean[0], us.assessment_days, step_mean[2], step_mean[3])
-            hours_per_step = (*hours_per_step[:4], 0.0)
+            hours_per_step = (hours_per_step[0], 0.0, hours_per_step[2], hours_per_step[3], 0.0)
         when_stable = reg.discharge_to_work is DischargeRule.when_stable
+        after_calendar, after_work, after_pace, after_shift = _after_service(s)
         return cls(
             step_mean=step_mean,
             own_progress=p.own_progress_share,
@@ -227,4 +337,10 @@ class Rules:
             severity_readiness=s.candidates.severity_readiness_effect,
             in_work_readiness=s.candidates.in_work_readiness_effect,
             usual=usual,
+            provider_step=2 if usual else 0,
+            after_find_calendar=after_calendar,
+            after_find_work=after_work,
+            after_pace=after_pace,
+            after_perm_shift=after_shift,
+            after_job_bounds=job_type_bounds(j.permanent_share, j.fixed_term_share, after_shift),
         )

@@ -37,7 +37,7 @@ from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
 from caseload_sim.events import EventKind, LeaveReason
-from caseload_sim.model.rules import DAYS_PER_MONTH, DAYS_PER_WEEK, DAYS_PER_YEAR
+from caseload_sim.model.rules import DAYS_PER_MONTH, DAYS_PER_WEEK, DAYS_PER_YEAR, NETWORK_CAP
 from caseload_sim.scenario import HandoverPolicy, TargetMeasure
 from caseload_sim.streams import Purpose
 
@@ -62,7 +62,6 @@ WEEKS_PER_YEAR = DAYS_PER_YEAR / DAYS_PER_WEEK
 SMALL_TEAM = 3  # present holders at or below this: isolation
 MIN_CAPACITY = 1e-6  # hours; keeps speeds finite when nobody covers a post
 LEARNED = 12.0  # after 12 learning time constants the curve is flat (within 1e-5)
-NETWORK_CAP = 2.0  # the network's effects stop growing at twice the reference
 INTAKES_PER_FTE_YEAR = 10.0  # the starting point of the running intake rate (its ratio is what counts)
 
 
