@@ -164,6 +164,8 @@ def test_kpi_names_are_the_interface() -> None:
         "months_worked_24m",
         "days_to_first_job_mean",
         "first_job_days_median",
+        "first_job_months_24m",
+        "months_worked_from_first_job_24m",
         "exit_work_permanent_share",
         "exit_work_temporary_share",
         "exit_education_share",
@@ -966,6 +968,8 @@ def reference_jobs(events: list[tuple[float, int, int, float]]) -> list[tuple[fl
             elif since is not None:
                 jobs.append((since, t))
                 since = None
+        elif k == K.POST_EXIT_JOB_START and discharged and since is None:
+            since = t
         elif k == K.POST_EXIT_JOB_END and discharged and since is not None:
             jobs.append((since, t))
             since = None
@@ -1018,6 +1022,16 @@ def reference_trial_kpis(
     out["days_to_first_job_mean"] = mean([first[c] for c in cohort if first[c] <= 730])
     data = [(min(b, end) - a, b <= end) for c in ev for a, b in jobs[c][:1] if start <= a <= end]
     out["first_job_days_median"] = km_median(data)
+    starts = {c: jobs[c][0][0] for c in ev if jobs[c] and start <= jobs[c][0][0] <= end - 730}
+    out["first_job_months_24m"] = mean(
+        [(min(jobs[c][0][1], f + 730) - f) / (365 / 12) for c, f in starts.items()]
+    )
+    out["months_worked_from_first_job_24m"] = mean(
+        [
+            sum(max(0.0, min(b, f + 730) - max(a, f)) for a, b in jobs[c]) / (365 / 12)
+            for c, f in starts.items()
+        ]
+    )
     return out
 
 

@@ -94,6 +94,8 @@ _LABELS: dict[str, str] = {
     "months_worked_24m": "Months in paid work in the 24 months after intake",
     "days_to_first_job_mean": "Days from intake to first job, of those who worked within 24 months (mean)",
     "first_job_days_median": "Days in the first job (median, Kaplan-Meier)",
+    "first_job_months_24m": "Months in the first job, of its first 24 (mean)",
+    "months_worked_from_first_job_24m": "Months in paid work in the 24 months from the first job (mean)",
     "cost_nok": "Total cost over the measured years (NOK)",
     "cost_specialists_nok": "Cost of the specialists' posts (NOK)",
     "cost_supervision_nok": "Cost of method supervision (NOK)",
