@@ -83,11 +83,13 @@ def paired(
     return mean_ci(diffs)
 
 
-def check(base: Scenario, variant: Scenario, figure: Figure, sign: int, expected: str) -> None:
-    mean, low, high = paired(base, variant, figure)
+def check(
+    base: Scenario, variant: Scenario, figure: Figure, sign: int, expected: str, n: int = REPLICATIONS
+) -> None:
+    mean, low, high = paired(base, variant, figure, n)
     shown = (
         f"{variant.name} - {base.name}: {figure.__name__} {mean:+.4g} [{low:+.4g}, {high:+.4g}] "
-        f"(95 % CI of {REPLICATIONS} paired replications)"
+        f"(95 % CI of {n} paired replications)"
     )
     assert (low > 0) if sign > 0 else (high < 0), f"expected: {expected}; got {shown}"
 
@@ -113,8 +115,9 @@ DIRECTIONS = [
         "visits3",
         days_job_finding,
         +1,
-        "three employer visits a week instead of six build half the employer network: job finding (step 3) "
-        "is slower",
+        "three employer visits a week instead of six build half the employer network: the specialist's part "
+        "of job finding (step 3) is slower, though the freed hours speed the rest (a small effect: 60 pairs)",
+        60,
     ),
     (
         "baseline",
@@ -171,14 +174,14 @@ DIRECTIONS = [
 
 
 @pytest.mark.parametrize(
-    "base,variant,figure,sign,expected",
-    DIRECTIONS,
+    "base,variant,figure,sign,expected,n",
+    [(*d, REPLICATIONS)[:6] for d in DIRECTIONS],
     ids=[f"{v}-{b}-{f.__name__}" for b, v, f, *_ in DIRECTIONS],
 )
 def test_a_lever_moves_outcomes_the_way_its_mechanism_says(
-    base: str, variant: str, figure: Figure, sign: int, expected: str
+    base: str, variant: str, figure: Figure, sign: int, expected: str, n: int
 ) -> None:
-    check(load(base), load(variant), figure, sign, expected)
+    check(load(base), load(variant), figure, sign, expected, n)
 
 
 def test_a_new_team_does_worse_in_its_first_year_than_an_experienced_one() -> None:

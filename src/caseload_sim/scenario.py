@@ -507,11 +507,12 @@ class Jobs(_Frozen):
         text="Mean length of a fixed-term engagement without subsidy (uniform within +-50 % of the mean).",
     )
     job_loss_per_year: float = P(
-        0.5,
+        0.25,
         ge=0.0,
         le=50.0,
         unit="1/year",
-        prov="[A]; IPS first jobs last ~10 months [L]",
+        prov="[L] calibrated: the IPS team's first_job_months_24m near the ~10 months (8.0 prospective) of "
+        "high-fidelity IPS (Bond & Kukla 2011); docs/model.md section 10",
         text="Hazard of a job ending in mismatch or dropout, with full follow-up, average readiness.",
     )
     job_loss_readiness_effect: float = P(
