@@ -725,6 +725,10 @@ class CaseloadReplay:
             self._intake(t, team, p, c, code, value)
         elif kind == K.HANDOVER:
             self._handover(t, team, p, c, code, value)
+        elif kind in (K.PRIOR_WORK, K.PRIOR_WORK_END):
+            # the work held at referral runs beside the service, with no post
+            if p != -1:
+                self.bad(f"candidate {c}: {K(kind).name} at t={t:.3f} names post {p}")
         elif kind in (K.POST_EXIT_JOB_START, K.POST_EXIT_JOB_END) or (
             p < 0 and kind in (K.SUBSIDY_CHANGE, K.MENTOR_END, K.EMPLOYER_DECISION)
         ):

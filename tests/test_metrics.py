@@ -819,6 +819,10 @@ def random_log(seed: int, n_cand: int = 40) -> EventLog:
             rows.append((t, K.NOT_REFERRED, c, int(rng.integers(0, 2)), float(rng.integers(0, 9))))
             continue
         rows.append((t, K.REFERRAL, c))
+        if rng.random() < 0.4:  # in some work at referral; its end logged in advance, wherever it lands
+            rows.append((t, K.PRIOR_WORK, c))
+            if (t_end := t + float(rng.integers(0, 600))) <= horizon:
+                rows.append((t_end, K.PRIOR_WORK_END, c, 0, t_end - t))
         wait = 0.0
         if rng.random() < 0.5:
             rows.append((t, K.QUEUED, c, 0, 1.0))
@@ -841,7 +845,13 @@ def random_log(seed: int, n_cand: int = 40) -> EventLog:
                     rows.append((t, K.JOB_START, c, int(rng.integers(0, 3)), 0.5))
                     employed = True
                 elif u < 0.6:
-                    rows.append((t, K.EXIT, c, int(rng.integers(2, 7)), t - t_in))
+                    reason = int(rng.integers(2, 7))
+                    rows.append((t, K.EXIT, c, reason, t - t_in))
+                    back = reason in (R.TIME_LIMIT, R.DISCHARGED) and rng.random() < 0.5  # usual services
+                    if back and (t2 := t + float(rng.integers(0, 300))) <= horizon:
+                        rows.append((t2, K.POST_EXIT_JOB_START, c, 2, t2 - t))
+                        if (t3 := t2 + float(rng.integers(0, 200))) <= horizon:
+                            rows.append((t3, K.POST_EXIT_JOB_END, c, 0, t3 - t2))
                     break
                 else:
                     rows.append((t, K.JOB_TASTING, c))
@@ -867,6 +877,12 @@ def random_log(seed: int, n_cand: int = 40) -> EventLog:
                     if rng.random() < 0.3:
                         rows.append((t + (t2 - t) / 3, K.MENTOR_END, c, 0, 10.0))
                     rows.append((t2, K.POST_EXIT_JOB_END, c, 0, t2 - t))
+                    if rng.random() < 0.5 and (t3 := t2 + float(rng.integers(0, 200))) <= horizon:
+                        rows.append(
+                            (t3, K.POST_EXIT_JOB_START, c, 1, t3 - t)
+                        )  # found again, after the service
+                        if (t4 := t3 + float(rng.integers(0, 200))) <= horizon:
+                            rows.append((t4, K.POST_EXIT_JOB_END, c, 0, t4 - t3))
                 elif rng.random() < 0.3 and (t2 := t + float(rng.integers(0, 300))) <= horizon:
                     rows.append((t2, K.SUBSIDY_CHANGE, c, 1, 0.0))
                 break
@@ -978,6 +994,17 @@ def reference_jobs(events: list[tuple[float, int, int, float]]) -> list[tuple[fl
     return jobs
 
 
+def reference_prior(events: list[tuple[float, int, int, float]], jobs: list[tuple[float, float]]) -> list:
+    """One candidate's work held at referral ``[(start, end)]`` (or ``[]``): from PRIOR_WORK
+    to PRIOR_WORK_END or the first job found, whichever comes first."""
+    starts = [t for t, k, _, _ in events if k == K.PRIOR_WORK]
+    if not starts:
+        return []
+    end = min((t for t, k, _, _ in events if k == K.PRIOR_WORK_END), default=math.inf)
+    found = min((a for a, _ in jobs), default=math.inf)
+    return [(starts[0], min(end, found))]
+
+
 def reference_trial_kpis(
     ev: dict[int, list[tuple[float, int, int, float]]],
     start: float,
@@ -990,7 +1017,8 @@ def reference_trial_kpis(
         return sum(xs) / len(xs) if xs else NAN
 
     out: dict[str, float] = {}
-    jobs = {c: reference_jobs(ev[c]) for c in ev}
+    jobs = {c: reference_jobs(ev[c]) for c in ev}  # the jobs found
+    work = {c: reference_prior(ev[c], jobs[c]) + jobs[c] for c in ev}  # and the work held at referral
     took = {
         c: min(t for t, k, _, _ in ev[c] if k == K.INTAKE)
         for c in ev
@@ -1000,26 +1028,28 @@ def reference_trial_kpis(
         follow = months * 365 / 12
         out[f"employed_{months}m"] = mean(
             [
-                float(any(a <= t0 + follow < b for a, b in jobs[c]))
+                float(any(a <= t0 + follow < b for a, b in work[c]))
                 for c, t0 in took.items()
                 if start <= t0 <= end - follow
             ]
         )
     cohort = [c for c, t0 in took.items() if start <= t0 <= end - 730]
-    first = {}
+    first, found = {}, {}
     for c in cohort:
         t0 = took[c]
-        times = [max(a, t0) for a, b in jobs[c] if a >= t0 or b > t0]
+        times = [max(a, t0) for a, b in work[c] if a >= t0 or b > t0]
         first[c] = min(times) - t0 if times else math.inf
+        times = [max(a, t0) for a, b in jobs[c] if a >= t0 or b > t0]
+        found[c] = min(times) - t0 if times else math.inf
     out["ever_worked_24m"] = mean([float(first[c] <= 730) for c in cohort])
     out["never_worked_24m"] = mean([float(first[c] > 730) for c in cohort])
     out["months_worked_24m"] = mean(
         [
-            sum(max(0.0, min(b, took[c] + 730) - max(a, took[c])) for a, b in jobs[c]) / (365 / 12)
+            sum(max(0.0, min(b, took[c] + 730) - max(a, took[c])) for a, b in work[c]) / (365 / 12)
             for c in cohort
         ]
     )
-    out["days_to_first_job_mean"] = mean([first[c] for c in cohort if first[c] <= 730])
+    out["days_to_first_job_mean"] = mean([found[c] for c in cohort if found[c] <= 730])
     data = [(min(b, end) - a, b <= end) for c in ev for a, b in jobs[c][:1] if start <= a <= end]
     out["first_job_days_median"] = km_median(data)
     starts = {c: jobs[c][0][0] for c in ev if jobs[c] and start <= jobs[c][0][0] <= end - 730}
@@ -1028,7 +1058,7 @@ def reference_trial_kpis(
     )
     out["months_worked_from_first_job_24m"] = mean(
         [
-            sum(max(0.0, min(b, f + 730) - max(a, f)) for a, b in jobs[c]) / (365 / 12)
+            sum(max(0.0, min(b, f + 730) - max(a, f)) for a, b in work[c]) / (365 / 12)
             for c, f in starts.items()
         ]
     )

@@ -5,6 +5,7 @@ the employment curve — on hand-made logs with hand-computed answers, on random
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -101,7 +102,7 @@ def test_spells_of_several_jobs_a_discharge_to_work_and_an_exit_not_to_work() ->
         ["candidate 1: EMPLOYER_DECISION not allowed in state EXITED (t=300.00)"],
     )
     spells = employment_spells(log)
-    assert list(spells.columns) == ["candidate", "job", "start", "end", "ended_by"]
+    assert list(spells.columns) == ["candidate", "job", "prior", "start", "end", "ended_by"]
     ends = spells["end"].to_numpy(float)
     got = [
         (int(c), int(j), float(a), None if math.isnan(b) else float(b), str(how))
@@ -342,13 +343,22 @@ def test_properties_on_random_logs(seed: int) -> None:
 @given(st.integers(0, 2**32 - 1), st.floats(0, 400))
 def test_in_work_agrees_with_the_retention_rule_on_valid_logs(seed: int, later: float) -> None:
     """On logs the state machine allows, the history's "in work at t" is the older
-    ``_in_work_at`` rule of retention_6m and sustained jobs (last job-related row wins)."""
-    p = _prepare(random_log(seed, n_cand=60))
+    ``_in_work_at`` rule of retention_6m and sustained jobs (last job-related row wins) for
+    the jobs found on the caseload; the work held at referral and the jobs found after the
+    service only add to it."""
+    log = random_log(seed, n_cand=60)
+    ev = log.events
+    extra = np.isin(ev["kind"], (K.PRIOR_WORK, K.PRIOR_WORK_END, K.POST_EXIT_JOB_START))
+    p = _prepare(dataclasses.replace(log, events=ev[~extra]))
     intake_at = _first_intake(p)
     cohort = np.flatnonzero(~np.isnan(intake_at))
     query = intake_at + later
     ours = _employed_at(_spells(p), p.n_cand, query)[cohort]
     assert np.array_equal(ours.astype(float), _in_work_at(p, query, cohort))
+    full = _prepare(log)
+    assert np.array_equal(_first_intake(full), intake_at, equal_nan=True)
+    wider = _employed_at(_spells(full), full.n_cand, query)[cohort]
+    assert np.all(wider >= ours), "the work held at referral and jobs after the service only add"
 
 
 # -------------------------------------------------------------------------- the model
@@ -370,7 +380,17 @@ def test_on_the_model(model_log: EventLog) -> None:
     curve = employment_curve(model_log)
     assert set(curve["n"]) == {len(cohort)}
     assert curve["employed"].iloc[-1] == pytest.approx(k["employed_24m"])
-    assert curve["employed"].iloc[0] == 0.0  # work held at intake is not a logged job
+    # at month 0 only the work held at referral, where it outlasted the wait
+    spells = employment_spells(model_log)
+    held_prior = spells[spells["prior"]]
+    at_intake = cohort["intake_time"]
+    prior_at = {
+        int(c): bool(((g["start"] <= at_intake[c]) & (g["end"].fillna(math.inf) > at_intake[c])).any())
+        for c, g in held_prior.groupby("candidate")
+        if c in at_intake.index
+    }
+    assert curve["employed"].iloc[0] == pytest.approx(sum(prior_at.values()) / len(cohort))
+    assert 0.0 < curve["employed"].iloc[0] < 0.45, "some are in work at intake: at most the 45 % at referral"
     # in work just after every discharge to work
     spells = employment_spells(model_log)
     ev = model_log.events
@@ -392,3 +412,54 @@ def test_same_log_same_trial_outcomes(model_log: EventLog) -> None:
     a, b = compute_kpis(model_log), compute_kpis(again)
     assert [a[n] for n in TRIAL_KPI_NAMES] == pytest.approx([b[n] for n in TRIAL_KPI_NAMES], nan_ok=True)
     assert employment_curve(model_log).equals(employment_curve(again))
+
+
+# ------------------------------------------------------------- work held at referral
+
+
+def test_work_held_at_referral_is_employment_until_it_ends_or_a_job_found_replaces_it() -> None:
+    """PRIOR_WORK (logged with the referral) starts a spell that only PRIOR_WORK_END or the
+    first job found ends — not an exit; it counts as being in work (employed_*, ever, months
+    worked) but is not a job found (days to first job, first-job KPIs, work_12m)."""
+    rows = [
+        # 0: in work at referral (5), taken in at 10, the work ends at 300, no job found
+        (5, K.REFERRAL, 0, 0, 0.0),
+        (5, K.PRIOR_WORK, 0, 0, 0.0),
+        (5, K.QUEUED, 0, 0, 1.0),
+        (10, K.INTAKE, 0, 0, 5.0),
+        (200, K.EXIT, 0, R.DROPOUT, 190.0),  # the exit does not end the work
+        (300, K.PRIOR_WORK_END, 0, 0, 295.0),
+        # 1: in work at referral (10 = intake), a job found at 100 replaces it; its end is later logged
+        (10, K.REFERRAL, 1, 0, 0.0),
+        (10, K.PRIOR_WORK, 1, 0, 0.0),
+        (10, K.INTAKE, 1, 0, 0.0),
+        job(1, 100),
+        (500, K.PRIOR_WORK_END, 1, 0, 490.0),  # already replaced: ignored
+        job_end(1, 400),
+        # 2: the work ended while waiting, before intake
+        (0, K.REFERRAL, 2, 0, 0.0),
+        (0, K.PRIOR_WORK, 2, 0, 0.0),
+        (0, K.QUEUED, 2, 0, 1.0),
+        (20, K.PRIOR_WORK_END, 2, 0, 20.0),
+        (30, K.INTAKE, 2, 0, 30.0),
+    ]
+    log = make_log(rows, end=1000)
+    assert check_transitions(log) == []
+    spells = employment_spells(log)
+    assert spells[["candidate", "job", "prior", "start", "end", "ended_by"]].values.tolist() == [
+        [0, -1, True, 5.0, 300.0, "prior_work_end"],
+        [1, -1, True, 10.0, 100.0, "job_start"],
+        [1, 0, False, 100.0, 400.0, "job_end"],
+        [2, -1, True, 0.0, 20.0, "prior_work_end"],
+    ]
+    out = trial_outcomes(log)
+    assert out.loc[0, "employed_6m"] == 1.0 and out.loc[0, "employed_12m"] == 0.0
+    assert out.loc[0, "ever_worked_24m"] == 1.0
+    assert out.loc[0, "months_worked_24m"] == pytest.approx(290 / M)
+    assert math.isnan(out.loc[0, "first_work_days"]), "work held at referral is not a job found"
+    assert out.loc[1, "first_work_days"] == 90.0
+    assert out.loc[2, "ever_worked_24m"] == 0.0, "the work ended before intake"
+    k = compute_kpis(log)
+    assert k["work_12m"] == pytest.approx(1 / 3)  # only candidate 1 found a job
+    assert k["days_to_first_job_mean"] == 90.0
+    assert k["first_job_days_median"] == 300.0  # the job found: 100-400

@@ -90,10 +90,14 @@ class EventKind(IntEnum):
     NOT_REFERRED = 24  # a potential referral that is not made, instead of REFERRAL (code: NotReferredReason;
     #                    value: people waiting then); the person goes to other measures
     LEFT_WAITING = 25  # leaves the waiting list before intake (code: LeftWaitingReason; value: days waited)
-    POST_EXIT_JOB_START = (
-        26  # after the service, back in usual services, a job found unfollowed (code: JobType;
-    )
-    #                            value: days since the exit); logged in advance, specialist -1
+    # after the service, back in usual services, a job found unfollowed (code: JobType; value: days since
+    # the exit); logged in advance, specialist -1
+    POST_EXIT_JOB_START = 26
+    # the person referred is in some (part-time, unstable) work: logged with the referral (step 0)
+    PRIOR_WORK = 27
+    # that work ends (value: days since the referral), unless a new job replaced it first; logged in
+    # advance at the referral, specialist -1
+    PRIOR_WORK_END = 28
 
 
 class JobType(IntEnum):
@@ -218,9 +222,15 @@ WEEK_DTYPE = np.dtype(
 _K = EventKind
 # (state before) -> {kind: state after}. STEP moves are checked against the step column.
 # Kinds that do not change the state (job tasting, sickness, extension, ...) map to None.
+# The work a person holds at referral (PRIOR_WORK, PRIOR_WORK_END) runs beside every state.
 ALLOWED: dict[State, dict[EventKind, State | None]] = {
-    State.REFERRED: {_K.QUEUED: State.WAITING, _K.INTAKE: State.STEP1},
-    State.WAITING: {_K.INTAKE: State.STEP1, _K.LEFT_WAITING: State.ELSEWHERE},
+    State.REFERRED: {
+        _K.QUEUED: State.WAITING,
+        _K.INTAKE: State.STEP1,
+        _K.PRIOR_WORK: None,
+        _K.PRIOR_WORK_END: None,
+    },
+    State.WAITING: {_K.INTAKE: State.STEP1, _K.LEFT_WAITING: State.ELSEWHERE, _K.PRIOR_WORK_END: None},
     **{
         s: {
             _K.STEP: None,
@@ -233,6 +243,7 @@ ALLOWED: dict[State, dict[EventKind, State | None]] = {
             _K.EXTENSION: None,
             _K.HANDOVER: None,
             _K.EXIT: State.EXITED,
+            _K.PRIOR_WORK_END: None,
         }
         for s in (State.STEP1, State.STEP2, State.STEP3, State.STEP4)
     },
@@ -247,6 +258,7 @@ ALLOWED: dict[State, dict[EventKind, State | None]] = {
         _K.EXTENSION: None,
         _K.HANDOVER: None,
         _K.EXIT: State.EXITED,
+        _K.PRIOR_WORK_END: None,
     },
     # after a discharge to work the job goes on: its subsidy, mentor, employer decisions and end are logged
     State.EXITED: {
@@ -255,9 +267,11 @@ ALLOWED: dict[State, dict[EventKind, State | None]] = {
         _K.EMPLOYER_DECISION: State.EXITED,
         _K.SUBSIDY_CHANGE: State.EXITED,
         _K.MENTOR_END: State.EXITED,
+        _K.PRIOR_WORK_END: State.EXITED,
     },
-    # sent to or left for other measures: nothing more happens to them here
-    State.ELSEWHERE: {},
+    # sent to or left for other measures: nothing more happens to them here but the end of
+    # the work they held at referral
+    State.ELSEWHERE: {_K.PRIOR_WORK_END: State.ELSEWHERE},
 }
 _FIRST: dict[EventKind, State] = {_K.REFERRAL: State.REFERRED, _K.NOT_REFERRED: State.ELSEWHERE}
 """The kinds a candidate's history may start with, and the state each leads to."""

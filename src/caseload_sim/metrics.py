@@ -138,10 +138,13 @@ starts such a job, its POST_EXIT_JOB_END ends it (:mod:`caseload_sim.model.after
 these count here, as in the trials (intention to treat), but not in the service's own
 KPIs (``work_12m``, ``retention_6m``, ``sustained_jobs_per_year``), which measure the
 jobs found while on the caseload. A person can have several jobs; a JOB_START
-while a job is held ends that job and starts the new one, with no gap in work. What the
+while a job is held ends that job and starts the new one, with no gap in work. Work a
+person holds at referral (PRIOR_WORK, logged with the referral, to its PRIOR_WORK_END)
+counts as being in work until it ends or the first job found replaces it — an exit does
+not end it — but it is not a job *found*: it counts in ``employed_*``, ``ever_worked_24m``
+and the months worked, not in ``days_to_first_job_mean`` or the first-job KPIs. What the
 log cannot tell, and the KPIs therefore assume: after an exit for education, health or
-dropout the person is *not* in work; and work already held at intake (the candidate
-table's ``in_work_at_intake``) is not a logged job, so it does not count. A person's
+dropout the person finds no job. A person's
 time zero is their (first) intake. "After ``m`` months" is ``m x 365/12`` days (12
 months = 365 days, as for ``work_12m``); a state at time ``t`` includes every row at
 ``<= t``.
@@ -156,9 +159,8 @@ With a 3-year window the 24-month KPIs count the intakes of its first year only.
     months" is ``employed_12m``, not ``work_12m``.
 ``ever_worked_24m``
     Of the intakes in ``[start, end - 730]``, the share in paid work at any time within
-    730 days of intake (the trials' "ever employed during follow-up"). Its 12-month
-    counterpart is ``work_12m`` (a job started within 365 days of intake; the same
-    number for every log in which exits to work follow a job start, as in the model).
+    730 days of intake (the trials' "ever employed during follow-up"), work held at
+    referral included. ``work_12m`` counts only jobs started within 365 days of intake.
 ``never_worked_24m``
     ``1 - ever_worked_24m``: the share never in paid work in the 24 months (about 45 % of
     IPS participants in the trials).
@@ -166,8 +168,8 @@ With a 3-year window the 24-month KPIs count the intakes of its first year only.
     Same cohort: mean months in paid work in the 730 days after intake (days in work /
     (365/12)); never-workers count 0. High-fidelity IPS: about 13 of 24 months.
 ``days_to_first_job_mean``
-    Same cohort, but only those who worked within the 730 days: mean days from intake to
-    the first paid work. A *conditional* mean (of a selected group, as the trials report
+    Same cohort, but only those who found a job within the 730 days: mean days from
+    intake to the first job found (work held at referral does not count). A *conditional* mean (of a selected group, as the trials report
     "time to first job"); NaN if nobody worked. Compare ``days_to_first_job_median``, a
     Kaplan-Meier median over everybody taken in.
 ``first_job_days_median``
@@ -1179,9 +1181,45 @@ class _Spells:
     end: np.ndarray
     end_kind: np.ndarray
     first: np.ndarray
+    prior: np.ndarray  # the work held at referral (not a job found: never ``first``)
 
 
 def _spells(p: _Prepared) -> _Spells:
+    """Every candidate's paid work: the jobs found (:func:`_found_spells`) and the work held at referral.
+
+    Work held at referral runs from its PRIOR_WORK row (logged with the referral) to its
+    PRIOR_WORK_END row, or to the start of the first job found, which replaces it with no
+    gap; an exit does not end it. Rows are by candidate, then start.
+    """
+    found = _found_spells(p)
+    pw = p.cand_rows(EventKind.PRIOR_WORK)
+    if not len(pw):
+        return found
+    pc = p.cid[pw]
+    start = p.time[pw]
+    end = np.full(p.n_cand, np.inf)
+    pe = p.cand_rows(EventKind.PRIOR_WORK_END)
+    end[p.cid[pe]] = p.time[pe]
+    end_kind = np.full(p.n_cand, _OPEN, np.int64)
+    end_kind[p.cid[pe]] = int(EventKind.PRIOR_WORK_END)
+    replaced = np.full(p.n_cand, np.inf)
+    np.minimum.at(replaced, found.cid, found.start)
+    by_job = replaced < end
+    end_kind[by_job] = int(EventKind.JOB_START)
+    end = np.minimum(end, replaced)
+    cid = np.concatenate([found.cid, pc])
+    order = np.lexsort((np.r_[np.ones(len(found.cid)), np.zeros(len(pc))], np.r_[found.start, start], cid))
+    return _Spells(
+        cid[order],
+        np.r_[found.start, start][order],
+        np.r_[found.end, end[pc]][order],
+        np.r_[found.end_kind, end_kind[pc]][order],
+        np.r_[found.first, np.zeros(len(pc), bool)][order],
+        np.r_[found.prior, np.ones(len(pc), bool)][order],
+    )
+
+
+def _found_spells(p: _Prepared) -> _Spells:
     """Every candidate's paid jobs, from the job rows, exits and post-discharge job ends.
 
     A candidate's rows (JOB_START, JOB_END, EXIT, POST_EXIT_JOB_START/_END; equal times in log
@@ -1212,7 +1250,9 @@ def _spells(p: _Prepared) -> _Spells:
     r = np.concatenate([p.cand_rows(k) for k in kinds])
     if not len(r):
         none = np.empty(0)
-        return _Spells(none.astype(np.int64), none, none, none.astype(np.int64), none.astype(bool))
+        return _Spells(
+            none.astype(np.int64), none, none, none.astype(np.int64), none.astype(bool), none.astype(bool)
+        )
     r = r[np.lexsort((r, p.time[r], p.cid[r]))]  # by candidate, then time, then log order
     c, kind, t = p.cid[r], p.kind[r].astype(np.int64), p.time[r]
     m = len(r)
@@ -1249,7 +1289,7 @@ def _spells(p: _Prepared) -> _Spells:
     end_kind[has_end] = kind[ends[k[has_end]]]
     sc = c[starts]
     first = np.r_[True, sc[1:] != sc[:-1]] if len(sc) else np.zeros(0, bool)
-    return _Spells(sc, t[starts], end, end_kind, first)
+    return _Spells(sc, t[starts], end, end_kind, first, np.zeros(len(sc), bool))
 
 
 def employment_spells(log: EventLog) -> pd.DataFrame:
@@ -1262,23 +1302,30 @@ def employment_spells(log: EventLog) -> pd.DataFrame:
     discharge: other rows logged after it (subsidy changes, employer decisions, mentor
     ends) do not. A job found after the service, back in usual services, runs from its
     POST_EXIT_JOB_START to its POST_EXIT_JOB_END. See :func:`_spells` for the replay, and
-    the module docstring for what the log cannot tell (work held at intake; work after
-    an exit for education, health or dropout).
+    the module docstring for what the log cannot tell (work after an exit for education,
+    health or dropout).
 
     Columns: ``candidate`` (id), ``job`` (0 for the candidate's first job, 1, 2, ...),
     ``start``, ``end`` (days; NaN: still held when the log ends), ``ended_by`` (the event
     kind that ended it: ``job_end``, ``post_exit_job_end``, ``exit`` — an exit not to
-    work —, ``job_start`` — left at once for another job —, or ``""`` if still held).
-    A job's start is a JOB_START, a POST_EXIT_JOB_START or an exit to work.
+    work —, ``job_start`` — left at once for another job —, ``prior_work_end``, or ``""``
+    if still held). A job's start is a JOB_START, a POST_EXIT_JOB_START or an exit to
+    work. The work a person held at referral is a row with ``job`` −1 and ``prior``
+    True (from the PRIOR_WORK row to its PRIOR_WORK_END or the first job found).
     """
     p = _prepare(log)
     sp = _spells(p)
     names = {int(k): k.name.lower() for k in EventKind} | {_OPEN: ""}
-    job = np.arange(len(sp.cid)) - np.maximum.accumulate(np.where(sp.first, np.arange(len(sp.cid)), 0))
+    n = len(sp.cid)
+    found = (~sp.prior).astype(np.int64)
+    new_cand = np.r_[True, sp.cid[1:] != sp.cid[:-1]] if n else np.zeros(0, bool)
+    before = np.cumsum(found) - found  # found jobs before each row, over all candidates
+    job = before - before[np.flatnonzero(new_cand)][np.cumsum(new_cand) - 1] if n else before
     return pd.DataFrame(
         {
             "candidate": p.cand_ids[sp.cid].astype(np.int64),
-            "job": job.astype(np.int64),
+            "job": np.where(sp.prior, -1, job).astype(np.int64),
+            "prior": sp.prior,
             "start": sp.start,
             "end": np.where(np.isinf(sp.end), np.nan, sp.end),
             "ended_by": [names[int(k)] for k in sp.end_kind],
@@ -1311,10 +1358,16 @@ def _months_worked(sp: _Spells, n_cand: int, a: np.ndarray, b: np.ndarray) -> np
     return np.bincount(sp.cid, weights=days, minlength=n_cand) / MONTH_DAYS
 
 
-def _first_work(sp: _Spells, n_cand: int, intake: np.ndarray) -> np.ndarray:
-    """Per candidate, the first time in paid work at or after intake (inf: never; NaN intake: inf)."""
+def _first_work(sp: _Spells, n_cand: int, intake: np.ndarray, found_only: bool = False) -> np.ndarray:
+    """Per candidate, the first time in paid work at or after intake (inf: never; NaN intake: inf).
+
+    With ``found_only`` the work held at referral does not count: the start of the first
+    job found after intake.
+    """
     t0 = intake[sp.cid]
     counts = (sp.start >= t0) | (sp.end > t0)  # a job started after intake, or held at it
+    if found_only:
+        counts &= ~sp.prior
     out = np.full(n_cand, np.inf)
     np.minimum.at(out, sp.cid[counts], np.maximum(sp.start, t0)[counts])
     return out
@@ -1328,7 +1381,7 @@ class _TrialTable:
     employed: dict[int, np.ndarray]  # month -> 1.0 / 0.0 / NaN
     ever_worked: np.ndarray  # within 24 months
     months_worked: np.ndarray  # within 24 months
-    first_work_days: np.ndarray  # days from intake to the first paid work (inf: none; NaN: no intake)
+    first_work_days: np.ndarray  # days from intake to the first job found (inf: none; NaN: no intake)
 
 
 def _trial_table(p: _Prepared, sp: _Spells, end: float) -> _TrialTable:
@@ -1347,7 +1400,7 @@ def _trial_table(p: _Prepared, sp: _Spells, end: float) -> _TrialTable:
         employed=employed,
         ever_worked=np.where(seen, (first <= TRIAL_FOLLOW_UP_DAYS).astype(float), np.nan),
         months_worked=np.where(seen, worked, np.nan),
-        first_work_days=first,
+        first_work_days=_first_work(sp, p.n_cand, intake, found_only=True) - intake,
     )
 
 
@@ -1389,8 +1442,9 @@ def trial_outcomes(log: EventLog) -> pd.DataFrame:
     Columns: ``intake_time``; ``employed_6m`` … ``employed_24m`` (1.0 if in paid work
     exactly 6, 12, 18, 24 months after intake, else 0.0); ``ever_worked_24m`` (1.0 if in
     paid work at any time in the 24 months after intake); ``months_worked_24m`` (months
-    in paid work in those 24 months); ``first_work_days`` (days from intake to the first
-    paid work; NaN if none is seen). An outcome whose horizon reaches past the window's
+    in paid work in those 24 months, work held at referral included); ``first_work_days``
+    (days from intake to the first job found — work held at referral does not count; NaN
+    if none is seen). An outcome whose horizon reaches past the window's
     end is NaN (not observable). The KPIs average these over the candidates whose intake
     lies in the window. Indexed by candidate id; employment is :func:`employment_spells`.
     """

@@ -48,7 +48,14 @@ from caseload_sim.events import Decision, EventKind, JobEndReason, MentorEndReas
 if TYPE_CHECKING:
     from caseload_sim.model.rules import Rules
 
-__all__ = ["JobAtDischarge", "after_discharge", "followup_support", "hire_probability", "loss_multiplier"]
+__all__ = [
+    "JobAtDischarge",
+    "after_discharge",
+    "followup_support",
+    "hire_probability",
+    "loss_multiplier",
+    "unfollowed_hazard",
+]
 
 INF = math.inf
 _log = math.log
@@ -73,6 +80,17 @@ FADE_PIECES = 8  # half-time-constant pieces of the fading support; after 4 time
 def loss_multiplier(protection: float, support: float) -> float:
     """Job-loss hazard multiplier of a job that gets follow-up ``support`` in [0, 1]."""
     return 1.0 + protection * (1.0 - support)
+
+
+def unfollowed_hazard(r: Rules, readiness: float) -> float:
+    """Per day: the hazard of losing a job nobody follows up, past its early months, no mentor or subsidy.
+
+    Job loss at the unprotected multiplier ``1 + followup_protection`` plus the sick
+    leaves that end a job: the hazard of the (part-time, unstable) work a person holds
+    at referral (:mod:`caseload_sim.model.world`, ``PRIOR_WORK``).
+    """
+    loss = r.job_loss_rate * math.exp(r.job_loss_readiness * readiness) * (1.0 + r.followup_protection)
+    return loss + r.sick_rate_job * r.sick_ends_job
 
 
 def followup_support(demand: float, capacity: float, ratio: float, priority: float) -> float:

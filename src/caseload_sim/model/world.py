@@ -51,6 +51,7 @@ from caseload_sim.events import (
     NotReferredReason,
 )
 from caseload_sim.model import workforce
+from caseload_sim.model.job import unfollowed_hazard
 from caseload_sim.model.rules import (
     DAYS_PER_MONTH,
     DAYS_PER_WEEK,
@@ -67,6 +68,8 @@ __all__ = ["Candidate", "Specialist", "Team", "World"]
 _REFERRAL = int(EventKind.REFERRAL)
 _QUEUED = int(EventKind.QUEUED)
 _INTAKE = int(EventKind.INTAKE)
+_PRIOR_WORK = int(EventKind.PRIOR_WORK)
+_PRIOR_WORK_END = int(EventKind.PRIOR_WORK_END)
 _NOT_REFERRED = int(EventKind.NOT_REFERRED)
 _LEFT_WAITING = int(EventKind.LEFT_WAITING)
 _WITHHELD = int(NotReferredReason.WITHHELD)
@@ -371,6 +374,13 @@ class Team:
         hours_mult = max(0.1, 1.0 + r.severity_time * (d.severity - 0.5))
         c = Candidate(cid, self, now, d, readiness, hours_mult, w.limit_days[d.reduced_capacity])
         w.append((now, _REFERRAL, self.index, -1, cid, 0, 0, 0.0))
+        u_prior = d.uniforms.pop()  # taken for every referral: later draws stay aligned across scenarios
+        if d.in_work:  # some (part-time, unstable) work: it goes on beside the service, unfollowed
+            w.append((now, _PRIOR_WORK, self.index, -1, cid, 0, 0, 0.0))
+            h = unfollowed_hazard(r, readiness)
+            if h > 0.0:
+                lasts = -math.log(1.0 - u_prior) / h
+                w.rec.deferred.append((now + lasts, _PRIOR_WORK_END, self.index, -1, cid, -1, 0, lasts))
         if best is None:
             waiting.append(c)
             w.append((now, _QUEUED, self.index, -1, cid, 0, 0, float(queued + 1)))
