@@ -207,7 +207,8 @@ def test_compare_runs_every_scenario_on_the_same_keys(tiny_yaml: Path, fake_engi
 
 @pytest.fixture
 def short_pair(tmp_path: Path) -> tuple[Path, Path]:
-    """The shipped baseline on a short clock, and cap20 extending it."""
+    """The shipped baseline on a short clock, and cap20 extending it (extends: outside the
+    test's folder, so loading them names the shipped scenarios' folder as an extends root)."""
     base = tmp_path / "base.yaml"
     base.write_text(
         f"extends: {REPO / 'scenarios' / 'baseline.yaml'}\n"
@@ -224,7 +225,7 @@ def short_pair(tmp_path: Path) -> tuple[Path, Path]:
 def test_pairing_removes_the_noise_the_scenarios_share(
     short_pair: tuple[Path, Path], real_engine: tuple[str, ...]
 ) -> None:
-    base, alt = (load_scenario(p) for p in short_pair)
+    base, alt = (load_scenario(p, extends_roots=[REPO / "scenarios"]) for p in short_pair)
     res = compare_scenarios([base, alt], 8, seed=3)
     referrals = row(res.comparison, "short_cap20", "potential_referrals_per_year")
     # The cap does not touch the referral streams: with common random numbers both
@@ -243,7 +244,7 @@ def test_pairing_removes_the_noise_the_scenarios_share(
 def test_compare_on_one_and_two_workers_is_identical(
     short_pair: tuple[Path, Path], real_engine: tuple[str, ...]
 ) -> None:
-    worlds = [load_scenario(p) for p in short_pair]
+    worlds = [load_scenario(p, extends_roots=[REPO / "scenarios"]) for p in short_pair]
     serial = compare_scenarios(worlds, 3, seed=11)
     pool = ProcessExecutor(2)
     parallel = compare_scenarios(worlds, 3, seed=11, executor=pool)

@@ -396,7 +396,7 @@ def test_bad_cost_and_mentor_values_are_refused(
     base = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
     path.write_text(f"extends: {base}\nname: bad\n{yaml_body}", encoding="utf-8")
     with pytest.raises(ScenarioError) as info:
-        load_scenario(path)
+        load_scenario(path, extends_roots=[base.parent])
     lines = str(info.value).splitlines()
     named = [line for line in lines if line.startswith(f"{path}: {key}")]
     assert named, lines

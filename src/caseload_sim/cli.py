@@ -128,14 +128,34 @@ def _show_version(value: bool) -> None:
         raise typer.Exit()
 
 
+# Folders besides each named scenario's own whose files ``extends:`` may name (--extends-root).
+_EXTENDS_ROOTS: list[Path] = []
+
+
 @app.callback()
 def main(
     version: Annotated[
         bool,
         typer.Option("--version", callback=_show_version, is_eager=True, help="Show the version and exit."),
     ] = False,
+    extends_root: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--extends-root",
+            metavar="<dir>",
+            help="Also let extends: name scenario files in this folder tree (by default only the "
+            "named scenario's own folder and below). Repeatable.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Simulate NAV job specialists' caseloads: run, compare and check scenarios."""
+    _EXTENDS_ROOTS[:] = list(extends_root or [])
+
+
+def _load(path: Path) -> Scenario:
+    """A scenario file, its extends: confined to its own folder tree and any --extends-root."""
+    return load_scenario(path, _EXTENDS_ROOTS)
 
 
 # --- shared by run and compare ---------------------------------------------------------
@@ -275,7 +295,7 @@ def _scenario_problems(paths: Sequence[Path]) -> tuple[list[Scenario], list[str]
     worlds, problems = [], []
     for path in paths:
         try:
-            worlds.append(load_scenario(path))
+            worlds.append(_load(path))
         except ScenarioError as exc:
             problems.extend(str(exc).splitlines())
     return worlds, problems
@@ -480,7 +500,7 @@ def run(
     problems = _option_problems(replications, seed, workers)
     world: Scenario | None = None
     try:
-        world = load_scenario(scenario)
+        world = _load(scenario)
     except ScenarioError as exc:
         problems.extend(str(exc).splitlines())
     if world is not None:
@@ -814,7 +834,7 @@ def validate(
     invalid = 0
     for path in scenarios:
         try:
-            load_scenario(path)
+            _load(path)
         except ScenarioError as exc:
             invalid += 1
             for line in str(exc).splitlines():

@@ -23,13 +23,17 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import re
 import reprlib
+from collections.abc import Sequence
 from enum import Enum, StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from caseload_sim.yaml_strict import YamlProblem, load_yaml, read_text
 
 __all__ = [
     "CandidateMix",
@@ -95,8 +99,52 @@ StepDays = Annotated[float, Field(gt=0.0, le=730.0)]
 WeeklyHours = Annotated[float, Field(ge=0.0, le=20.0)]
 
 
+def _is_number(annotation: Any) -> bool:
+    """Whether a field's type is a number (int or float, also inside Annotated or ``| None``)."""
+    if annotation in (int, float):
+        return True
+    if get_origin(annotation) is Annotated:
+        return _is_number(get_args(annotation)[0])
+    if get_origin(annotation) in (Union, UnionType):
+        return any(_is_number(a) for a in get_args(annotation) if a is not type(None))
+    return False
+
+
+def _numbers_in(annotation: Any) -> bool:
+    """Whether a field holds numbers: a number, or a tuple or list of them."""
+    if _is_number(annotation):
+        return True
+    args = [a for a in get_args(annotation) if a is not Ellipsis]
+    return get_origin(annotation) in (tuple, list) and bool(args) and all(_is_number(a) for a in args)
+
+
+def _strict_number(value: Any) -> None:
+    if isinstance(value, bool):
+        raise ValueError(f"got {str(value).lower()}; allowed: a number (true and false are not numbers)")
+    if isinstance(value, str):
+        raise ValueError(f"got the text {value[:40]!r}; allowed: a number, written without quotes")
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _numbers_are_numbers(cls, data: Any) -> Any:
+        """A number field takes a YAML number: not true/false (read as 1/0) and not a quoted string."""
+        if not isinstance(data, dict):
+            return data
+        for name, field in cls.model_fields.items():
+            if name not in data or not _numbers_in(field.annotation):
+                continue
+            value = data[name]
+            listed = isinstance(value, list | tuple) and not _is_number(field.annotation)
+            for i, item in enumerate(value if listed else [value]):
+                try:
+                    _strict_number(item)
+                except ValueError as exc:
+                    raise ValueError(f"{name}.{i}: {exc}" if listed else f"{name}: {exc}") from None
+        return data
 
 
 class StaffingChange(_Frozen):
@@ -1621,7 +1669,7 @@ class Scenario(_Frozen):
     name: str = Field(
         min_length=1,
         max_length=80,
-        pattern=r"^[A-Za-z0-9_.\-]+$",
+        pattern=r"^[A-Za-z0-9_\-][A-Za-z0-9_.\-]*$",
         description="Scenario name (used for the default output folder).",
     )
     description: str = Field("", max_length=4000, description="What question this scenario answers.")
@@ -1690,21 +1738,11 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 
 
 def _read_yaml(path: Path, source: str) -> dict[str, Any]:
+    """The file's top-level mapping, read by the strict reader (:mod:`caseload_sim.yaml_strict`)."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(source, [f"file not found: {path}"]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(source, [f"cannot read {path}: {exc}"]) from None
-    try:
-        doc = yaml.safe_load(text)
-    except RecursionError:
-        raise ScenarioError(source, ["not a usable scenario: nested too deeply"]) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ScenarioError(source, [f"not valid YAML{where}: {problem}"]) from None
+        doc = load_yaml(read_text(path))
+    except YamlProblem as exc:
+        raise ScenarioError(source, [str(exc)]) from None
     if doc is None:
         doc = {}
     if not isinstance(doc, dict):
@@ -1712,29 +1750,74 @@ def _read_yaml(path: Path, source: str) -> dict[str, Any]:
     return doc
 
 
-def resolve_document(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+def resolve_document(path: str | Path, extends_roots: Sequence[str | Path] = ()) -> dict[str, Any]:
     """Read a scenario file and resolve its ``extends:`` chain into one mapping.
 
     The parent path is relative to the file that names it; mappings merge key by key,
-    lists and scalars of the child replace the parent's.
+    lists and scalars of the child replace the parent's. A parent must lie in the
+    folder tree of the file the user named (after symlinks), or in one of
+    ``extends_roots`` (the CLI's ``--extends-root``): a scenario cannot make the tool
+    read files elsewhere. Special files and files over the reader's size are refused
+    (:mod:`caseload_sim.yaml_strict`), and no message shows a parent's content.
     """
     path = Path(path)
     source = str(path)
-    real = path.resolve()
     doc = _read_yaml(path, source)
+    real = _resolved(path, source, "")
+    roots = (*(_resolved(Path(r), source, "--extends-root: ") for r in extends_roots), real.parent)
+    return _resolve_parents(path, doc, real, roots, ())
+
+
+def _resolve_parents(
+    path: Path, doc: dict[str, Any], real: Path, roots: tuple[Path, ...], seen: tuple[Path, ...]
+) -> dict[str, Any]:
+    source = str(path)
     parent = doc.pop("extends", None)
     if parent is None:
         return doc
+    shown = _SHORT.repr(parent)
     if not isinstance(parent, str) or not parent.strip():
-        raise ScenarioError(source, [f"extends: got {parent!r}; allowed: a path to another scenario file"])
+        raise ScenarioError(source, [f"extends: got {shown}; allowed: a path to another scenario file"])
     parent_path = path.parent / parent
-    if parent_path.resolve() in (*_seen, real):
-        chain = " -> ".join(str(p) for p in (*_seen, real, parent_path.resolve()))
-        raise ScenarioError(source, [f"extends: {parent!r} makes a cycle: {chain}"])
-    if not parent_path.is_file():
-        raise ScenarioError(source, [f"extends: got {parent!r}; no such file {parent_path}"])
-    base = resolve_document(parent_path, (*_seen, real))
+    parent_real = _resolved(parent_path, source, f"extends: got {shown}; ")
+    if parent_real in (*seen, real):
+        chain = " -> ".join(str(p) for p in (*seen, real, parent_real))
+        raise ScenarioError(source, [f"extends: {shown} makes a cycle: {chain}"])
+    if not any(parent_real.is_relative_to(root) for root in roots):
+        where = " or ".join(_path_text(r) for r in roots)
+        raise ScenarioError(
+            source,
+            [
+                f"extends: got {shown}; it is outside {where}; allowed: a scenario file in the folder "
+                "of the scenario you named, or below it (--extends-root DIR allows another folder)"
+            ],
+        )
+    try:
+        exists = parent_path.exists()
+    except (OSError, ValueError) as exc:
+        raise ScenarioError(source, [f"extends: got {shown}; cannot use it: {exc}"]) from None
+    if not exists:
+        raise ScenarioError(source, [f"extends: got {shown}; no such file {_path_text(parent_path)}"])
+    base_doc = _read_yaml(parent_path, str(parent_path))
+    base = _resolve_parents(parent_path, base_doc, parent_real, roots, (*seen, real))
     return _merge(base, doc)
+
+
+def _resolved(path: Path, source: str, prefix: str) -> Path:
+    """``path`` made absolute with symlinks followed, or a ScenarioError (a loop, a bad name)."""
+    try:
+        return path.resolve()
+    except (OSError, ValueError, RuntimeError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc).splitlines()[0]
+        raise ScenarioError(source, [f"{prefix}cannot use {_path_text(path)}: {reason}"]) from None
+
+
+def _path_text(path: Path) -> str:
+    """A path as a message shows it: control characters escaped, at most 300 characters."""
+    text = str(path)
+    if not text.isprintable():
+        text = repr(text)[1:-1]
+    return text if len(text) <= 300 else text[:297] + "..."
 
 
 def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
@@ -1761,9 +1844,17 @@ _SHORT = reprlib.Repr()
 _SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxdict, _SHORT.maxstring, _SHORT.maxother = 2, 4, 4, 60, 60
 
 
+def _key_text(part: Any) -> str:
+    """A key of a key path as a one-line message shows it (control characters escaped, at most 80)."""
+    text = str(part)
+    if not text.isprintable():
+        text = repr(text)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def _format_error(err: Any) -> str:
     parts = tuple(err.get("loc", ()))
-    loc = ".".join(str(x) for x in parts) or "(top level)"
+    loc = ".".join(_key_text(x) for x in parts) or "(top level)"
     msg = str(err.get("msg", "invalid"))
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
@@ -1782,8 +1873,11 @@ def _format_error(err: Any) -> str:
         hint = f"did you mean {close[0]!r}? " if close else ""
         return f"{loc}: unknown key; {hint}allowed: {', '.join(allowed)}"
     if kind == "string_pattern_mismatch" and parts == ("name",):
-        msg = "allowed: letters, digits, '_', '-' and '.' (the name becomes the output folder)"
+        msg = "allowed: letters, digits, '_', '-' and '.', not starting with '.' (the name becomes the output folder)"
     if kind == "value_error" and isinstance(err.get("input"), dict):
+        key, sep, rest = msg.partition(": got ")
+        if sep and re.fullmatch(r"[A-Za-z_]\w*(\.\d+)?", key):  # one key of this section: not a number
+            return f"{loc}.{key}: got {rest}" if parts else f"{key}: got {rest}"
         return f"{loc}: {msg}"  # a rule across several keys of this section
     shown = _SHORT.repr(err.get("input"))
     return f"{loc}: got {shown}; {msg}"
@@ -1811,9 +1905,9 @@ def scenario_from_dict(doc: dict[str, Any], source: str = "<scenario>") -> Scena
         raise ScenarioError(source, [f"invalid scenario: {exc}"]) from None
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Load, resolve ``extends:`` and validate a scenario file."""
-    return scenario_from_dict(resolve_document(path), str(path))
+def load_scenario(path: str | Path, extends_roots: Sequence[str | Path] = ()) -> Scenario:
+    """Load, resolve ``extends:`` (within the named file's folder tree or ``extends_roots``) and validate."""
+    return scenario_from_dict(resolve_document(path, extends_roots), str(path))
 
 
 def parameter_table() -> list[dict[str, str]]:
