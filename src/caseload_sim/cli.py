@@ -61,6 +61,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from caseload_sim import __version__
+from caseload_sim.budget import DEFAULT_MAX_ROWS
 from caseload_sim.manifest import build_manifest, publish, reports_made_from, utc_now
 from caseload_sim.scenario import Scenario, ScenarioError, load_scenario
 
@@ -151,6 +152,32 @@ def main(
 ) -> None:
     """Simulate NAV job specialists' caseloads: run, compare and check scenarios."""
     _EXTENDS_ROOTS[:] = list(extends_root or [])
+
+
+ForceOption = Annotated[
+    bool, typer.Option("--force", help="Run even if the estimated size exceeds --max-rows.")
+]
+MaxRowsOption = Annotated[
+    int,
+    typer.Option(
+        "--max-rows",
+        help="Refuse (unless --force) a scenario whose replication would log more rows than this "
+        "(about 200 bytes of memory each).",
+    ),
+]
+
+
+def _budget_problems(
+    worlds: Sequence[Scenario], max_rows: int, force: bool, years: float | None = None
+) -> list[str]:
+    """The size guard: one line per scenario whose replications would be too big (none with --force)."""
+    if max_rows < 1:
+        return [f"--max-rows: got {max_rows}; allowed: an integer >= 1"]
+    if force:
+        return []
+    from caseload_sim.budget import over_budget
+
+    return [msg for w in worlds if (msg := over_budget(w, max_rows, years)) is not None]
 
 
 def _load(path: Path) -> Scenario:
@@ -486,6 +513,8 @@ def run(
     precision: PrecisionOption = None,
     precision_kpis: PrecisionKpisOption = None,
     max_replications: MaxReplicationsOption = None,
+    force: ForceOption = False,
+    max_rows: MaxRowsOption = DEFAULT_MAX_ROWS,
 ) -> None:
     """Run replications of a scenario and write their KPIs.
 
@@ -506,6 +535,7 @@ def run(
     if world is not None:
         out_dir = out if out is not None else Path("out") / world.name
         problems.extend(_out_problems(out_dir))
+        problems.extend(_budget_problems([world], max_rows, force))
     target, precision_problems = _precision_target(replications, precision, precision_kpis, max_replications)
     problems.extend(precision_problems)
     if problems or world is None:
@@ -734,6 +764,8 @@ def compare(
     precision: PrecisionOption = None,
     precision_kpis: PrecisionKpisOption = None,
     max_replications: MaxReplicationsOption = None,
+    force: ForceOption = False,
+    max_rows: MaxRowsOption = DEFAULT_MAX_ROWS,
 ) -> None:
     """Compare scenarios with the base on common random numbers.
 
@@ -760,6 +792,7 @@ def compare(
             problems.append(f"scenario name {name!r} is used by {files}; allowed: a different name for each")
         out_dir = out if out is not None else _compare_folder(names)
         problems.extend(_out_problems(out_dir))
+        problems.extend(_budget_problems(worlds, max_rows, force))
     target, precision_problems = _precision_target(replications, precision, precision_kpis, max_replications)
     problems.extend(precision_problems)
     if problems:
@@ -940,6 +973,8 @@ def warmup(
             "--out", help="HTML file for the plot (default: out/<name>/warmup.html).", show_default=False
         ),
     ] = None,
+    force: ForceOption = False,
+    max_rows: MaxRowsOption = DEFAULT_MAX_ROWS,
 ) -> None:
     """Recommend a warm-up: MSER-5 on long replications started empty, with a plot.
 
@@ -954,6 +989,8 @@ def warmup(
         problems.append("-n/--replications: got 1; allowed: an integer >= 2 (series are averaged)")
     worlds, scenario_problems = _scenario_problems([scenario])
     problems += scenario_problems
+    if not scenario_problems and math.isfinite(years) and years > 0:
+        problems += _budget_problems(worlds, max_rows, force, years)
     if problems:
         _fail(problems)
     from caseload_sim.warmup import recommend_warmup, warmup_figure

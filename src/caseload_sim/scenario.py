@@ -548,7 +548,7 @@ class Jobs(_Frozen):
     )
     fixed_term_mean_months: float = P(
         7.5,
-        gt=0.0,
+        ge=0.5,
         le=36.0,
         unit="months",
         prov="[S] 3–12 months common: uniform on 3.75–11.25 months with the default",
@@ -684,7 +684,7 @@ class WageSubsidyRules(_Frozen):
     )
     mean_months: float = P(
         7.5,
-        gt=0.0,
+        ge=0.5,
         le=36.0,
         unit="months",
         prov="[S] 3–12 months common: uniform on 3.75–11.25 months with the default",
@@ -1032,7 +1032,7 @@ class Regulation(_Frozen):
     )
     period_months: float = P(
         6.0,
-        gt=0.0,
+        ge=0.5,  # a review every fortnight at the most: shorter ones only make the clock crawl
         le=36.0,
         unit="months",
         prov="[S] 6 months, extendable",
