@@ -199,8 +199,24 @@ def _option_problems(replications: int, seed: int, workers: int) -> list[str]:
     return problems
 
 
+def _lock(out_dir: Path) -> Any:
+    """The output folder's lock (:func:`caseload_sim.manifest.lock_folder`), or exit 2 if another run holds it."""
+    from caseload_sim.manifest import FolderBusy, lock_folder
+
+    try:
+        return lock_folder(out_dir)
+    except FolderBusy as exc:
+        _fail(
+            [f"--out: {exc}; allowed: one run at a time into a folder (wait for it, or choose another --out)"]
+        )
+    except OSError as exc:
+        _fail([f"--out: cannot lock {out_dir}: {exc.strerror or exc}"])
+
+
 def _out_problems(out: Path) -> list[str]:
     """Why ``out`` could not become the output folder (checked before anything runs)."""
+    if out.is_symlink() and not out.exists():
+        return [f"--out: {out} is a symlink to nothing; allowed: a directory (created if missing)"]
     if out.exists() and not out.is_dir():
         return [f"--out: {out} exists and is not a directory; allowed: a directory (created if missing)"]
     ancestor = out
@@ -540,6 +556,7 @@ def run(
     problems.extend(precision_problems)
     if problems or world is None:
         _fail(problems)
+    lock = _lock(out_dir)  # held until this command ends: no second run writes this folder meanwhile
 
     from caseload_sim.experiment import run_replications
 
@@ -586,6 +603,7 @@ def run(
         extra["precision"] = results.precision.to_manifest()
     manifest = build_manifest(world, seed, results.n, started, finished, extra=extra)
     written, stale = _publish(out_dir, writers, manifest, RUN_OUTPUTS)
+    lock.close()  # the folder is whole: the next run may write it
 
     for line in _precision_lines(results.precision) if results.precision is not None else []:
         typer.echo(line, err=True)
@@ -797,6 +815,7 @@ def compare(
     problems.extend(precision_problems)
     if problems:
         _fail(problems)
+    lock = _lock(out_dir)  # held until this command ends: no second run writes this folder meanwhile
 
     from caseload_sim.experiment import compare_scenarios
 
@@ -838,6 +857,7 @@ def compare(
     # The standard entries (scenario, scenario_sha256, ...) describe the base; "scenarios" all.
     manifest = build_manifest(results.base, seed, results.n, started, finished, extra=extra)
     written, stale = _publish(out_dir, writers, manifest, COMPARE_OUTPUTS)
+    lock.close()  # the folder is whole: the next run may write it
 
     for line in _precision_lines(results.precision) if results.precision is not None else []:
         typer.echo(line, err=True)

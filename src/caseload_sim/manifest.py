@@ -208,6 +208,99 @@ def _previous_outputs(target: Path) -> list[str]:
     return [f for f in files if isinstance(f, str) and f and Path(f).name == f and f != MANIFEST_NAME]
 
 
+class FolderBusy(RuntimeError):
+    """Another live process holds the output folder's lock."""
+
+
+def file_digest(path: str | Path) -> str:
+    """SHA-256 of a file's bytes."""
+    h = hashlib.sha256()
+    with Path(path).open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def changed_files(folder: str | Path, manifest: Mapping[str, Any]) -> list[str]:
+    """The files of ``folder`` whose bytes no longer match the manifest's ``sha256`` (missing ones too).
+
+    Empty for a manifest without hashes (written before they were recorded).
+    """
+    digests = manifest.get("sha256")
+    if not isinstance(digests, dict):
+        return []
+    out = []
+    for name, digest in digests.items():
+        path = Path(folder) / str(name)
+        if Path(str(name)).name != name or not path.is_file() or file_digest(path) != digest:
+            out.append(str(name))
+    return sorted(out)
+
+
+def lock_folder(target: str | Path) -> Any:
+    """Hold ``target``'s lock for as long as the returned file stays open (refuse if another holds it).
+
+    The lock is an advisory ``flock`` on a small file named by the SHA-256 of the
+    folder's absolute path, in this user's lock folder under the system's temporary
+    folder (so nothing is added beside the results): the kernel releases it when its
+    holder exits, however it exits, so a dead run never leaves a stale lock. Raises
+    :class:`FolderBusy` if a live process holds it.
+    """
+    import fcntl
+    import tempfile
+
+    target = Path(target)
+    key = hashlib.sha256(str(target.absolute().resolve()).encode("utf-8", "surrogateescape")).hexdigest()
+    locks = Path(tempfile.gettempdir()) / f"caseload-sim-locks-{os.getuid()}"
+    locks.mkdir(mode=0o700, exist_ok=True)
+    handle = (locks / f"{key[:32]}.lock").open("a+")
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.seek(0)
+        holder = handle.read().strip()
+        handle.close()
+        raise FolderBusy(
+            f"{target} is being written by another run ({holder or 'a running process'})"
+        ) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"pid {os.getpid()}\n")
+    handle.flush()
+    return handle
+
+
+def remove_stale_staging(target: str | Path) -> list[Path]:
+    """Remove the staging folders beside ``target`` left by runs that are no longer alive."""
+    target = Path(target)
+    removed: list[Path] = []
+    if not target.parent.is_dir():
+        return removed
+    for path in target.parent.glob(f".{glob_escape(target.name)}.*.tmp"):
+        parts = path.name[len(target.name) + 2 :].split(".")
+        if len(parts) != 3 or not parts[0].isdigit() or not path.is_dir():
+            continue
+        if int(parts[0]) == os.getpid() or _alive(int(parts[0])):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
+
+
+def glob_escape(name: str) -> str:
+    return "".join(f"[{c}]" if c in "*?[]" else c for c in name)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def publish(
     target: str | Path,
     writers: Mapping[str, FileWriter],
@@ -226,7 +319,8 @@ def publish(
         are bare file names; ``manifest.json`` is written from ``manifest``.
     manifest
         Written last, as ``manifest.json``, with a ``files`` entry added that lists
-        the files written (so a later run can recognise its own stale outputs).
+        the files written (so a later run can recognise its own stale outputs) and a
+        ``sha256`` entry with each file's digest (so a reader can tell a changed file).
     owned
         Names of files this kind of run can produce. A file listed both here and in
         the folder's previous manifest, but not written now, is removed as stale.
@@ -254,6 +348,7 @@ def publish(
         if not name or Path(name).name != name or name == MANIFEST_NAME or name in writers:
             raise ValueError(f"remove: {name!r} is not a bare file name other than those written")
     target.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_staging(target)
     # Not tempfile.mkdtemp: its 0700 mode would stay on the folder after the rename.
     staging = target.parent / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
     staging.mkdir()
@@ -261,7 +356,8 @@ def publish(
         for name, write in writers.items():
             write(staging / name)
         names = [*writers, MANIFEST_NAME]
-        write_manifest({**manifest, "files": names}, staging / MANIFEST_NAME)
+        digests = {name: file_digest(staging / name) for name in writers}
+        write_manifest({**manifest, "files": names, "sha256": digests}, staging / MANIFEST_NAME)
         if not target.exists():
             try:
                 staging.rename(target)  # the whole folder appears at once

@@ -19,6 +19,7 @@ writing anything.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -38,6 +39,7 @@ from caseload_sim.experiment import (
     RISK_RATIO_COLUMNS,
     SERIES_TABLE_COLUMNS,
 )
+from caseload_sim.manifest import changed_files
 from caseload_sim.scenario import Scenario, ScenarioError, scenario_from_dict
 
 __all__ = [
@@ -132,6 +134,9 @@ class OutputFolder:
     kpis: tuple[str, ...]
     series: pd.DataFrame | None = None
     curve: pd.DataFrame | None = None
+    changed: tuple[
+        str, ...
+    ] = ()  # files whose SHA-256 no longer matches the manifest (changed after the run)
 
     @cached_property
     def by_key(self) -> dict[tuple[str, str], dict[str, float]]:
@@ -407,9 +412,8 @@ def read_output_folder(path: str | Path) -> OutputFolder:
         raise ReportInputError(
             [f"{folder}: missing {', '.join(missing)}; the manifest says this folder holds a {kind}"]
         )
-    if kind == "run":
-        return _read_run(folder, manifest)
-    return _read_comparison(folder, manifest)
+    read = _read_run(folder, manifest) if kind == "run" else _read_comparison(folder, manifest)
+    return dataclasses.replace(read, changed=tuple(changed_files(folder, manifest)))
 
 
 def write_report_file(path: str | Path, text: str) -> Path:

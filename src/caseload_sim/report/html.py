@@ -341,9 +341,21 @@ def report_warnings(folder: OutputFolder) -> list[ReportWarning]:
     - KPIs undefined in some or all replications;
     - a warm-up shorter than the longest possible stay under ``reduced_capacity_3y`` or
       ``three_years_all`` (3 years);
-    - a precision target (``--precision``) that was not reached.
+    - a precision target (``--precision``) that was not reached;
+    - files changed since the run wrote them (their SHA-256 against the manifest's), first.
     """
     found: list[ReportWarning] = []
+    if folder.changed:
+        found.append(
+            ReportWarning(
+                title=f"Files changed after the run: {', '.join(folder.changed)}",
+                text=(
+                    "Their SHA-256 no longer matches the one manifest.json recorded when the run wrote "
+                    "them: they were edited, replaced or damaged since, and this report may not show what "
+                    "the run found. Run the scenario again to be sure."
+                ),
+            )
+        )
     counts = _replication_counts(folder)
     fewest = min(counts.values()) if counts else 0
     if fewest < MIN_REPLICATIONS:

@@ -1,0 +1,98 @@
+"""Output folders that cannot be mixed (issue 9, scope 4).
+
+- a run holds its output folder's lock for as long as it runs: a second run into the
+  same folder is refused at once (exit 2, a clear message, nothing written), and two
+  runs started together into one folder leave it whole — every file from one run;
+- the manifest records a SHA-256 of every file it lists; ``report`` says loudly when a
+  file no longer matches;
+- a staging folder left by a dead run is removed by the next run into that folder;
+- an ``--out`` that cannot work (a dangling symlink) is refused before anything runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from caseload_sim.cli import app
+from caseload_sim.manifest import changed_files, file_digest, lock_folder
+
+runner = CliRunner()
+TINY = "name: tiny\nteams:\n  - {name: t, specialists: 1, referrals_per_week: 0.5}\nrun: {warmup_days: 0, horizon_days: 200}\n"
+
+
+def _scenario(tmp_path: Path) -> Path:
+    path = tmp_path / "tiny.yaml"
+    path.write_text(TINY, encoding="utf-8")
+    return path
+
+
+def test_a_second_run_into_a_folder_in_use_is_refused_at_once(tmp_path: Path) -> None:
+    scenario, out = _scenario(tmp_path), tmp_path / "out"
+    held = lock_folder(out)  # as if another run were writing it
+    try:
+        result = runner.invoke(app, ["run", str(scenario), "-n", "1", "--out", str(out)])
+        assert result.exit_code == 2, result.output
+        assert "is being written by another run" in result.stderr and f"pid {os.getpid()}" in result.stderr
+        assert not out.exists(), "nothing written"
+    finally:
+        held.close()
+    assert runner.invoke(app, ["run", str(scenario), "-n", "1", "--out", str(out)]).exit_code == 0
+
+
+def test_two_runs_started_together_leave_the_folder_whole(tmp_path: Path) -> None:
+    scenario, out = _scenario(tmp_path), tmp_path / "out"
+    exe = str(Path(sys.executable).with_name("caseload-sim"))  # the installed entry point
+    cmd = [exe, "run", str(scenario), "-n", "2", "--out", str(out)]
+    procs = [
+        subprocess.Popen([*cmd, "--seed", str(seed)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for seed in (1, 2)
+    ]
+    codes = [p.wait(timeout=120) for p in procs]
+    errors = [p.stderr.read().decode() for p in procs if p.stderr is not None]
+    assert all(c in (0, 2) for c in codes) and 0 in codes, (codes, errors)
+    for code, err in zip(codes, errors, strict=True):
+        assert code == 0 or "being written by another run" in err, err
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert changed_files(out, manifest) == [], "every file is the one the manifest's run wrote"
+    assert set(manifest["sha256"]) == set(manifest["files"]) - {"manifest.json"}
+
+
+def test_report_says_loudly_when_a_file_changed_after_the_run(tmp_path: Path) -> None:
+    scenario, out = _scenario(tmp_path), tmp_path / "out"
+    assert runner.invoke(app, ["run", str(scenario), "-n", "3", "--out", str(out)]).exit_code == 0
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["sha256"]["summary.csv"] == file_digest(out / "summary.csv")
+    with (out / "replications.csv").open("a", encoding="utf-8") as f:
+        f.write("\n")  # a harmless edit: the numbers read the same, the bytes do not
+    assert changed_files(out, manifest) == ["replications.csv"]
+    result = runner.invoke(app, ["report", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Files changed after the run: replications.csv" in result.stderr
+    assert "Files changed after the run" in (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_a_dead_runs_staging_folder_is_removed_by_the_next_run(tmp_path: Path) -> None:
+    scenario, out = _scenario(tmp_path), tmp_path / "out"
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = tmp_path / f".out.{dead.pid}.0badc0de.tmp"
+    stale.mkdir()
+    (stale / "summary.csv").write_text("half written", encoding="utf-8")
+    alive = tmp_path / f".out.{os.getpid()}.0badc0df.tmp"  # this process: alive, left alone
+    alive.mkdir()
+    assert runner.invoke(app, ["run", str(scenario), "-n", "1", "--out", str(out)]).exit_code == 0
+    assert not stale.exists(), "the dead run's staging folder is gone"
+    assert alive.exists()
+
+
+def test_a_dangling_symlink_as_out_is_refused_before_the_run(tmp_path: Path) -> None:
+    scenario, out = _scenario(tmp_path), tmp_path / "out"
+    out.symlink_to(tmp_path / "nowhere")
+    result = runner.invoke(app, ["run", str(scenario), "-n", "1", "--out", str(out)])
+    assert result.exit_code == 2 and "a symlink to nothing" in result.stderr
