@@ -49,6 +49,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import secrets
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -121,6 +122,23 @@ def _fail(lines: Sequence[str], code: int = 2) -> NoReturn:
     for line in lines:
         typer.echo(line, err=True)
     raise typer.Exit(code)
+
+
+def entry() -> None:
+    """The ``caseload-sim`` command: the CLI, with SIGTERM handled like Ctrl-C."""
+    import signal
+
+    def _terminate(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _terminate)
+    app()
+
+
+def _interrupted(out_dir: Path) -> NoReturn:
+    """Ctrl-C or SIGTERM during a run: one line, status 130; the output folder is as it was."""
+    kept = "keeps its earlier results" if out_dir.exists() else "was not created"
+    _fail([f"interrupted: nothing was written; {out_dir} {kept}"], code=130)
 
 
 def _show_version(value: bool) -> None:
@@ -561,16 +579,19 @@ def run(
     from caseload_sim.experiment import run_replications
 
     started = utc_now()
-    with _progress_bar(replications, "replications") as advance:
-        results = run_replications(
-            world,
-            replications,
-            seed,
-            workers=workers,
-            keep_events=events,
-            progress=advance,
-            precision=target,
-        )
+    try:
+        with _progress_bar(replications, "replications") as advance:
+            results = run_replications(
+                world,
+                replications,
+                seed,
+                workers=workers,
+                keep_events=events,
+                progress=advance,
+                precision=target,
+            )
+    except KeyboardInterrupt:
+        _interrupted(out_dir)
     finished = utc_now()
 
     writers = {
@@ -820,10 +841,13 @@ def compare(
     from caseload_sim.experiment import compare_scenarios
 
     started = utc_now()
-    with _progress_bar(replications * len(worlds), "runs (scenario x replication)") as advance:
-        results = compare_scenarios(
-            worlds, replications, seed, workers=workers, progress=advance, precision=target
-        )
+    try:
+        with _progress_bar(replications * len(worlds), "runs (scenario x replication)") as advance:
+            results = compare_scenarios(
+                worlds, replications, seed, workers=workers, progress=advance, precision=target
+            )
+    except KeyboardInterrupt:
+        _interrupted(out_dir)
     finished = utc_now()
 
     writers = {
@@ -1011,6 +1035,10 @@ def warmup(
     problems += scenario_problems
     if not scenario_problems and math.isfinite(years) and years > 0:
         problems += _budget_problems(worlds, max_rows, force, years)
+    if out is not None and (out.is_dir() or (out.is_symlink() and not out.exists())):
+        problems.append(f"--out: {out} is a folder or a symlink to nothing; allowed: an HTML file to write")
+    elif out is not None:
+        problems += _out_problems(out.parent)
     if problems:
         _fail(problems)
     from caseload_sim.warmup import recommend_warmup, warmup_figure
@@ -1020,6 +1048,8 @@ def warmup(
         rec = recommend_warmup(world, seed, replications=replications, horizon_years=years, workers=workers)
     except ValueError as exc:
         _fail([str(exc)])
+    except KeyboardInterrupt:
+        _fail(["interrupted: nothing was written"], code=130)
     for note in rec.notes:
         typer.echo(note)
     table = rec.truncations[["series", "truncation_days", "at_limit", "drifting"]]
@@ -1027,9 +1057,12 @@ def warmup(
     target = out if out is not None else Path("out") / world.name / "warmup.html"
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.tmp")
-        warmup_figure(rec).write_html(tmp, include_plotlyjs=True)
-        tmp.replace(target)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+        try:
+            warmup_figure(rec).write_html(tmp, include_plotlyjs=True)
+            tmp.replace(target)
+        finally:
+            tmp.unlink(missing_ok=True)
     except OSError as exc:
         _fail([f"--out: cannot write {target}: {exc}"], code=1)
     typer.echo(f"recommended warm-up: {rec.recommended_days} days; plot: {target}")

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
@@ -132,7 +133,13 @@ class ProcessExecutor:
         results: list[Any] = [None] * len(items)
         pids: set[int] = set()
         context = multiprocessing.get_context(self.start_method)
-        pool = ProcessPoolExecutor(max_workers=min(self._workers, len(items)), mp_context=context)
+        pool = ProcessPoolExecutor(
+            max_workers=min(self._workers, len(items)),
+            mp_context=context,
+            initializer=_worker_init,
+            initargs=(os.getpid(),),
+        )
+        interrupted = False
         try:
             index_of: dict[Future[tuple[int, R]], int] = {
                 pool.submit(_call_in_worker, fn, item): i for i, item in enumerate(items)
@@ -149,14 +156,43 @@ class ProcessExecutor:
                     results[i] = result
                     if on_result is not None:
                         on_result(i, result)
+        except BaseException:
+            interrupted = True
+            raise
         finally:
-            # On error or Ctrl-C: drop queued tasks instead of finishing the whole batch.
+            # On error or Ctrl-C: drop queued tasks instead of finishing the whole batch, and
+            # on Ctrl-C (or SIGTERM, which the CLI turns into one) end the running ones now.
+            if interrupted:
+                for process in list(getattr(pool, "_processes", {}).values()):
+                    process.terminate()
             pool.shutdown(wait=True, cancel_futures=True)
             self.worker_pids = frozenset(pids)
         return results
 
     def __repr__(self) -> str:
         return f"ProcessExecutor(workers={self._workers}, start_method={self.start_method!r})"
+
+
+def _worker_init(parent: int) -> None:
+    """In each worker: die with the parent (also if it is killed), and leave Ctrl-C to the parent.
+
+    On Linux the kernel sends the worker SIGKILL when the process that started it dies
+    (``PR_SET_PDEATHSIG``), so no worker outlives a killed run and holds its output open.
+    Elsewhere the pool's own shutdown is all there is.
+    """
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles it and ends the workers
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):  # pragma: no cover - no prctl here
+            pass
+    if os.getppid() != parent:  # the parent died before the line above: go now
+        os._exit(1)
 
 
 def make_executor(workers: int = 1, *, start_method: StartMethod = "spawn") -> Executor:
