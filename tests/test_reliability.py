@@ -15,8 +15,11 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from caseload_sim.cli import app
@@ -96,3 +99,61 @@ def test_a_dangling_symlink_as_out_is_refused_before_the_run(tmp_path: Path) -> 
     out.symlink_to(tmp_path / "nowhere")
     result = runner.invoke(app, ["run", str(scenario), "-n", "1", "--out", str(out)])
     assert result.exit_code == 2 and "a symlink to nothing" in result.stderr
+
+
+# ------------------------------------------------------------- damaged folders (scope 6)
+
+
+def _folder(tmp_path: Path) -> Path:
+    scenario, out = _scenario(tmp_path), tmp_path / "out"
+    assert runner.invoke(app, ["run", str(scenario), "-n", "3", "--out", str(out)]).exit_code == 0
+    return out
+
+
+def _damage_parquet(path: Path, change: Callable[[pd.DataFrame], None]) -> None:
+    frame = pd.read_parquet(path)
+    change(frame)
+    frame.to_parquet(path)
+
+
+def _stress_of_43(frame: pd.DataFrame) -> None:
+    frame.loc[frame.index[frame["variable"] == "stress_mean"][0], "value"] = 43.0
+
+
+def _no_scenario(frame: pd.DataFrame) -> None:
+    frame["scenario"] = frame["scenario"].astype(object)
+    frame.loc[frame.index[0], "scenario"] = None
+
+
+def _share_above_one(frame: pd.DataFrame) -> None:
+    frame.loc[frame.index[0], "employed"] = 1.5
+
+
+@pytest.mark.parametrize(
+    ("file", "change", "expected"),
+    [
+        ("series.parquet", _stress_of_43, "column value (stress_mean), row"),
+        ("series.parquet", _no_scenario, "column scenario, row 0: no value"),
+        ("employment_curve.parquet", _share_above_one, "column employed, row 0: got 1.5; allowed: 0 to 1"),
+    ],
+)
+def test_a_damaged_file_is_refused_naming_file_column_and_row(
+    tmp_path: Path, file: str, change: Callable[[pd.DataFrame], None], expected: str
+) -> None:
+    out = _folder(tmp_path)
+    _damage_parquet(out / file, change)
+    result = runner.invoke(app, ["report", str(out)])
+    assert result.exit_code == 2, result.output
+    assert expected in result.stderr and str(out / file) in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr and not (out / "report.html").exists()
+
+
+def test_a_manifest_with_a_null_precision_list_still_reports(tmp_path: Path) -> None:
+    out = _folder(tmp_path)
+    path = out / "manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    manifest["precision"] = {"rule": "x", "kpis": None, "reached": False, "replications": 3}
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+    result = runner.invoke(app, ["report", str(out)])
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code == 0, result.output

@@ -1031,6 +1031,8 @@ def warmup(
     problems = _option_problems(replications, seed, workers)
     if replications == 1:
         problems.append("-n/--replications: got 1; allowed: an integer >= 2 (series are averaged)")
+    if not (math.isfinite(years) and 1.0 <= years <= 100.0):
+        problems.append(f"--years: got {years:g}; allowed: a number of years from 1 to 100")
     worlds, scenario_problems = _scenario_problems([scenario])
     problems += scenario_problems
     if not scenario_problems and math.isfinite(years) and years > 0:

@@ -31,6 +31,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from caseload_sim.experiment import (
@@ -218,14 +219,64 @@ def _numeric(frame: pd.DataFrame, path: Path, columns: Sequence[str]) -> pd.Data
     return out
 
 
+# What each weekly variable can be (series.parquet): NaN is allowed (a week without data).
+SERIES_RANGES: dict[str, tuple[float, float]] = {
+    "caseload_per_fte": (0.0, math.inf),
+    "caseload": (0.0, math.inf),
+    "fte": (0.0, math.inf),
+    "queue": (0.0, math.inf),
+    "employed": (0.0, math.inf),
+    "stress_mean": (0.0, 1.0),
+}
+
+
+def _out_of_range(
+    frame: pd.DataFrame, path: Path, column: str, lo: float, hi: float, where: Any = None
+) -> list[str]:
+    """One line naming file, column and the first row whose value lies outside ``[lo, hi]`` (NaN allowed)."""
+    values = frame[column] if where is None else frame.loc[where, column]
+    bad = values[values.notna() & (~np.isfinite(values) | (values < lo) | (values > hi))]
+    if bad.empty:
+        return []
+    row = bad.index[0]
+    label = f" ({frame.loc[row, 'variable']})" if "variable" in frame.columns else ""
+    return [
+        f"{path}: column {column}{label}, row {row}: got {bad.iloc[0]:g}; allowed: {lo:g} to {hi:g} "
+        f"({len(bad):,} value(s) out of range: the file is damaged)"
+    ]
+
+
 def _read_series(folder: Path, names: Sequence[str]) -> pd.DataFrame | None:
-    """``series.parquet`` checked against the folder's scenarios; ``None`` if the folder has none."""
-    return _read_parquet(folder / SERIES_FILE, names, SERIES_TABLE_COLUMNS, ("variable",))
+    """``series.parquet`` checked against the folder's scenarios and each variable's range; ``None`` if absent."""
+    path = folder / SERIES_FILE
+    frame = _read_parquet(path, names, SERIES_TABLE_COLUMNS, ("variable",))
+    if frame is None:
+        return None
+    problems = []
+    unknown = sorted(set(frame["variable"]) - set(SERIES_RANGES))
+    if unknown:
+        problems.append(f"{path}: variable(s) {', '.join(unknown)}; allowed: {', '.join(SERIES_RANGES)}")
+    for variable, (lo, hi) in SERIES_RANGES.items():
+        problems += _out_of_range(frame, path, "value", lo, hi, frame["variable"] == variable)
+    problems += _out_of_range(frame, path, "time_days", 0.0, math.inf)
+    problems += _out_of_range(frame, path, "replication", 0.0, math.inf)
+    if problems:
+        raise ReportInputError(problems)
+    return frame
 
 
 def _read_curve(folder: Path, names: Sequence[str]) -> pd.DataFrame | None:
-    """``employment_curve.parquet`` checked against the folder's scenarios; ``None`` if there is none."""
-    return _read_parquet(folder / CURVE_FILE, names, CURVE_TABLE_COLUMNS, ())
+    """``employment_curve.parquet`` checked against the folder's scenarios and its ranges; ``None`` if absent."""
+    path = folder / CURVE_FILE
+    frame = _read_parquet(path, names, CURVE_TABLE_COLUMNS, ())
+    if frame is None:
+        return None
+    problems = _out_of_range(frame, path, "employed", 0.0, 1.0)
+    problems += _out_of_range(frame, path, "month", 0.0, 24.0)
+    problems += _out_of_range(frame, path, "n", 0.0, math.inf)
+    if problems:
+        raise ReportInputError(problems)
+    return frame
 
 
 def _read_parquet(
@@ -247,7 +298,14 @@ def _read_parquet(
         raise ReportInputError(
             [f"{path}: missing column(s) {', '.join(missing)}; allowed: a table with {', '.join(columns)}"]
         )
-    frame = frame[list(columns)].astype(dict.fromkeys(("scenario", *labels), str))
+    text_columns = ("scenario", *labels)
+    empty = [c for c in text_columns if frame[c].isna().any()]
+    if empty:
+        row = frame.index[frame[empty[0]].isna()][0]
+        raise ReportInputError(
+            [f"{path}: column {empty[0]}, row {row}: no value; allowed: a name in every row"]
+        )
+    frame = frame[list(columns)].astype(dict.fromkeys(text_columns, str))
     frame = _numeric(frame, path, [c for c in columns if c not in ("scenario", *labels)])
     foreign = sorted(set(frame["scenario"]) - set(names))
     if foreign:

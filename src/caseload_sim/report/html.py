@@ -329,6 +329,11 @@ def _capacity_warnings(folder: OutputFolder) -> list[ReportWarning]:
     return found
 
 
+def _listed(value: Any) -> list[Any]:
+    """A manifest entry that should be a list, as one (anything else: empty)."""
+    return list(value) if isinstance(value, list | tuple) else []
+
+
 def report_warnings(folder: OutputFolder) -> list[ReportWarning]:
     """The caveats a reader should see before trusting the numbers.
 
@@ -422,7 +427,7 @@ def report_warnings(folder: OutputFolder) -> list[ReportWarning]:
                 text=(
                     f"The run asked for {precision.get('rule', 'a precision target')} "
                     f"(relative half-width {precision.get('relative_half_width')}) for "
-                    f"{', '.join(map(str, precision.get('kpis', [])))}, but stopped at the maximum of "
+                    f"{', '.join(map(str, _listed(precision.get('kpis'))))}, but stopped at the maximum of "
                     f"{precision.get('replications')} replications."
                 ),
             )
@@ -1237,7 +1242,7 @@ def _manifest(folder: OutputFolder) -> str:
                 "precision",
                 _e(
                     f"{precision.get('rule', '?')}; relative half-width {precision.get('relative_half_width')}; "
-                    f"KPIs {', '.join(map(str, precision.get('kpis', [])))}; {precision.get('stopped', '?')} "
+                    f"KPIs {', '.join(map(str, _listed(precision.get('kpis'))))}; {precision.get('stopped', '?')} "
                     f"after {precision.get('replications', '?')} replications"
                 ),
             )
