@@ -244,6 +244,12 @@ def _out_problems(out: Path) -> list[str]:
         return [f"--out: {ancestor} is not a directory, so {out} cannot be created"]
     if not os.access(ancestor, os.W_OK | os.X_OK):
         return [f"--out: no permission to write in {ancestor}"]
+    parent = out.absolute().parent
+    if out.exists() and not os.access(parent, os.W_OK | os.X_OK):
+        return [
+            f"--out: no permission to write in {parent}, where the results are staged before they "
+            f"replace {out}'s; allowed: a folder whose parent you can write in"
+        ]
     return []
 
 
