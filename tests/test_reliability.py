@@ -157,3 +157,13 @@ def test_a_manifest_with_a_null_precision_list_still_reports(tmp_path: Path) -> 
     result = runner.invoke(app, ["report", str(out)])
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     assert result.exit_code == 0, result.output
+
+
+def test_a_share_out_of_range_in_replications_is_refused(tmp_path: Path) -> None:
+    out = _folder(tmp_path)
+    reps = pd.read_csv(out / "replications.csv")
+    reps.loc[1, "work_12m"] = 1.7
+    reps.to_csv(out / "replications.csv", index=False)
+    result = runner.invoke(app, ["report", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "column work_12m, row 1: got 1.7; allowed: 0 to 1" in result.stderr, result.stderr

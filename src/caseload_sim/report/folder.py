@@ -246,6 +246,26 @@ def _out_of_range(
     ]
 
 
+def _check_kpi_ranges(frame: pd.DataFrame, path: Path, kpis: Sequence[str]) -> None:
+    """Shares (and stress) must lie in [0, 1], counts and money must not be negative (NaN: undefined).
+
+    ``turnover_annual`` is shown as a percentage but is a rate (quits per post-year): a
+    small team can exceed 100 %.
+    """
+    from caseload_sim.report.kpis import is_share
+
+    problems: list[str] = []
+    for kpi in kpis:
+        if (is_share(kpi) and kpi != "turnover_annual") or kpi.startswith("stress_"):  # turnover is a rate
+            problems += _out_of_range(frame, path, kpi, 0.0, 1.0)
+        elif kpi.startswith(
+            ("cost_", "exits_", "intakes_", "referrals_", "caseload_", "queue_mean", "wait_days")
+        ):
+            problems += _out_of_range(frame, path, kpi, 0.0, math.inf)
+    if problems:
+        raise ReportInputError(problems)
+
+
 def _read_series(folder: Path, names: Sequence[str]) -> pd.DataFrame | None:
     """``series.parquet`` checked against the folder's scenarios and each variable's range; ``None`` if absent."""
     path = folder / SERIES_FILE
@@ -353,6 +373,7 @@ def _read_run(folder: Path, manifest: dict[str, Any]) -> OutputFolder:
             ]
         )
     reps = _numeric(reps, reps_path, columns)
+    _check_kpi_ranges(reps, reps_path, columns)
     reps.insert(0, "scenario", scenario.name)
     stats = summary[list(_SUMMARY_REQUIRED)].copy()
     stats.insert(0, "scenario", scenario.name)
@@ -394,6 +415,7 @@ def _read_comparison(folder: Path, manifest: dict[str, Any]) -> OutputFolder:
     reps = _read_csv(reps_path, ("scenario", "replication"))
     columns = _replication_kpis(reps)
     reps = _numeric(reps, reps_path, columns)
+    _check_kpi_ranges(reps, reps_path, columns)
     comparison["scenario"] = comparison["scenario"].astype(str)
     reps["scenario"] = reps["scenario"].astype(str)
     problems = []
