@@ -62,7 +62,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from caseload_sim import __version__
-from caseload_sim.budget import DEFAULT_MAX_ROWS
+from caseload_sim.budget import DEFAULT_MAX_ROWS, over_budget
 from caseload_sim.manifest import build_manifest, publish, reports_made_from, utc_now
 from caseload_sim.scenario import Scenario, ScenarioError, load_scenario
 
@@ -193,8 +193,6 @@ def _budget_problems(
         return [f"--max-rows: got {max_rows}; allowed: an integer >= 1"]
     if force:
         return []
-    from caseload_sim.budget import over_budget
-
     return [msg for w in worlds if (msg := over_budget(w, max_rows, years)) is not None]
 
 

@@ -22,6 +22,7 @@ remove them together with the results they describe (see ``remove`` in
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import os
@@ -276,7 +277,7 @@ def remove_stale_staging(target: str | Path) -> list[Path]:
     removed: list[Path] = []
     if not target.parent.is_dir():
         return removed
-    for path in target.parent.glob(f".{glob_escape(target.name)}.*.tmp"):
+    for path in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
         parts = path.name[len(target.name) + 2 :].split(".")
         if len(parts) != 3 or not parts[0].isdigit() or not path.is_dir():
             continue
@@ -285,10 +286,6 @@ def remove_stale_staging(target: str | Path) -> list[Path]:
         shutil.rmtree(path, ignore_errors=True)
         removed.append(path)
     return removed
-
-
-def glob_escape(name: str) -> str:
-    return "".join(f"[{c}]" if c in "*?[]" else c for c in name)
 
 
 def _alive(pid: int) -> bool:

@@ -21,6 +21,7 @@ is allowed.
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import json
 import re
@@ -33,7 +34,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from caseload_sim.yaml_strict import YamlProblem, load_yaml, read_text
+from caseload_sim.yaml_strict import YamlProblem, load_yaml, path_text, read_text
 
 __all__ = [
     "CandidateMix",
@@ -118,6 +119,16 @@ def _numbers_in(annotation: Any) -> bool:
     return get_origin(annotation) in (tuple, list) and bool(args) and all(_is_number(a) for a in args)
 
 
+@functools.cache
+def _number_fields(model: type[BaseModel]) -> tuple[tuple[str, bool], ...]:
+    """A model's fields that hold numbers, once per class: (name, whether one number rather than a list)."""
+    return tuple(
+        (name, _is_number(field.annotation))
+        for name, field in model.model_fields.items()
+        if _numbers_in(field.annotation)
+    )
+
+
 def _strict_number(value: Any) -> None:
     if isinstance(value, bool):
         raise ValueError(f"got {str(value).lower()}; allowed: a number (true and false are not numbers)")
@@ -134,11 +145,11 @@ class _Frozen(BaseModel):
         """A number field takes a YAML number: not true/false (read as 1/0) and not a quoted string."""
         if not isinstance(data, dict):
             return data
-        for name, field in cls.model_fields.items():
-            if name not in data or not _numbers_in(field.annotation):
+        for name, single in _number_fields(cls):
+            if name not in data:
                 continue
             value = data[name]
-            listed = isinstance(value, list | tuple) and not _is_number(field.annotation)
+            listed = isinstance(value, list | tuple) and not single
             for i, item in enumerate(value if listed else [value]):
                 try:
                     _strict_number(item)
@@ -1784,7 +1795,7 @@ def _resolve_parents(
         chain = " -> ".join(str(p) for p in (*seen, real, parent_real))
         raise ScenarioError(source, [f"extends: {shown} makes a cycle: {chain}"])
     if not any(parent_real.is_relative_to(root) for root in roots):
-        where = " or ".join(_path_text(r) for r in roots)
+        where = " or ".join(path_text(r) for r in roots)
         raise ScenarioError(
             source,
             [
@@ -1797,7 +1808,7 @@ def _resolve_parents(
     except (OSError, ValueError) as exc:
         raise ScenarioError(source, [f"extends: got {shown}; cannot use it: {exc}"]) from None
     if not exists:
-        raise ScenarioError(source, [f"extends: got {shown}; no such file {_path_text(parent_path)}"])
+        raise ScenarioError(source, [f"extends: got {shown}; no such file {path_text(parent_path)}"])
     base_doc = _read_yaml(parent_path, str(parent_path))
     base = _resolve_parents(parent_path, base_doc, parent_real, roots, (*seen, real))
     return _merge(base, doc)
@@ -1809,15 +1820,7 @@ def _resolved(path: Path, source: str, prefix: str) -> Path:
         return path.resolve()
     except (OSError, ValueError, RuntimeError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc).splitlines()[0]
-        raise ScenarioError(source, [f"{prefix}cannot use {_path_text(path)}: {reason}"]) from None
-
-
-def _path_text(path: Path) -> str:
-    """A path as a message shows it: control characters escaped, at most 300 characters."""
-    text = str(path)
-    if not text.isprintable():
-        text = repr(text)[1:-1]
-    return text if len(text) <= 300 else text[:297] + "..."
+        raise ScenarioError(source, [f"{prefix}cannot use {path_text(path)}: {reason}"]) from None
 
 
 def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:

@@ -33,7 +33,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-__all__ = ["MAX_BYTES", "MAX_DEPTH", "MAX_VALUES", "YamlProblem", "load_yaml", "read_text"]
+__all__ = ["MAX_BYTES", "MAX_DEPTH", "MAX_VALUES", "YamlProblem", "load_yaml", "path_text", "read_text"]
 
 MAX_BYTES = 1_000_000  # a scenario is a few kilobytes; the shipped ones are under 3 kB
 MAX_DEPTH = 32  # levels of nesting (the schema needs 4)
@@ -53,16 +53,16 @@ def read_text(path: Path) -> str:
     except FileNotFoundError:
         raise YamlProblem(f"file not found: {path}") from None
     except (OSError, ValueError) as exc:
-        raise YamlProblem(f"cannot read {_shown_path(path)}: {_reason(exc)}") from None
+        raise YamlProblem(f"cannot read {path_text(path)}: {_reason(exc)}") from None
     if not stat.S_ISREG(info.st_mode):
-        raise YamlProblem(f"{_shown_path(path)} is not a regular file; allowed: a scenario YAML file")
+        raise YamlProblem(f"{path_text(path)} is not a regular file; allowed: a scenario YAML file")
     if info.st_size > MAX_BYTES:
         raise YamlProblem(f"the file has {info.st_size:,} bytes; allowed: at most {MAX_BYTES:,}")
     try:
         with open(path, "rb") as f:
             data = f.read(MAX_BYTES + 1)
     except OSError as exc:
-        raise YamlProblem(f"cannot read {_shown_path(path)}: {_reason(exc)}") from None
+        raise YamlProblem(f"cannot read {path_text(path)}: {_reason(exc)}") from None
     if len(data) > MAX_BYTES:
         raise YamlProblem(f"the file has more than {MAX_BYTES:,} bytes; allowed: at most {MAX_BYTES:,}")
     if b"\x00" in data:
@@ -216,6 +216,9 @@ def _reason(exc: BaseException) -> str:
     return text.splitlines()[0][:200]
 
 
-def _shown_path(path: Path) -> str:
-    shown = repr(str(path))[1:-1]  # a NUL or newline in a name is shown escaped
-    return shown if len(shown) <= 120 else shown[:117] + "..."
+def path_text(path: Path) -> str:
+    """A path as a message shows it: control characters escaped, at most 300 characters."""
+    text = str(path)
+    if not text.isprintable():
+        text = repr(text)[1:-1]
+    return text if len(text) <= 300 else text[:297] + "..."

@@ -78,17 +78,17 @@ def after_service(
     gives the person's next uniform draw, ``refill`` makes sure at least sixteen are
     left, ``put`` takes a deferred log row.
     """
-    exit_at = now
-    t = now
-    if job is not None:
-        t = after_discharge(r, u, refill, t, end, tid, cid, job, put)
-        refill()
-        if t >= end or u() < r.relapse_dropout_prob:
+    exit_at = t = now
+    searching = r.jobs_enabled and r.after_find_work < INF
+    while True:
+        if job is not None:  # the job's life; its loss sends the person back to searching
+            t = after_discharge(r, u, refill, t, end, tid, cid, job, put)
+            refill()
+            if t >= end or u() < r.relapse_dropout_prob:
+                return  # the job outlasts the run, or its loss ends the search too
+            readiness += r.job_loss_gain
+        if not searching:
             return
-        readiness += r.job_loss_gain
-    if not r.jobs_enabled or r.after_find_work == INF:
-        return
-    while t < end:
         readiness = max(-READINESS_BOUND, min(READINESS_BOUND, readiness))
         h_find = 1.0 / (r.after_find_calendar + r.after_find_work / _exp(r.readiness_speed * readiness))
         h_stop = r.after_pace * (
@@ -102,23 +102,19 @@ def after_service(
         ps, pf = r.after_job_bounds
         job_type = PERMANENT if x < ps else FIXED_TERM if x < pf else ON_CALL
         put((t, K_POST_JOB_START, tid, -1, cid, -1, job_type, t - exit_at))
-        new = JobAtDischarge(
-            t + r.early_days,
-            0.0,
-            r.after_perm_shift,
-            r.job_loss_rate * _exp(r.job_loss_readiness * readiness),
-            1.0,
-            1.0,
-            0.0,
-            0.0,
-            0,
-            INF,
-            t + r.fixed_term_mean * (0.5 + u()) if job_type == FIXED_TERM else INF,
-            INF,
-            0.0,
-            readiness,
+        job = JobAtDischarge(  # found unfollowed: no subsidy, no mentor, nobody follows it up
+            early_end=t + r.early_days,
+            support=0.0,
+            shift=r.after_perm_shift,
+            base=r.job_loss_rate * _exp(r.job_loss_readiness * readiness),
+            job_mult=1.0,
+            perm_mult=1.0,
+            sub_rate=0.0,
+            sub_after=0.0,
+            sub_code=0,
+            step_down_at=INF,
+            decision_at=t + r.fixed_term_mean * (0.5 + u()) if job_type == FIXED_TERM else INF,
+            mentor_end=INF,
+            mentor_from=0.0,
+            readiness=readiness,
         )
-        t = after_discharge(r, u, refill, t, end, tid, cid, new, put)
-        if t >= end or u() < r.relapse_dropout_prob:
-            return  # the job outlasts the run, or its loss ends the search too
-        readiness += r.job_loss_gain
