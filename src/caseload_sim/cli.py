@@ -63,8 +63,9 @@ from rich.table import Table
 
 from caseload_sim import __version__
 from caseload_sim.budget import DEFAULT_MAX_ROWS, over_budget
+from caseload_sim.keypaths import KeyPath, KeyPathError
 from caseload_sim.manifest import build_manifest, publish, reports_made_from, utc_now
-from caseload_sim.scenario import Scenario, ScenarioError, load_scenario
+from caseload_sim.scenario import Scenario, ScenarioError, load_scenario, resolve_document, scenario_from_dict
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -196,9 +197,37 @@ def _budget_problems(
     return [msg for w in worlds if (msg := over_budget(w, max_rows, years)) is not None]
 
 
-def _load(path: Path) -> Scenario:
-    """A scenario file, its extends: confined to its own folder tree and any --extends-root."""
-    return load_scenario(path, _EXTENDS_ROOTS)
+def _load(path: Path, settings: Sequence[tuple[KeyPath, Any]] = ()) -> Scenario:
+    """A scenario file, its extends: confined to its own folder tree and any --extends-root,
+    with the ``--set`` changes applied (before validation)."""
+    if not settings:
+        return load_scenario(path, _EXTENDS_ROOTS)
+    from caseload_sim.keypaths import apply_settings
+
+    doc = resolve_document(path, _EXTENDS_ROOTS)
+    try:
+        doc = apply_settings(doc, settings)
+    except KeyPathError as exc:
+        raise ScenarioError(str(path), [str(exc)]) from None
+    return scenario_from_dict(doc, f"{path} with --set")
+
+
+def _settings(texts: Sequence[str] | None) -> tuple[list[tuple[KeyPath, Any]], list[str]]:
+    """The ``--set PATH=VALUE`` options parsed, and one line per bad one."""
+    from caseload_sim.keypaths import parse_assignment
+
+    settings, problems = [], []
+    for text in texts or []:
+        try:
+            settings.append(parse_assignment(text))
+        except KeyPathError as exc:
+            problems.append(str(exc))
+    return settings, problems
+
+
+def _set_command(texts: Sequence[str] | None) -> list[str]:
+    """The ``--set`` options as given, for the manifest's command line."""
+    return [word for text in texts or [] for word in ("--set", text)]
 
 
 # --- shared by run and compare ---------------------------------------------------------
@@ -355,12 +384,14 @@ def _say_written(out_dir: Path, written: Sequence[Path], stale: Sequence[str]) -
         )
 
 
-def _scenario_problems(paths: Sequence[Path]) -> tuple[list[Scenario], list[str]]:
-    """Load scenario files; the valid ones, and one line per problem in the others."""
+def _scenario_problems(
+    paths: Sequence[Path], settings: Sequence[tuple[KeyPath, Any]] = ()
+) -> tuple[list[Scenario], list[str]]:
+    """Load scenario files (with ``--set`` applied); the valid ones, and one line per problem in the others."""
     worlds, problems = [], []
     for path in paths:
         try:
-            worlds.append(_load(path))
+            worlds.append(_load(path, settings))
         except ScenarioError as exc:
             problems.extend(str(exc).splitlines())
     return worlds, problems
@@ -483,6 +514,16 @@ PrecisionKpisOption = Annotated[
 MaxReplicationsOption = Annotated[
     int | None, typer.Option("--max-replications", help=_MAX_REPLICATIONS_HELP, show_default=False)
 ]
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        metavar="PATH=VALUE",
+        help="Change a parameter by key path before validation, e.g. regulation.caseload_cap=12 or "
+        "'teams[*].referrals_per_week=1.2'. Repeatable; a later --set wins.",
+        show_default=False,
+    ),
+]
 
 
 def _command_line(
@@ -553,6 +594,7 @@ def run(
     max_replications: MaxReplicationsOption = None,
     force: ForceOption = False,
     max_rows: MaxRowsOption = DEFAULT_MAX_ROWS,
+    set_: SetOption = None,
 ) -> None:
     """Run replications of a scenario and write their KPIs.
 
@@ -565,9 +607,11 @@ def run(
     results being replaced, which is removed (and said so).
     """
     problems = _option_problems(replications, seed, workers)
+    settings, set_problems = _settings(set_)
+    problems.extend(set_problems)
     world: Scenario | None = None
     try:
-        world = _load(scenario)
+        world = _load(scenario, settings) if not set_problems else None
     except ScenarioError as exc:
         problems.extend(str(exc).splitlines())
     if world is not None:
@@ -621,7 +665,11 @@ def run(
         seed,
         out_dir,
         workers,
-        [*(["--events"] if events else []), *_precision_command(precision, precision_kpis, max_replications)],
+        [
+            *(["--events"] if events else []),
+            *_precision_command(precision, precision_kpis, max_replications),
+            *_set_command(set_),
+        ],
     )
     extra: dict[str, Any] = {"command": command, "scenario_file": str(scenario), "workers": workers}
     if results.precision is not None:
@@ -809,6 +857,7 @@ def compare(
     max_replications: MaxReplicationsOption = None,
     force: ForceOption = False,
     max_rows: MaxRowsOption = DEFAULT_MAX_ROWS,
+    set_: SetOption = None,
 ) -> None:
     """Compare scenarios with the base on common random numbers.
 
@@ -826,7 +875,9 @@ def compare(
     """
     paths = [base, *alternatives]
     problems = _option_problems(replications, seed, workers)
-    worlds, scenario_problems = _scenario_problems(paths)
+    settings, set_problems = _settings(set_)
+    problems.extend(set_problems)
+    worlds, scenario_problems = _scenario_problems(paths, settings) if not set_problems else ([], [])
     problems.extend(scenario_problems)
     names = [w.name for w in worlds]
     if not scenario_problems:
@@ -867,7 +918,7 @@ def compare(
         seed,
         out_dir,
         workers,
-        _precision_command(precision, precision_kpis, max_replications),
+        [*_precision_command(precision, precision_kpis, max_replications), *_set_command(set_)],
     )
     extra: dict[str, Any] = {
         "kind": "comparison",
@@ -1072,3 +1123,7 @@ def warmup(
     except OSError as exc:
         _fail([f"--out: cannot write {target}: {exc}"], code=1)
     typer.echo(f"recommended warm-up: {rec.recommended_days} days; plot: {target}")
+
+
+# The researchers' commands (sweep, query, analyze) register themselves on ``app``.
+from caseload_sim import cli_sweep as _cli_sweep  # noqa: E402,F401

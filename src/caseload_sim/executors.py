@@ -6,9 +6,17 @@ cluster — and give the same numbers. An executor only decides *where* each tas
 it always returns the results **in task order**, whatever order they finished in, so
 that the results table does not depend on scheduling.
 
-The interface is deliberately small (:class:`Executor`: ``workers`` and
-:meth:`Executor.map`), so that a distributed executor can be added beside
-:class:`SerialExecutor` and :class:`ProcessExecutor` without touching the callers.
+The interface is deliberately small (:class:`Executor`: ``workers``,
+:meth:`Executor.map` for a batch held in memory, :meth:`Executor.stream` for a long
+plan whose results are written as they come), so :class:`SerialExecutor`,
+:class:`ProcessExecutor` and :class:`DaskExecutor` (an existing Dask cluster, or a
+``LocalCluster`` started for the call) are interchangeable for the callers.
+
+``stream`` keeps at most ``in_flight`` tasks submitted at a time, so the caller's
+memory does not grow with the length of the plan, and yields ``(index, result)`` as
+tasks finish (in any order): a sweep stores each result at once and never holds them
+all. Every task's result is yielded exactly once — on Dask also when a worker dies and
+the scheduler reruns its task elsewhere.
 
 Local processes are started with an explicit ``spawn`` context (``forkserver`` on
 request): a worker never inherits the parent's memory, locks or random state by
@@ -21,11 +29,12 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
 
 __all__ = [
+    "DaskExecutor",
     "Executor",
     "OnResult",
     "ProcessExecutor",
@@ -61,6 +70,17 @@ class Executor(Protocol):
         """
         ...
 
+    def stream(
+        self, fn: Callable[[T], R], items: Iterable[T], in_flight: int | None = None
+    ) -> Iterator[tuple[int, R]]:
+        """Yield ``(index, fn(item))`` as tasks finish, with at most ``in_flight`` submitted at once
+        (default: twice the workers).
+
+        ``items`` is consumed lazily. Closing the iterator (or an exception, or Ctrl-C
+        in the caller) cancels what is queued and ends running tasks.
+        """
+        ...
+
 
 class SerialExecutor:
     """Runs every task in the calling process, one after the other (``workers == 1``)."""
@@ -79,6 +99,13 @@ class SerialExecutor:
             if on_result is not None:
                 on_result(i, result)
         return results
+
+    def stream(
+        self, fn: Callable[[T], R], items: Iterable[T], in_flight: int | None = None
+    ) -> Iterator[tuple[int, R]]:
+        """Run each item in turn; see :meth:`Executor.stream`."""
+        for i, item in enumerate(items):
+            yield i, fn(item)
 
     def __repr__(self) -> str:
         return "SerialExecutor()"
@@ -123,6 +150,46 @@ class ProcessExecutor:
     def workers(self) -> int:
         """Maximum number of worker processes."""
         return self._workers
+
+    def stream(
+        self, fn: Callable[[T], R], items: Iterable[T], in_flight: int | None = None
+    ) -> Iterator[tuple[int, R]]:
+        """Run the items on one pool of worker processes for the whole stream; see :meth:`Executor.stream`."""
+        context = multiprocessing.get_context(self.start_method)
+        pool = ProcessPoolExecutor(
+            max_workers=self._workers, mp_context=context, initializer=_worker_init, initargs=(os.getpid(),)
+        )
+        pids: set[int] = set()
+        interrupted = False
+        limit = max(1, in_flight or 2 * self._workers)
+        try:
+            source = enumerate(items)
+            index_of: dict[Future[tuple[int, R]], int] = {}
+
+            def top_up() -> None:
+                while len(index_of) < limit:
+                    nxt = next(source, None)
+                    if nxt is None:
+                        return
+                    index_of[pool.submit(_call_in_worker, fn, nxt[1])] = nxt[0]
+
+            top_up()
+            while index_of:
+                done, _ = wait(set(index_of), return_when=FIRST_COMPLETED)
+                for future in sorted(done, key=index_of.__getitem__):
+                    pid, result = future.result()
+                    pids.add(pid)
+                    yield index_of.pop(future), result
+                top_up()
+        except BaseException:
+            interrupted = True
+            raise
+        finally:
+            if interrupted:
+                for process in list(getattr(pool, "_processes", {}).values()):
+                    process.terminate()
+            pool.shutdown(wait=True, cancel_futures=True)
+            self.worker_pids = frozenset(pids)
 
     def map(self, fn: Callable[[T], R], items: Sequence[T], on_result: OnResult | None = None) -> list[R]:
         """Run ``fn`` over the items on worker processes; see :meth:`Executor.map`."""
@@ -193,6 +260,104 @@ def _worker_init(parent: int) -> None:
             pass
     if os.getppid() != parent:  # the parent died before the line above: go now
         os._exit(1)
+
+
+class DaskExecutor:
+    """Runs tasks on a Dask distributed cluster: an existing one, or a local one for the call.
+
+    With ``scheduler`` (an address such as ``tcp://host:8786``) the tasks go to that
+    cluster, whose workers must have this package installed (the same version: task
+    keys include it). Without it a :class:`distributed.LocalCluster` of ``workers``
+    single-threaded worker processes is started when a batch starts and closed when it
+    ends. The scheduler reruns the task of a worker that dies (up to its
+    ``allowed-failures``); each task's result still reaches the caller once.
+
+    Parameters
+    ----------
+    workers
+        Worker processes of a local cluster (ignored with ``scheduler``; then
+        :attr:`workers` is the cluster's thread count when connected).
+    scheduler
+        Address of an existing scheduler, or ``None`` for a local cluster.
+    """
+
+    def __init__(self, workers: int = 2, scheduler: str | None = None) -> None:
+        if workers < 1:
+            raise ValueError(f"workers: got {workers}; allowed: an integer >= 1")
+        self._workers = workers
+        self.scheduler = scheduler
+
+    @property
+    def workers(self) -> int:
+        """Worker processes of the local cluster (or as asked, for an existing one)."""
+        return self._workers
+
+    def _client(self) -> Any:
+        from distributed import Client, LocalCluster
+
+        if self.scheduler is not None:
+            client = Client(self.scheduler, timeout="20s", set_as_default=False)
+            self._workers = max(1, sum(client.nthreads().values()))
+            return client, None
+        cluster = LocalCluster(
+            n_workers=self._workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=40,
+        )
+        return Client(cluster, set_as_default=False), cluster
+
+    def stream(
+        self, fn: Callable[[T], R], items: Iterable[T], in_flight: int | None = None
+    ) -> Iterator[tuple[int, R]]:
+        """Submit the items to the cluster, at most ``in_flight`` at a time; see :meth:`Executor.stream`."""
+        from distributed import as_completed
+
+        client, cluster = self._client()
+        limit = max(1, in_flight or 2 * self._workers)
+        futures: dict[Any, int] = {}
+        try:
+            source = enumerate(items)
+            queue = as_completed(loop=client.loop)
+
+            def top_up() -> None:
+                while len(futures) < limit:
+                    nxt = next(source, None)
+                    if nxt is None:
+                        return
+                    future = client.submit(fn, nxt[1], pure=False)
+                    futures[future] = nxt[0]
+                    queue.add(future)
+
+            top_up()
+            while futures:
+                future = next(queue)
+                result = future.result()
+                index = futures.pop(future)
+                future.release()
+                yield index, result
+                top_up()
+        finally:
+            for future in futures:
+                future.cancel()
+            client.close()
+            if cluster is not None:
+                cluster.close()
+
+    def map(self, fn: Callable[[T], R], items: Sequence[T], on_result: OnResult | None = None) -> list[R]:
+        """Run ``fn`` over the items on the cluster; see :meth:`Executor.map`."""
+        items = list(items)
+        results: list[Any] = [None] * len(items)
+        for i, result in self.stream(fn, items):
+            results[i] = result
+            if on_result is not None:
+                on_result(i, result)
+        return results
+
+    def __repr__(self) -> str:
+        where = self.scheduler or f"LocalCluster(n_workers={self._workers})"
+        return f"DaskExecutor({where})"
 
 
 def make_executor(workers: int = 1, *, start_method: StartMethod = "spawn") -> Executor:

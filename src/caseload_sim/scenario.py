@@ -67,6 +67,7 @@ __all__ = [
     "parameter_table",
     "resolve_document",
     "scenario_from_dict",
+    "validation_problems",
 ]
 
 
@@ -1823,9 +1824,9 @@ def _resolved(path: Path, source: str, prefix: str) -> Path:
         raise ScenarioError(source, [f"{prefix}cannot use {path_text(path)}: {reason}"]) from None
 
 
-def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+def _model_at(loc: tuple[Any, ...], root: type[BaseModel] | None = None) -> type[BaseModel] | None:
     """The schema section a key path points into (for listing allowed keys)."""
-    model: type[BaseModel] = Scenario
+    model: type[BaseModel] = root or Scenario
     for part in loc:
         if isinstance(part, int):
             continue
@@ -1855,7 +1856,7 @@ def _key_text(part: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _format_error(err: Any) -> str:
+def _format_error(err: Any, root: type[BaseModel] | None = None) -> str:
     parts = tuple(err.get("loc", ()))
     loc = ".".join(_key_text(x) for x in parts) or "(top level)"
     msg = str(err.get("msg", "invalid"))
@@ -1868,7 +1869,7 @@ def _format_error(err: Any) -> str:
             return f"{parent}: too few values (value number {parts[-1] + 1} is missing)"
         return f"{loc}: required key is missing"
     if kind == "extra_forbidden":
-        model = _model_at(parts[:-1])
+        model = _model_at(parts[:-1], root)
         if model is None:
             return f"{loc}: unknown key"
         allowed = list(model.model_fields)
@@ -1881,12 +1882,14 @@ def _format_error(err: Any) -> str:
         key, sep, rest = msg.partition(": got ")
         if sep and re.fullmatch(r"[A-Za-z_]\w*(\.\d+)?", key):  # one key of this section: not a number
             return f"{loc}.{key}: got {rest}" if parts else f"{key}: got {rest}"
-        return f"{loc}: {msg}"  # a rule across several keys of this section
+        return f"{loc}: {msg}" if parts else msg  # a rule across several keys of this section
     shown = _SHORT.repr(err.get("input"))
     return f"{loc}: got {shown}; {msg}"
 
 
-def _errors(exc: ValidationError) -> list[str]:
+def validation_problems(exc: ValidationError, root: type[BaseModel] | None = None) -> list[str]:
+    """One line per problem of a failed validation of ``root`` (default :class:`Scenario`):
+    key path, value and what is allowed."""
     errs = exc.errors()
     locs = [tuple(e.get("loc", ())) for e in errs]
     out = []
@@ -1894,7 +1897,7 @@ def _errors(exc: ValidationError) -> list[str]:
         # "too short" of a list whose items failed is a consequence, not a second problem
         if e.get("type") == "too_short" and any(o[: len(loc)] == loc and len(o) > len(loc) for o in locs):
             continue
-        out.append(_format_error(e))
+        out.append(_format_error(e, root))
     return out
 
 
@@ -1903,7 +1906,7 @@ def scenario_from_dict(doc: dict[str, Any], source: str = "<scenario>") -> Scena
     try:
         return Scenario.model_validate(doc)
     except ValidationError as exc:
-        raise ScenarioError(source, _errors(exc)) from None
+        raise ScenarioError(source, validation_problems(exc)) from None
     except (TypeError, ValueError, RecursionError) as exc:  # pragma: no cover - defensive
         raise ScenarioError(source, [f"invalid scenario: {exc}"]) from None
 

@@ -1,0 +1,227 @@
+"""The results store of a sweep: one folder, written part by part, never rewritten.
+
+::
+
+    out/<experiment>/
+      manifest.json        what was asked (experiment, plan digest, versions) and how far it got
+      plan.parquet         every task (caseload_sim.sweep.plan)
+      results/part-000017.parquet   the rows of chunk 17: one per (point, replication)
+      points.parquet       per point and KPI: mean, std, 95 % CI, n (written when complete)
+
+A chunk's rows are written under a temporary name in ``results/`` and renamed into
+place, so a part is either whole or absent, whatever kills the sweep. The name of a
+part is its chunk number, so a chunk is stored at most once: resuming runs the chunks
+that have no part (the plan minus the keys stored), and a part that cannot be read
+(a disk that filled up before the rename could not leave one, but a copied folder
+might) is set aside as ``.bad`` and its chunk run again. Workers never write here: the
+process that drives the sweep writes each chunk's rows when they arrive.
+
+Load the store in pandas in one line::
+
+    pd.read_parquet("out/cap_by_referrals/results")
+
+or query it with DuckDB (``caseload-sim query``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from caseload_sim.manifest import dependency_versions, file_digest, write_manifest
+
+__all__ = [
+    "MANIFEST",
+    "PLAN",
+    "POINTS",
+    "RESULTS",
+    "StoreError",
+    "done_chunks",
+    "read_manifest",
+    "read_results",
+    "results_schema",
+    "write_atomic",
+    "write_part",
+    "write_points",
+]
+
+MANIFEST = "manifest.json"
+PLAN = "plan.parquet"
+POINTS = "points.parquet"
+RESULTS = "results"
+_PART = "part-{:06d}.parquet"
+
+
+class StoreError(ValueError):
+    """A results folder that is not a sweep, or not this sweep."""
+
+
+def write_atomic(path: Path, write: Any) -> None:
+    """Call ``write(tmp)`` on a unique temporary name beside ``path``, then rename it into place."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def read_manifest(folder: Path) -> dict[str, Any] | None:
+    """The folder's manifest, ``None`` if it has none; :class:`StoreError` if it is not a sweep's."""
+    path = folder / MANIFEST
+    if not path.exists():
+        return None
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise StoreError(f"{path}: cannot be read as JSON: {exc}") from None
+    if not isinstance(manifest, dict) or manifest.get("kind") != "sweep":
+        raise StoreError(f"{folder}: holds the results of a run or comparison, not of a sweep")
+    return manifest
+
+
+def save_manifest(folder: Path, manifest: dict[str, Any]) -> None:
+    """Write the manifest atomically."""
+    write_atomic(folder / MANIFEST, lambda tmp: write_manifest(manifest, tmp))
+
+
+def results_schema(plan_tasks: pd.DataFrame, factors: Sequence[str], kpis: Sequence[str]) -> pa.Schema:
+    """The columns of every part: point, replication, seed, key, the factors (typed as in the plan), the KPIs."""
+    head = pa.Schema.from_pandas(
+        plan_tasks[["point", "replication", "seed", "key", *factors]].head(0), preserve_index=False
+    )
+    fields = [head.field(i) for i in range(len(head))]
+    fields += [pa.field(k, pa.float64()) for k in kpis]
+    return pa.schema(fields)
+
+
+def write_part(folder: Path, chunk: int, frame: pd.DataFrame, schema: pa.Schema) -> Path:
+    """Store one chunk's rows as ``results/part-<chunk>.parquet`` (whole, or not at all)."""
+    results = folder / RESULTS
+    results.mkdir(exist_ok=True)
+    table = pa.Table.from_pandas(frame[schema.names], schema=schema, preserve_index=False)
+    path = results / _PART.format(chunk)
+    write_atomic(path, lambda tmp: pq.write_table(table, tmp))
+    return path
+
+
+def done_chunks(folder: Path) -> dict[int, int]:
+    """Stored chunks and their row counts; unreadable parts are set aside, stale temporary files removed."""
+    results = folder / RESULTS
+    done: dict[int, int] = {}
+    if not results.is_dir():
+        return done
+    for tmp in results.glob(".part-*.tmp"):
+        pid = tmp.name.split(".")[-3]
+        if not pid.isdigit() or not _alive(int(pid)):
+            tmp.unlink(missing_ok=True)
+    for path in sorted(results.glob("part-*.parquet")):
+        stem = path.stem[len("part-") :]
+        if not stem.isdigit():
+            continue
+        try:
+            rows = pq.read_metadata(path).num_rows
+        except (OSError, pa.ArrowException):
+            path.rename(path.with_suffix(".bad"))
+            continue
+        done[int(stem)] = rows
+    return done
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def read_results(folder: Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """Every stored row, sorted by point and replication."""
+    results = folder / RESULTS
+    if not results.is_dir() or not any(results.glob("part-*.parquet")):
+        return pd.DataFrame()
+    files = sorted(str(p) for p in results.glob("part-*.parquet"))
+    frame = pa.concat_tables(
+        [pq.read_table(f, columns=list(columns) if columns else None) for f in files]
+    ).to_pandas()
+    return frame.sort_values(["point", "replication"], kind="stable").reset_index(drop=True)
+
+
+def point_summary(results: pd.DataFrame, factors: Sequence[str], kpis: Sequence[str]) -> pd.DataFrame:
+    """Per point and KPI: ``point``, factors, ``kpi``, ``mean``, ``std``, ``ci_low``, ``ci_high``, ``n``.
+
+    The interval is the t-interval of the mean over the point's replications (NaN
+    values, where a KPI is undefined in a replication, are left out; ``n`` counts the
+    rest).
+    """
+    from scipy import stats
+
+    if results.empty:
+        return pd.DataFrame(columns=["point", *factors, "kpi", "mean", "std", "ci_low", "ci_high", "n"])
+    first = results.groupby("point", sort=True)[list(factors)].first().reset_index()
+    frames = []
+    grouped = results.groupby("point", sort=True)
+    for kpi in kpis:
+        agg = grouped[kpi].agg(["mean", "std", "count"]).reset_index()
+        n = agg["count"].to_numpy()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            half = stats.t.ppf(0.975, np.maximum(n - 1, 1)) * agg["std"].to_numpy() / np.sqrt(n)
+        half = np.where(n > 1, half, np.nan)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "point": agg["point"].to_numpy(),
+                    "kpi": kpi,
+                    "mean": agg["mean"].to_numpy(),
+                    "std": agg["std"].to_numpy(),
+                    "ci_low": agg["mean"].to_numpy() - half,
+                    "ci_high": agg["mean"].to_numpy() + half,
+                    "n": n.astype(np.int64),
+                }
+            )
+        )
+    tidy = pd.concat(frames, ignore_index=True)
+    out = first.merge(tidy, on="point", how="right")
+    return out.sort_values(["point", "kpi"], kind="stable").reset_index(drop=True)
+
+
+def write_points(folder: Path, results: pd.DataFrame, factors: Sequence[str], kpis: Sequence[str]) -> Path:
+    """Write ``points.parquet`` from the stored rows."""
+    path = folder / POINTS
+    summary = point_summary(results, factors, kpis)
+    write_atomic(path, lambda tmp: summary.to_parquet(tmp, index=False))
+    return path
+
+
+def manifest_base(
+    name: str, experiment: dict[str, Any], source: str, summary: dict[str, Any]
+) -> dict[str, Any]:
+    """The parts of a sweep's manifest that never change while it runs."""
+    from caseload_sim import __version__
+
+    return {
+        "kind": "sweep",
+        "name": name,
+        "experiment_file": source,
+        "experiment": experiment,
+        "package": {"name": "caseload-sim", "version": __version__},
+        "dependencies": dependency_versions(),
+        **summary,
+    }
+
+
+def digests(folder: Path, names: Sequence[str]) -> dict[str, str]:
+    """SHA-256 of the named files of the folder."""
+    return {n: file_digest(folder / n) for n in names if (folder / n).exists()}
