@@ -31,3 +31,53 @@ def test_every_event_kind_and_exit_reason_is_documented() -> None:
         assert f"`{kind.name.lower()}`" in MODEL_MD, f"event kind {kind.name} missing from docs/model.md"
     for reason in ExitReason:
         assert f"`{reason.label}`" in MODEL_MD, f"exit reason {reason.label} missing from docs/model.md"
+
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def _block(after: str, language: str) -> str:
+    """The first fenced block of ``language`` after the heading ``after`` in the README."""
+    start = README.index(after)
+    fence = f"```{language}\n"
+    begin = README.index(fence, start) + len(fence)
+    return README[begin : README.index("```", begin)]
+
+
+def test_the_readme_experiment_file_is_valid_with_every_point(tmp_path: Path) -> None:
+    from caseload_sim.sweep import load_experiment, make_plan
+
+    (tmp_path / "experiments").mkdir()
+    (tmp_path / "scenarios").symlink_to(ROOT / "scenarios")
+    path = tmp_path / "experiments" / "readme.yaml"
+    path.write_text(_block("## For researchers", "yaml"), encoding="utf-8")
+    plan = make_plan(load_experiment(path), path)
+    assert len(plan.points) == 18 and len(plan.tasks) == 180
+
+
+def test_the_readme_python_example_runs_as_a_script_with_spawned_workers(tmp_path: Path) -> None:
+    """The README's API example, run for real (spawned workers import the script: the guard matters)."""
+    import subprocess
+    import sys
+
+    (tmp_path / "small.yaml").write_text(
+        "name: small\nteams:\n  - {name: a, specialists: 2, referrals_per_week: 0.6}\n"
+        "run: {warmup_days: 30, horizon_days: 400}\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "exp.yaml").write_text(
+        "name: exp\nscenario: small.yaml\nfactors:\n  - {path: regulation.caseload_cap, levels: [10, 20]}\n"
+        "design: {kind: grid}\nreplications: 2\nkpis: [wait_days_mean]\n",
+        encoding="utf-8",
+    )
+    code = _block("**From Python**", "python")
+    code = code.replace("experiments/cap_by_referrals.yaml", str(tmp_path / "exp.yaml"))
+    code = code.replace("out/cap_by_referrals", str(tmp_path / "out"))
+    script = tmp_path / "example.py"
+    script.write_text(code, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=300, cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    assert "wait_days_mean" in done.stdout, done.stdout
+    assert (tmp_path / "out" / "points.parquet").exists()

@@ -327,11 +327,36 @@ def test_noise_share_rises_with_noise(ishigami_points: pd.DataFrame) -> None:
     assert 0.3 < loud_share < 0.6  # 36/3 = 12 against about 13.8
     width = lambda t: float((t["ST_high"] - t["ST_low"]).mean())  # noqa: E731
     assert width(sl) > width(sq)
+    # Noise inflates the total-order estimates; the basic intervals lean back toward the truth
+    # (their midpoints are nearer the analytic values than the estimates are).
+    truth = np.array([0.5576, 0.4424, 0.2437])
+    mid = ((sl["ST_low"] + sl["ST_high"]) / 2).to_numpy()
+    assert (np.abs(mid - truth) < np.abs(sl["ST"].to_numpy() - truth)).all(), sl
     findings = analyze(loud, bootstrap=50).findings
     assert (
         findings[0].startswith("y:")
         and "replication noise" in findings[0]
         and "more replications" in findings[0]
+    )
+
+
+def test_luck_shared_by_every_point_is_not_counted_as_noise(ishigami_points: pd.DataFrame) -> None:
+    """Common random numbers: replication r's luck, the same at every point, shifts every
+    point mean alike and cancels from the indices, so it is not noise between points.
+    Paired: the same design and the same small per-point noise, with and without a large
+    luck shared across points."""
+    plain = _store({"kind": "sobol"}, ishigami_points, NAMES3, {"y": ishigami}, replications=4, noise_sd=0.5)
+    shared = plain.results.copy()
+    luck = np.array([-8.0, -3.0, 2.0, 9.0])  # per replication, the same at every point
+    shared["y"] = shared["y"] + luck[shared["replication"].to_numpy()]
+    crn = store_from_frames(plain.manifest, plain.plan, shared)
+    s_plain, n_plain, _ = sobol_analysis(plain, bootstrap=60)
+    s_crn, n_crn, _ = sobol_analysis(crn, bootstrap=60)
+    assert float(n_crn["noise_share"].iloc[0]) == pytest.approx(
+        float(n_plain["noise_share"].iloc[0]), abs=1e-9
+    ), "a luck common to all points is not replication noise between points"
+    assert np.allclose(s_crn[["S1", "ST"]].to_numpy(), s_plain[["S1", "ST"]].to_numpy()), (
+        "the indices do not change when every point gets the same shift"
     )
 
 

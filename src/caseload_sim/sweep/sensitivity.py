@@ -25,23 +25,28 @@ factors' effects, the replication noise left in a mean of R replications. Two th
 follow. First, the uncertainty of an index has two sources: which N base rows the design
 happened to draw, and which R histories each point happened to get. The bootstrap
 therefore resamples **both**: each draw resamples the base rows j with replacement (the
-same j's for A, B and every AB_i, so the rows stay matched) and, independently for every
-point, resamples its replications with replacement before taking the mean. A bootstrap
+same j's for A, B and every AB_i, so the rows stay matched) and resamples the
+replications with replacement before taking the means — the same replication numbers at
+every point, since replication r has the same random numbers everywhere. A bootstrap
 over the rows alone would treat the noisy means as exact and give intervals that are too
 narrow. Second, the **noise share**
 
-    noise share = (mean over points of s²_p / n_p) / Var_p(mean_p)
+    noise share = (mean over points of σ²_e / n_p) / Var_p(mean_p)
 
-(s²_p the variance between the n_p replications of point p, Var_p the variance of the
-point means across the points the indices use; clipped to [0, 1]) says how much of the
-variance being decomposed is replication noise. Noise adds to the denominator of every
+(σ²_e the point-by-replication residual variance of the two-way layout — replication r
+shares its random numbers across points, so its common luck, which moves every point
+alike, is not noise between points; n_p the replications of point p; Var_p the
+variance of the point means across the points the indices use; clipped to [0, 1]) says
+how much of the variance being decomposed is replication noise. Noise adds to the denominator of every
 index and to the numerator of every total-order index, so an index below about the noise
 share cannot be told from noise; a high noise share calls for more replications, not
-for reading the indices. The indices are not corrected for this noise, and neither are
-the intervals: resampling the replications adds the noise a second time, so when the
-noise share is large the bootstrap distribution of ST sits above the estimate (and that
-of S1 below it) — the findings then lead with the noise and refrain from reading
-interactions into the gap between ST and S1.
+for reading the indices. The indices themselves are not corrected for this noise.
+Resampling the replications adds the noise a second time, so when the noise share is
+large the bootstrap distribution of ST sits above the estimate (and that of S1 below
+it); the intervals are therefore *basic* bootstrap intervals, the quantiles reflected
+about the estimate, which correct that shift to first order. The findings lead with the
+noise when it is high and refrain from reading interactions into the gap between ST
+and S1.
 
 **Morris elementary effects** (design ``"morris"``). Each trajectory starts at a random
 point and moves one factor at a time; the *elementary effect* of a step is Δy / Δu, the
@@ -72,6 +77,7 @@ import json
 import math
 import os
 import secrets
+import warnings
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -483,12 +489,33 @@ class _Points:
 
     @cached_property
     def noise_var(self) -> np.ndarray:
-        """s²_p / n_p, the variance of each point's mean from replication noise (NaN if n_p < 2)."""
-        k = np.maximum(self.counts, 1)
-        inside = np.arange(self.packed.shape[1])[None, :] < self.counts[:, None]
-        centred = np.where(inside, self.packed - self.means[:, None], 0.0)
-        var = (centred**2).sum(axis=1) / np.maximum(self.counts - 1, 1)
-        return np.where(self.counts > 1, var / k, np.nan)
+        """The variance of each point's mean from replication noise, as the points see it.
+
+        Replication r has the same random numbers at every point (common random
+        numbers), so part of its luck is shared by all points and moves every point mean
+        alike: that part cancels from every difference between points and from the
+        variance the indices decompose. What does not cancel is the point-by-replication
+        interaction, estimated by the residual mean square of the two-way layout
+        ``y_pr = m_p + c_r + e_pr`` (NaN cells left out); the noise of point p's mean is
+        that mean square over n_p. Without common random numbers (c_r = 0) this is the
+        pooled s²/n_p. NaN where fewer than two replications or two points are defined.
+        """
+        values = self.values
+        defined = np.isfinite(values)
+        n_cells = int(defined.sum())
+        rows = np.flatnonzero(defined.any(axis=1))
+        cols = np.flatnonzero(defined.any(axis=0))
+        dof = n_cells - len(rows) - len(cols) + 1
+        if len(rows) < 2 or len(cols) < 2 or dof < 1:
+            return np.full(len(self.ids), np.nan)
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            row_mean = np.nanmean(values, axis=1)
+            col_mean = np.nanmean(values - row_mean[:, None], axis=0)  # the replications' shared luck
+            resid = values - row_mean[:, None] - col_mean[None, :]
+            resid = resid - np.nanmean(resid, axis=1)[:, None]
+        ms = float(np.nansum(resid**2)) / dof
+        return np.where(self.counts > 1, ms / np.maximum(self.counts, 1), np.nan)
 
     def index(self, points: np.ndarray) -> np.ndarray:
         """Positions of point numbers in ``ids`` (-1 for a point not planned)."""
@@ -497,14 +524,14 @@ class _Points:
         return np.where(self.ids[pos] == points, pos, -1)
 
     def resampled_means(self, rng: np.random.Generator) -> np.ndarray:
-        """Point means after resampling every point's replications with replacement."""
-        p, r = self.packed.shape
-        k = np.maximum(self.counts, 1)
-        idx = np.minimum((rng.random((p, r)) * k[:, None]).astype(np.int64), k[:, None] - 1)
-        drawn = np.take_along_axis(self.packed, idx, axis=1)
-        inside = np.arange(r)[None, :] < self.counts[:, None]
-        sums = np.where(inside, drawn, 0.0).sum(axis=1)
-        return np.where(self.counts > 0, sums / k, np.nan)
+        """Point means after resampling the replications with replacement — the same draw at
+        every point, so replications that shared their random numbers stay together."""
+        r = self.values.shape[1]
+        drawn = self.values[:, rng.integers(0, r, r)]
+        defined = np.isfinite(drawn)
+        count = defined.sum(axis=1)
+        sums = np.where(defined, drawn, 0.0).sum(axis=1)
+        return np.where(count > 0, sums / np.maximum(count, 1), np.nan)
 
 
 class _Values:
@@ -544,14 +571,21 @@ def _kpi_rng(seed: int, kpi: str, purpose: int) -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32(kpi.encode("utf-8")), purpose])
 
 
-def _percentiles(draws: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
+def _percentiles(draws: np.ndarray, confidence: float, estimate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The *basic* bootstrap interval ``[2θ − q_high, 2θ − q_low]`` (Davison & Hinkley 1997, 5.2).
+
+    Resampling a point's replications adds its noise once more, so the bootstrap
+    distribution of an index is shifted from the estimate by about as much as the
+    estimate is shifted from the truth; reflecting the quantiles about the estimate
+    corrects that shift to first order, where a plain percentile interval would double it.
+    """
     tail = 100 * (1 - confidence) / 2
     with np.errstate(invalid="ignore"):
         if draws.size == 0 or not np.isfinite(draws).any():
             nan = np.full(draws.shape[1:], np.nan)
             return nan, nan
         low, high = np.nanpercentile(draws, [tail, 100 - tail], axis=0)
-    return low, high
+    return 2 * estimate - high, 2 * estimate - low
 
 
 def _noise_share(noise_var: np.ndarray, means: np.ndarray) -> float:
@@ -712,8 +746,8 @@ def sobol_analysis(
                 bs1, bst = _sobol_estimates(fa, fb, fab)
                 draws_s1.append(bs1)
                 draws_st.append(bst)
-            s1_lo, s1_hi = _percentiles(np.concatenate(draws_s1), confidence)
-            st_lo, st_hi = _percentiles(np.concatenate(draws_st), confidence)
+            s1_lo, s1_hi = _percentiles(np.concatenate(draws_s1), confidence, s1)
+            st_lo, st_hi = _percentiles(np.concatenate(draws_st), confidence, st)
         for i, name in enumerate(names):
             sobol_rows.append(
                 {
@@ -868,7 +902,7 @@ def morris_effects(
                 effects[use] = (resampled[steps.end[use]] - resampled[steps.start[use]]) / steps.du[use]
                 weights = np.bincount(rng.choice(kept_idx, size=n_kept), minlength=t_all).astype(float)
                 draws[k] = _mu_star(effects, steps, weights, d)
-            lo, hi = _percentiles(draws, confidence)
+            lo, hi = _percentiles(draws, confidence, mu_star)
         for i, name in enumerate(names):
             rows.append(
                 {
