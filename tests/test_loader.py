@@ -228,3 +228,41 @@ def test_load_scenario_raises_only_scenario_errors_for_the_review_cases(tmp_path
         path.write_text(GOOD + f"description: {text}\n", encoding="utf-8", errors="surrogatepass")
         with contextlib.suppress(ScenarioError):
             load_scenario(path)
+
+
+def test_generated_documents_through_the_installed_executable(tmp_path: Path) -> None:
+    """The same kind of documents through the real ``caseload-sim`` entry point (a new
+    process, signal handlers and all): one call validating 300 files gives exit 0 or 2,
+    one line per problem naming its file, and never a traceback."""
+    import random
+    import subprocess
+    import sys
+
+    rng = random.Random(20261201)
+    bases = [GOOD, yaml.safe_dump(yaml.safe_load(_baseline_text()), sort_keys=False)]
+    paths = []
+    for i in range(300):
+        text = rng.choice(bases)
+        for _ in range(rng.randint(1, 4)):
+            pos = rng.randint(0, len(text))
+            junk = (
+                rng.choice(_SNIPPETS)
+                if rng.random() < 0.7
+                else "".join(rng.choice(":-[]{}&*!|>#'\" \n\tab1") for _ in range(6))
+            )
+            text = text[:pos] + junk + text[pos:]
+        path = tmp_path / f"g{i:03d}.yaml"
+        path.write_text(text, encoding="utf-8", errors="surrogatepass")
+        paths.append(path)
+    executable = Path(sys.executable).with_name("caseload-sim")
+    done = subprocess.run(
+        [str(executable), "validate", *map(str, paths)], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode in (0, 2), done.stderr[-2000:]
+    assert "Traceback" not in done.stderr and "Traceback" not in done.stdout
+    names = {str(p) for p in paths}
+    for line in filter(str.strip, done.stderr.splitlines()):
+        assert line.split(": ", 1)[0] in names or "scenario file(s) invalid" in line, line
+    ok = [ln for ln in done.stdout.splitlines() if ln.startswith("OK ")]
+    refused = {ln.split(": ", 1)[0] for ln in done.stderr.splitlines() if ln.split(": ", 1)[0] in names}
+    assert len(ok) + len(refused) == len(paths), "every file is either OK or refused"

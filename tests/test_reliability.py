@@ -167,3 +167,58 @@ def test_a_share_out_of_range_in_replications_is_refused(tmp_path: Path) -> None
     result = runner.invoke(app, ["report", str(out)])
     assert result.exit_code == 2, result.output
     assert "column work_12m, row 1: got 1.7; allowed: 0 to 1" in result.stderr, result.stderr
+
+
+def _csv_damage(column: str, kpi: str, value: float) -> Callable[[pd.DataFrame], None]:
+    def change(frame: pd.DataFrame) -> None:
+        frame.loc[frame.index[frame["kpi"] == kpi][0], column] = value
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (_csv_damage("mean", "stress_mean", 4.3), "column mean (stress_mean), row"),
+        (_csv_damage("ci_low", "stress_mean", 0.99), "column ci_low (stress_mean), row"),
+        (_csv_damage("n", "stress_mean", -3), "column n (stress_mean), row"),
+    ],
+)
+def test_a_damaged_summary_is_refused_naming_file_column_and_row(
+    tmp_path: Path, change: Callable[[pd.DataFrame], None], expected: str
+) -> None:
+    out = _folder(tmp_path)
+    summary = pd.read_csv(out / "summary.csv")
+    change(summary)
+    summary.to_csv(out / "summary.csv", index=False)
+    result = runner.invoke(app, ["report", str(out)])
+    assert result.exit_code == 2, result.output
+    assert expected in result.stderr and str(out / "summary.csv") in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr and not (out / "report.html").exists()
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "expected"),
+    [
+        ("p_better", 1.5, "column p_better"),
+        ("risk_ratio", -0.2, "column risk_ratio"),
+        ("diff_ci_high", -9.0, "column diff_ci_high"),
+    ],
+)
+def test_a_damaged_comparison_is_refused_naming_file_column_and_row(
+    tmp_path: Path, column: str, value: float, expected: str
+) -> None:
+    scenario, out = _scenario(tmp_path), tmp_path / "cmp"
+    other = tmp_path / "other.yaml"
+    other.write_text("extends: tiny.yaml\nname: other\nregulation: {caseload_cap: 10}\n", encoding="utf-8")
+    done = runner.invoke(app, ["compare", str(scenario), str(other), "-n", "3", "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    comparison = pd.read_csv(out / "comparison.csv")
+    rows = comparison.index[comparison[column].notna()]
+    assert len(rows), f"the comparison has a {column} to damage"
+    comparison.loc[rows[0], column] = value
+    comparison.to_csv(out / "comparison.csv", index=False)
+    result = runner.invoke(app, ["report", str(out)])
+    assert result.exit_code == 2, result.output
+    assert expected in result.stderr and str(out / "comparison.csv") in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr

@@ -246,22 +246,83 @@ def _out_of_range(
     ]
 
 
-def _check_kpi_ranges(frame: pd.DataFrame, path: Path, kpis: Sequence[str]) -> None:
-    """Shares (and stress) must lie in [0, 1], counts and money must not be negative (NaN: undefined).
+def _kpi_range(kpi: str) -> tuple[float, float] | None:
+    """The values a KPI can take: shares (and stress) in [0, 1], counts and money not negative.
 
     ``turnover_annual`` is shown as a percentage but is a rate (quits per post-year): a
     small team can exceed 100 %.
     """
     from caseload_sim.report.kpis import is_share
 
+    if (is_share(kpi) and kpi != "turnover_annual") or kpi.startswith("stress_"):
+        return 0.0, 1.0
+    if kpi.startswith(("cost_", "exits_", "intakes_", "referrals_", "caseload_", "queue_mean", "wait_days")):
+        return 0.0, math.inf
+    return None
+
+
+def _check_kpi_ranges(frame: pd.DataFrame, path: Path, kpis: Sequence[str]) -> None:
+    """Every KPI column's values within the KPI's range (:func:`_kpi_range`; NaN: undefined)."""
     problems: list[str] = []
     for kpi in kpis:
-        if (is_share(kpi) and kpi != "turnover_annual") or kpi.startswith("stress_"):  # turnover is a rate
-            problems += _out_of_range(frame, path, kpi, 0.0, 1.0)
-        elif kpi.startswith(
-            ("cost_", "exits_", "intakes_", "referrals_", "caseload_", "queue_mean", "wait_days")
+        bounds = _kpi_range(kpi)
+        if bounds is not None:
+            problems += _out_of_range(frame, path, kpi, *bounds)
+    if problems:
+        raise ReportInputError(problems)
+
+
+def _check_stats(frame: pd.DataFrame, path: Path) -> None:
+    """A table of statistics (summary.csv, comparison.csv) that its numbers can have come from a run.
+
+    Per row: the mean within its KPI's range, the interval around the estimate
+    (``ci_low <= mean <= ci_high``, and likewise the difference and the risk ratio),
+    ``n`` and ``std`` not negative, ``p_better`` a share, a risk ratio not negative. A
+    row's CSV line is its index + 2 (the header is line 1).
+    """
+    problems: list[str] = []
+
+    def bad(mask: Any, column: str, allowed: str) -> None:
+        mask = np.asarray(mask, dtype=bool)
+        if mask.any():
+            i = int(mask.nonzero()[0][0])
+            kpi = frame["kpi"].iloc[i] if "kpi" in frame.columns else ""
+            problems.append(
+                f"{path}: column {column} ({kpi}), row {i + 2}: got {frame[column].iloc[i]:g}; allowed: "
+                f"{allowed} ({int(mask.sum()):,} row(s) like it: the file is damaged)"
+            )
+
+    def col(name: str) -> np.ndarray:
+        return frame[name].to_numpy(dtype=float) if name in frame.columns else np.full(len(frame), np.nan)
+
+    mean = col("mean")
+    with np.errstate(invalid="ignore"):
+        for i, kpi in enumerate(frame["kpi"].astype(str)):
+            bounds = _kpi_range(kpi)
+            if bounds is not None and np.isfinite(mean[i]) and not bounds[0] <= mean[i] <= bounds[1]:
+                bad(np.arange(len(frame)) == i, "mean", f"{bounds[0]:g} to {bounds[1]:g} for {kpi}")
+                break
+        for lo, mid, hi in (
+            ("ci_low", "mean", "ci_high"),
+            ("diff_ci_low", "diff", "diff_ci_high"),
+            ("rr_ci_low", "risk_ratio", "rr_ci_high"),
         ):
-            problems += _out_of_range(frame, path, kpi, 0.0, math.inf)
+            a, m, b = col(lo), col(mid), col(hi)
+            bad(
+                np.isfinite(a) & np.isfinite(m) & (a > m + 1e-9 * np.maximum(1, np.abs(m))),
+                lo,
+                f"at most {mid}",
+            )
+            bad(
+                np.isfinite(b) & np.isfinite(m) & (b < m - 1e-9 * np.maximum(1, np.abs(m))),
+                hi,
+                f"at least {mid}",
+            )
+        for name in ("n", "std", "risk_ratio"):
+            values = col(name)
+            bad(np.isinf(values) | (values < 0), name, "a number >= 0")
+        p = col("p_better")
+        bad(np.isinf(p) | (p < 0) | (p > 1), "p_better", "0 to 1")
     if problems:
         raise ReportInputError(problems)
 
@@ -361,6 +422,9 @@ def _read_run(folder: Path, manifest: dict[str, Any]) -> OutputFolder:
     scenario = _scenario(manifest.get("scenario"), f"{folder / 'manifest.json'}: scenario")
     summary_path, reps_path = folder / "summary.csv", folder / "replications.csv"
     summary = _numeric(_read_csv(summary_path, _SUMMARY_REQUIRED), summary_path, _SUMMARY_REQUIRED[1:])
+    if "std" in summary.columns:
+        summary = _numeric(summary, summary_path, ["std"])
+    _check_stats(summary, summary_path)
     reps = _read_csv(reps_path, ("replication",))
     kpis = [str(k) for k in summary["kpi"]]
     columns = _replication_kpis(reps)
@@ -412,6 +476,7 @@ def _read_comparison(folder: Path, manifest: dict[str, Any]) -> OutputFolder:
         if column not in comparison.columns:
             comparison[column] = math.nan
     comparison = _numeric(comparison, comparison_path, [*numeric, *RISK_RATIO_COLUMNS])
+    _check_stats(comparison, comparison_path)
     reps = _read_csv(reps_path, ("scenario", "replication"))
     columns = _replication_kpis(reps)
     reps = _numeric(reps, reps_path, columns)
