@@ -30,7 +30,7 @@ test: install
 	$(BIN)/pytest --cov=caseload_sim --cov-report=term
 	$(BIN)/caseload-sim validate scenarios/*.yaml
 
-## bench: the performance benchmark (experiments/bench.py; 3 rounds, fastest of each, as machines are noisy)
+## bench: the performance benchmark (experiments/bench.py: CPU time, model and bare SimPy interleaved, median of 3 rounds; then the sweep figures)
 bench: install
 	$(BIN)/python experiments/bench.py --repeat 3
 

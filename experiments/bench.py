@@ -3,33 +3,52 @@
 What is measured
 ----------------
 1. **The model.** One replication of ``--scenario`` (default ``scenarios/national.yaml``:
-   ~550 specialists in 100 teams, 2-year warm-up + 3 measured years) is stepped to
+   ~550 specialists in 100 teams, 3-year warm-up + 3 measured years) is stepped to
    ``world.end_time`` with ``while env.peek() < end: env.step()`` and then
    ``world.finish()`` turns the recorded rows into columns. The model's time is the
    stepping loop *plus* ``finish()`` (both are reported, and their sum is the figure
    used); building the world is reported but not counted.
-2. **A bare SimPy loop** of the same size, run afterwards in the same process: one
-   source process starts ``processes_started - 1`` worker processes staggered over
-   the run, and each worker yields a fixed number of ``env.timeout(d)`` with ``d``
-   taken from a list of exponential draws generated *before* timing (so random
-   numbers cost nothing in the loop). Worker lengths and delays are chosen so that
-   the bare loop makes the same number of ``env.step()`` calls, starts the same
-   number of processes and keeps a similar number of events pending in the heap
-   (the heap size sets the cost of every push and pop) as the model.
+2. **A bare SimPy loop** of the same size: one source process starts
+   ``processes_started - 1`` worker processes staggered over the run, and each worker
+   yields a fixed number of ``env.timeout(d)`` with ``d`` taken from a list of
+   exponential draws generated *before* timing (so random numbers cost nothing in the
+   loop). Worker lengths and delays are chosen so that the bare loop makes the same
+   number of ``env.step()`` calls, starts the same number of processes and keeps a
+   similar number of events pending in the heap (the heap size sets the cost of every
+   push and pop) as the model.
 
-Both loops are driven by the same function, which counts events as ``env.step()``
-calls and samples the heap size ``len(env._queue)`` every 1000 steps; both run with
-the cyclic garbage collector disabled (as ``World.run()`` does) and restored after.
-A short bare warm-up runs first, so imports and interpreter caches don't bias either;
-then one model run sizes the bare loop (and warms the model's code paths).
+How it is timed
+---------------
+All times are **CPU time** of this process (``time.process_time()``: what the
+interpreter actually ran, not the wall clock, so time spent descheduled by other jobs
+on a shared machine does not count). The model and the bare loop are **interleaved**:
+both environments are built, then the driver steps the model for a slice of
+``CHUNK_EVENTS`` events, then the bare loop for the same number of events, and so on
+until both are done, adding each slice's CPU time to its own side. A slowdown of the
+machine (another job sharing the caches, memory bandwidth or clock speed) lasting
+longer than a slice therefore hits both sides alike and cancels in the ratio. Slices
+are 20,000 events (about 150 ms of model, 50 ms of bare loop, ~40 pairs a round): each
+switch makes the resuming side refill its caches, and the bare loop, small and
+cache-resident on its own, pays that relatively most; at 2,000-event slices it ran
+~10 % slower than alone, at 20,000 the bias on the ratio is about -0.5 %. (A scenario
+of fewer than 20,000 events runs as one slice a side, i.e. not interleaved.)
 
-Each round times the model *between two bare loops* (the previous round's and its
-own) and divides by their mean, so a machine that speeds up or slows down during
-the call moves both sides of the ratio alike. ``--repeat K`` runs K rounds and
-reports the round with the median ratio: on a busy machine the fastest model and
-the fastest bare loop often come from different moments, and their ratio from two
-lucky (or unlucky) draws. ``--profile`` runs the model once more under cProfile
-(top 25 by tottime to stderr), after the timed runs, so it does not touch the figures.
+Both sides go through the same stepping code (``Stepper.advance``), whose per-step
+work is exactly that of a plain ``while peek() < until: step()`` loop: it counts
+events as ``env.step()`` calls and samples the heap size ``len(env._queue)`` every
+``SAMPLE_EVERY`` steps; the end of a slice is checked only at those samples, so
+slicing adds nothing per step. The cyclic garbage collector is disabled for the
+whole interleaved loop (as ``World.run()`` does) and restored after; ``finish()``
+runs after the loop, timed alone. A short bare warm-up runs first, so imports and
+interpreter caches don't bias either; then one model run on its own (not
+interleaved, not counted) sizes the bare loop, warms the model's code paths and
+gives the memory figures: the RSS after build / loop / finish and the peak RSS on the
+last line are the model's alone, before any full-size bare loop exists in the process.
+
+``--repeat K`` runs K interleaved rounds and reports the round with the median ratio.
+``--profile`` runs the model once more under cProfile (top 25 by tottime to stderr),
+after the timed runs, so it does not touch the figures. Extra sections (see
+``sweep_figures``) print just before the last line; ``--no-sweep`` skips them.
 
 Why the ratio
 -------------
@@ -37,7 +56,7 @@ Seconds depend on the machine, its load and the Python build; the bare loop pays
 the same interpreter, the same SimPy scheduler and the same heap operations on the
 same machine at the same moment, so that noise largely cancels in
 
-    ratio = model seconds / bare seconds,
+    ratio = model CPU seconds / bare CPU seconds,
 
 which is then what the model costs per event *on top of* SimPy's own machinery.
 Targets: ratio <= 3 and peak RSS <= 1 GB. Figures are printed, never asserted.
@@ -46,7 +65,8 @@ The last line of output is always::
 
     ratio_vs_bare_simpy=<x> events=<n> seconds=<s> peak_rss_mb=<m>
 
-(events and seconds are the model's; peak_rss_mb is the process's peak resident set).
+(events and seconds are the model's, seconds in CPU time; peak_rss_mb is the
+process's peak resident set after the model's sizing run).
 """
 
 from __future__ import annotations
@@ -58,6 +78,7 @@ import io
 import math
 import pstats
 import resource
+import statistics
 import sys
 import time
 from collections.abc import Callable, Generator, Iterator
@@ -74,6 +95,12 @@ from caseload_sim.model import build_world
 from caseload_sim.scenario import Scenario, load_scenario
 
 SAMPLE_EVERY = 1000  # steps between heap-size samples
+# Events per interleaved slice (a multiple of SAMPLE_EVERY): about 150 ms of model and
+# 50 ms of bare loop. Each switch costs the side that resumes roughly 0.5-1 ms of cache
+# refill in its first 1000 events; at 20k events that is ~1 % of the bare loop's time and
+# ~0.5 % of the ratio; 2k-event slices made the bare loop ~10 % slower.
+CHUNK_EVENTS = 20 * SAMPLE_EVERY
+CLOCK = time.process_time  # CPU time of the process (the model is single-threaded)
 REPO = Path(__file__).resolve().parent.parent
 
 T = TypeVar("T")
@@ -84,8 +111,54 @@ class LoopStats:
     """What one timed stepping loop did."""
 
     events: int  # env.step() calls
-    seconds: float
+    seconds: float  # CPU seconds
     mean_heap: float  # mean len(env._queue), sampled every SAMPLE_EVERY steps
+
+
+class Stepper:
+    """Steps one environment in slices, adding each slice's CPU time to ``seconds``.
+
+    The per-step work is that of ``while peek() < until: step()`` with an event counter
+    and a heap sample every ``SAMPLE_EVERY`` steps; a slice ends at the first sample at
+    or past its quota (so slices are multiples of ``SAMPLE_EVERY``) or when the next
+    event is at or after ``until``. Model and bare loop use this same code.
+    """
+
+    def __init__(self, env: simpy.Environment, until: float) -> None:
+        self.env = env
+        self.until = until
+        self.events = 0
+        self.seconds = 0.0
+        self.done = False
+        self._heap_sum = 0
+        self._samples = 0
+
+    def advance(self, quota: int) -> None:
+        """Step about ``quota`` events (rounded up to a multiple of SAMPLE_EVERY), or to the end."""
+        env, until = self.env, self.until
+        peek, step = env.peek, env.step
+        queue: list[Any] = env._queue  # SimPy's event heap (private, read-only here)
+        n = self.events
+        stop = n + quota
+        heap_sum = self._heap_sum
+        samples = self._samples
+        done = True
+        t0 = CLOCK()
+        while peek() < until:
+            step()
+            n += 1
+            if not n % SAMPLE_EVERY:
+                heap_sum += len(queue)
+                samples += 1
+                if n >= stop:
+                    done = False
+                    break
+        self.seconds += CLOCK() - t0
+        self.events, self._heap_sum, self._samples, self.done = n, heap_sum, samples, done
+
+    def stats(self) -> LoopStats:
+        mean_heap = self._heap_sum / self._samples if self._samples else float(len(self.env._queue))
+        return LoopStats(self.events, self.seconds, mean_heap)
 
 
 @contextmanager
@@ -102,27 +175,29 @@ def gc_paused() -> Iterator[None]:
 
 
 def drive(env: simpy.Environment, until: float) -> LoopStats:
-    """Step ``env`` while its next event is before ``until``; the same loop for model and bare."""
-    peek, step = env.peek, env.step
-    queue: list[Any] = env._queue  # SimPy's event heap (private, read-only here)
-    n = 0
-    heap_sum = 0
-    samples = 0
-    t0 = time.perf_counter()
-    while peek() < until:
-        step()
-        n += 1
-        if not n % SAMPLE_EVERY:
-            heap_sum += len(queue)
-            samples += 1
-    seconds = time.perf_counter() - t0
-    return LoopStats(n, seconds, heap_sum / samples if samples else float(len(queue)))
+    """Step ``env`` alone while its next event is before ``until`` (one slice, no interleaving)."""
+    stepper = Stepper(env, until)
+    stepper.advance(sys.maxsize)
+    return stepper.stats()
+
+
+def interleave(a: Stepper, b: Stepper, chunk: int = CHUNK_EVENTS) -> int:
+    """Alternate slices of ``chunk`` events of ``a`` and ``b`` until both are done; returns the slice pairs."""
+    pairs = 0
+    while not (a.done and b.done):
+        if not a.done:
+            a.advance(chunk)
+        if not b.done:
+            b.advance(chunk)
+        pairs += 1
+    return pairs
 
 
 def timed(fn: Callable[[], T]) -> tuple[T, float]:
-    t0 = time.perf_counter()
+    """``fn()`` and its CPU seconds."""
+    t0 = CLOCK()
     out = fn()
-    return out, time.perf_counter() - t0
+    return out, CLOCK() - t0
 
 
 def rss_mb() -> float:
@@ -147,7 +222,7 @@ class ModelRun:
     processes: int
     end_time: float
     log_rows: int
-    rss_mb: tuple[float, float, float]  # current RSS after build, after the loop, after finish()
+    rss_mb: tuple[float, float, float] | None  # RSS after build, after the loop, after finish() (run alone)
 
     @property
     def seconds(self) -> float:
@@ -155,7 +230,7 @@ class ModelRun:
 
 
 def run_model(scenario: Scenario, seed: int, profiler: cProfile.Profile | None = None) -> ModelRun:
-    """One replication, stepped to ``end_time``, then ``finish()``; optionally under cProfile."""
+    """One replication on its own, stepped to ``end_time``, then ``finish()``; optionally under cProfile."""
     world, build_s = timed(lambda: build_world(scenario, seed, 0))
     rss_build = rss_mb()
     with gc_paused():
@@ -237,11 +312,16 @@ def scale_for_heap(plan: BarePlan, unit: np.ndarray) -> float:
     return c
 
 
-def build_bare(plan: BarePlan, seed: int) -> simpy.Environment:
-    """An environment holding the bare workload of ``plan`` (nothing run yet)."""
+def bare_draws(plan: BarePlan, seed: int) -> list[float]:
+    """The bare loop's delays, drawn and scaled once, before any timing."""
     plan.check()
     unit = np.random.default_rng(seed).exponential(1.0, plan.timeouts)
     draws: list[float] = (unit * scale_for_heap(plan, unit)).tolist()
+    return draws
+
+
+def build_bare(plan: BarePlan, draws: list[float]) -> simpy.Environment:
+    """An environment holding the bare workload of ``plan`` (nothing run yet)."""
     bounds: list[int] = plan.bounds().tolist()
     gap = plan.horizon / plan.workers
     env = simpy.Environment()
@@ -262,12 +342,127 @@ def build_bare(plan: BarePlan, seed: int) -> simpy.Environment:
 
 
 def run_bare(plan: BarePlan, seed: int) -> LoopStats:
-    env = build_bare(plan, seed)
+    """The bare loop of ``plan`` on its own (used for the warm-up)."""
+    env = build_bare(plan, bare_draws(plan, seed))
     with gc_paused():
         return drive(env, math.inf)
 
 
-# --------------------------------------------------------------------------- main
+# --------------------------------------------------------------------------- one round
+
+
+@dataclass(frozen=True)
+class Round:
+    """One interleaved round: the model (loop + finish) against the bare loop."""
+
+    model: ModelRun
+    bare: LoopStats
+    pairs: int  # slice pairs
+
+    @property
+    def ratio(self) -> float:
+        return self.model.seconds / self.bare.seconds
+
+
+def run_round(scenario: Scenario, seed: int, plan: BarePlan, draws: list[float]) -> Round:
+    """Build the world and the bare loop, step them in alternating slices, then ``finish()``."""
+    world, build_s = timed(lambda: build_world(scenario, seed, 0))
+    bare_env = build_bare(plan, draws)
+    model = Stepper(world.env, world.end_time)
+    bare = Stepper(bare_env, math.inf)
+    with gc_paused():
+        pairs = interleave(model, bare)
+        del bare_env  # done; only its draws (shared by all rounds) stay
+        log, finish_s = timed(world.finish)
+    run = ModelRun(model.stats(), build_s, finish_s, world.processes_started, world.end_time, len(log), None)
+    return Round(run, bare.stats(), pairs)
+
+
+@dataclass(frozen=True)
+class BenchResult:
+    sizing: ModelRun  # the model alone (sizes the bare loop; memory figures)
+    rounds: list[Round]
+    peak_rss_mb: float  # after the sizing run
+
+    @property
+    def median(self) -> Round:
+        """The round with the median ratio (the lower middle one for an even number of rounds)."""
+        return sorted(self.rounds, key=lambda r: r.ratio)[(len(self.rounds) - 1) // 2]
+
+
+def run_bench(args: argparse.Namespace, scenario: Scenario) -> BenchResult:
+    rounds = max(args.repeat, 1)
+    # Warm-up: a small bare loop, so imports and interpreter caches bias neither measurement.
+    run_bare(BarePlan(events=20_000, processes=1_200, heap=300.0), args.seed)
+
+    # The model alone, once: sizes the bare loop, warms the model's code paths and gives
+    # the memory figures before any full-size bare loop shares the process.
+    sizing = run_model(scenario, args.seed)
+    peak = peak_rss_mb()
+    plan = BarePlan(events=sizing.loop.events, processes=sizing.processes, heap=sizing.loop.mean_heap)
+    draws = bare_draws(plan, args.seed)
+
+    done: list[Round] = []
+    for k in range(rounds):
+        r = run_round(scenario, args.seed, plan, draws)
+        if r.model.loop.events != sizing.loop.events:
+            print(
+                f"WARNING: round {k + 1} made {r.model.loop.events} events, the sizing run {sizing.loop.events}"
+            )
+        if rounds > 1:
+            print(
+                f"round {k + 1}: model {r.model.seconds:.3f} s  bare {r.bare.seconds:.3f} s  "
+                f"({r.pairs} slice pairs)  ratio {r.ratio:.3f}"
+            )
+        done.append(r)
+    return BenchResult(sizing, done, peak)
+
+
+# --------------------------------------------------------------------------- output
+
+
+def print_figures(result: BenchResult) -> None:
+    """Everything but the last line: µs per event each side, heap sizes, loop/finish times, RSS."""
+    r = result.median
+    m, b, s = r.model, r.bare, result.sizing
+    us = 1e6 / max(m.loop.events, 1)
+    if len(result.rounds) > 1:
+        ratios = sorted(x.ratio for x in result.rounds)
+        print(
+            f"rounds ratio min / median / max = {ratios[0]:.3f} / {statistics.median(ratios):.3f} / "
+            f"{ratios[-1]:.3f}  (the median round is reported below)"
+        )
+    print(
+        f"model  events={m.loop.events:,}  processes={m.processes:,}  mean_heap={m.loop.mean_heap:,.0f}  "
+        f"end_time={m.end_time:g} days  log_rows={m.log_rows:,}"
+    )
+    print(
+        f"model  build={m.build_seconds:.3f} s (not counted)  loop={m.loop.seconds:.3f} s  "
+        f"finish={m.finish_seconds:.3f} s  total={m.seconds:.3f} s  "
+        f"{m.seconds * us:.2f} µs/event (loop only {m.loop.seconds * us:.2f})"
+    )
+    print(
+        f"model  alone (sizing run, not counted): loop={s.loop.seconds:.3f} s  finish={s.finish_seconds:.3f} s  "
+        f"{1e6 * s.loop.seconds / max(s.loop.events, 1):.2f} µs/event loop only"
+    )
+    if s.rss_mb is not None:
+        print(
+            "model  rss after build / loop / finish = {:.0f} / {:.0f} / {:.0f} MB (sizing run)".format(
+                *s.rss_mb
+            )
+        )
+    print(
+        f"bare   events={b.events:,}  processes={m.processes:,}  mean_heap={b.mean_heap:,.0f}  "
+        f"(events off by {100 * (b.events - m.loop.events) / m.loop.events:+.3f} %)"
+    )
+    print(
+        f"bare   seconds={b.seconds:.3f} s (interleaved with the model's loop, {r.pairs} slice pairs "
+        f"of {CHUNK_EVENTS:,} events)  {1e6 * b.seconds / max(b.events, 1):.2f} µs/event"
+    )
+    print(
+        f"result ratio={r.ratio:.2f} (target <= 3)  peak_rss={result.peak_rss_mb:.1f} MB (target <= 1024)  "
+        f"[CPU time; process peak now {peak_rss_mb():.1f} MB]"
+    )
 
 
 def print_profile(profiler: cProfile.Profile, top: int = 25) -> None:
@@ -277,7 +472,39 @@ def print_profile(profiler: cProfile.Profile, top: int = 25) -> None:
     print(out.getvalue(), file=sys.stderr)
 
 
-def main(argv: list[str] | None = None) -> None:
+def run_profile(scenario: Scenario, seed: int) -> None:
+    sys.stdout.flush()
+    print("profile: the model once more under cProfile (figures above are unprofiled)", file=sys.stderr)
+    profiler = cProfile.Profile()
+    p = run_model(scenario, seed, profiler)
+    print(
+        f"profiled run: events={p.loop.events:,}  loop={p.loop.seconds:.3f} s  finish={p.finish_seconds:.3f} s",
+        file=sys.stderr,
+    )
+    print_profile(profiler)
+
+
+def sweep_figures(args: argparse.Namespace) -> list[str]:
+    """Extra figures printed just before the last line; filled by the sweep benchmark.
+
+    Each string is printed as one line of stdout, after the figures above and the
+    profile and before the last line. Skipped with ``--no-sweep``. Whatever runs here
+    comes after the timed rounds and after ``peak_rss_mb`` was read, so it changes
+    neither the ratio nor the last line. Empty for now.
+    """
+    return []
+
+
+def print_last_line(result: BenchResult) -> None:
+    """The last line of output, in its fixed format (scripts parse it)."""
+    r = result.median
+    print(
+        f"ratio_vs_bare_simpy={r.ratio:.3f} events={r.model.loop.events} "
+        f"seconds={r.model.seconds:.3f} peak_rss_mb={result.peak_rss_mb:.1f}"
+    )
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument(
         "--scenario",
@@ -290,85 +517,37 @@ def main(argv: list[str] | None = None) -> None:
         "--repeat",
         type=int,
         default=1,
-        help="rounds of (model, bare); the round with the median ratio is reported (default 1; 3+ on a busy machine)",
+        help="interleaved rounds of (model, bare); the round with the median ratio is reported (default 1)",
     )
     parser.add_argument(
         "--profile",
         action="store_true",
         help="also run the model once more under cProfile; top 25 functions by tottime to stderr",
     )
-    args = parser.parse_args(argv)
-    rounds = max(args.repeat, 1)
+    parser.add_argument(
+        "--no-sweep",
+        action="store_true",
+        help="skip the extra sections printed before the last line (sweep_figures)",
+    )
+    return parser.parse_args(argv)
 
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
     scenario = load_scenario(args.scenario)  # once: every run in this process uses the same scenario
-    print(f"bench: {args.scenario}  seed={args.seed}  replication=0  rounds={rounds}")
+    print(f"bench: {args.scenario}  seed={args.seed}  replication=0  rounds={max(args.repeat, 1)}")
     print(
-        f"python {sys.version.split()[0]}  simpy {simpy.__version__}  "
+        f"python {sys.version.split()[0]}  simpy {simpy.__version__}  CPU time ({CLOCK.__name__})  "
         f"cyclic GC disabled during both timed loops (as World.run does)  rss_at_start={rss_mb():.0f} MB"
     )
-
-    # Warm-up: a small bare loop, so imports and interpreter caches bias neither measurement.
-    run_bare(BarePlan(events=20_000, processes=1_200, heap=300.0), args.seed)
-
-    # An untimed-for-the-result model run sizes the bare loop; then each round times the
-    # model between two bare loops (the round before's and its own), so that a machine
-    # speeding up or slowing down during the call moves both sides of the ratio alike.
-    first = run_model(scenario, args.seed)
-    plan = BarePlan(events=first.loop.events, processes=first.processes, heap=first.loop.mean_heap)
-    before = run_bare(plan, args.seed)
-    rounds_run: list[tuple[ModelRun, LoopStats, float, float]] = []
-    for k in range(rounds):
-        m = run_model(scenario, args.seed)
-        if m.loop.events != first.loop.events:
-            print(f"WARNING: round {k + 1} made {m.loop.events} events, the sizing run {first.loop.events}")
-        after = run_bare(plan, args.seed)
-        bare_s = (before.seconds + after.seconds) / 2
-        rounds_run.append((m, after, bare_s, m.seconds / bare_s))
-        if rounds > 1:
-            print(
-                f"round {k + 1}: bare {before.seconds:.3f} s  model {m.seconds:.3f} s  bare {after.seconds:.3f} s  "
-                f"ratio {m.seconds / bare_s:.2f}"
-            )
-        before = after
-    # the round with the median ratio (the lower middle one for an even number of rounds)
-    m, b, bare_s, ratio = sorted(rounds_run, key=lambda r: r[3])[(len(rounds_run) - 1) // 2]
-    us = 1e6 / max(m.loop.events, 1)
-    print(
-        f"model  events={m.loop.events:,}  processes={m.processes:,}  mean_heap={m.loop.mean_heap:,.0f}  "
-        f"end_time={m.end_time:g} days  log_rows={m.log_rows:,}"
-    )
-    print(
-        f"model  build={m.build_seconds:.3f} s (not counted)  loop={m.loop.seconds:.3f} s  "
-        f"finish={m.finish_seconds:.3f} s  total={m.seconds:.3f} s  "
-        f"{m.seconds * us:.2f} µs/event (loop only {m.loop.seconds * us:.2f})"
-    )
-    print("model  rss after build / loop / finish = {:.0f} / {:.0f} / {:.0f} MB".format(*m.rss_mb))
-    print(
-        f"bare   events={b.events:,}  processes={m.processes:,}  mean_heap={b.mean_heap:,.0f}  "
-        f"(events off by {100 * (b.events - m.loop.events) / m.loop.events:+.3f} %)"
-    )
-    print(
-        f"bare   seconds={bare_s:.3f} s (mean of the loops before and after the model)  "
-        f"{1e6 * bare_s / max(b.events, 1):.2f} µs/event"
-    )
-
-    rss = peak_rss_mb()
-    print(f"result ratio={ratio:.2f} (target <= 3)  peak_rss={rss:.1f} MB (target <= 1024)")
-
+    result = run_bench(args, scenario)
+    print_figures(result)
     if args.profile:
-        sys.stdout.flush()
-        print("profile: the model once more under cProfile (figures above are unprofiled)", file=sys.stderr)
-        profiler = cProfile.Profile()
-        p = run_model(scenario, args.seed, profiler)
-        print(
-            f"profiled run: events={p.loop.events:,}  loop={p.loop.seconds:.3f} s  finish={p.finish_seconds:.3f} s",
-            file=sys.stderr,
-        )
-        print_profile(profiler)
-
-    print(
-        f"ratio_vs_bare_simpy={ratio:.3f} events={m.loop.events} seconds={m.seconds:.3f} peak_rss_mb={rss:.1f}"
-    )
+        run_profile(scenario, args.seed)
+    if not args.no_sweep:
+        for line in sweep_figures(args):
+            print(line)
+    print_last_line(result)
 
 
 if __name__ == "__main__":
