@@ -485,14 +485,15 @@ def run_profile(scenario: Scenario, seed: int) -> None:
 
 
 def sweep_figures(args: argparse.Namespace) -> list[str]:
-    """Extra figures printed just before the last line; filled by the sweep benchmark.
+    """The sweep figures (``experiments/bench_sweep.py``), printed just before the last line.
 
-    Each string is printed as one line of stdout, after the figures above and the
-    profile and before the last line. Skipped with ``--no-sweep``. Whatever runs here
-    comes after the timed rounds and after ``peak_rss_mb`` was read, so it changes
-    neither the ratio nor the last line. Empty for now.
+    They run after the timed rounds and after ``peak_rss_mb`` was read, so they change
+    neither the ratio nor the last line. Skipped with ``--no-sweep``.
     """
-    return []
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from bench_sweep import figures
+
+    return figures()
 
 
 def print_last_line(result: BenchResult) -> None:

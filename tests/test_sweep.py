@@ -463,3 +463,15 @@ def test_query_refuses_bad_sql_and_folders_that_are_not_stores(folder: Path) -> 
     assert wrong.exit_code == 2 and "query:" in wrong.output and "Traceback" not in wrong.output
     fmt = CliRunner().invoke(app, ["query", str(out), "select 1", "--format", "xml"])
     assert fmt.exit_code == 2 and "--format" in fmt.output
+
+
+def test_a_design_that_makes_the_same_scenario_twice_completes(folder: Path) -> None:
+    """An integer factor over a narrow range rounds different coordinates to one value: Sobol's
+    AB_i then repeats A's scenario. The two points share task keys but are two tasks each."""
+    path = folder / "exp.yaml"
+    text = experiment_yaml(SOBOL, replications=2).replace("range: [8, 20]", "range: [10, 11]")
+    path.write_text(text, encoding="utf-8")
+    plan = make_plan(load_experiment(path), path)
+    assert plan.tasks["key"].duplicated().any(), "the design repeats a scenario"
+    outcome = run_sweep(plan, folder / "o", SerialExecutor())
+    assert outcome.complete and len(read_results(folder / "o")) == len(plan.tasks)

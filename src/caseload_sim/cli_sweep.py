@@ -206,6 +206,7 @@ def sweep(
         "seconds": round(outcome.seconds, 3),
         "tasks_per_second": round(outcome.ran / outcome.seconds, 3) if outcome.seconds > 0 else None,
         "executor": repr(runner),
+        "driver_peak_rss_mb": round(_peak_rss_mb(), 1),
     }
     if as_json:
         typer.echo(json.dumps(summary))
@@ -219,6 +220,15 @@ def sweep(
     typer.echo(f"store: {out_dir}  (plan.parquet, results/, points.parquet, manifest.json)")
     typer.echo(f'next:  caseload-sim query {out_dir} "select * from points limit 10"')
     typer.echo(f"       caseload-sim analyze {out_dir}")
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory (the driver's; workers are other processes)."""
+    import resource
+    import sys
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
 def _views(folder: Path) -> tuple[Any, list[str]]:

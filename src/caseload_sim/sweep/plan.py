@@ -4,8 +4,10 @@ A task is one replication of one point. The plan is a table with one row per tas
 the point, its design coordinates and factor values, the replication *r*, the seed,
 the **task key** and the **chunk** it runs in. The key is a SHA-256 of the resolved
 scenario of the point (:meth:`caseload_sim.scenario.Scenario.digest`), the seed, the
-replication and the package version: the same key means the same numbers, so a resumed
-sweep skips exactly the tasks whose keys are stored.
+replication and the package version: the same key means the same numbers, and a store
+whose plan has other keys is not resumed. Two points can share a key (an integer factor
+that rounds two coordinates to one value makes the same scenario twice): a task is its
+point and replication, and a resumed sweep runs exactly the chunks not stored.
 
 Replication *r* uses the experiment's seed and index *r* at every point: common random
 numbers, so two points differ only by their factors, not by their luck.

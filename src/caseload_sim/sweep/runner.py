@@ -226,7 +226,9 @@ def run_sweep(
     complete = stored == total
     if complete:
         results = store.read_results(folder, ["point", "replication", "key", *plan.factor_columns, *kpis])
-        if results["key"].duplicated().any():  # pragma: no cover - parts are per chunk, so this cannot happen
+        # Keys may repeat (two points of a design can make the same scenario, e.g. an integer
+        # factor that rounds alike); a task is its point and replication.
+        if results.duplicated(["point", "replication"]).any():  # pragma: no cover - parts are per chunk
             raise store.StoreError(f"{folder}: a task is stored twice")
         store.write_points(folder, results, plan.factor_columns, kpis)
         save("complete")

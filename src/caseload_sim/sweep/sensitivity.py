@@ -1161,12 +1161,22 @@ def _sobol_findings(sobol: pd.DataFrame, noise: pd.DataFrame) -> list[str]:
         else:
             sentence += "."
         out.append(sentence)
-        zero = tab[(tab["ST_low"] <= 0) | ~np.isfinite(tab["ST_low"])]["factor"].astype(str).tolist()
+        unclear = (tab["ST_low"] <= 0) | ~np.isfinite(tab["ST_low"])
+        # an interval that reaches 0 around a small estimate: no measurable effect; around a large
+        # one (a skewed KPI, too few base rows): the design cannot tell, which is not the same thing
+        small = unclear & (tab["ST"] < max(0.05, share if math.isfinite(share) else 0.0))
+        zero = tab[small]["factor"].astype(str).tolist()
         if zero:
             out.append(
-                f"{kpi}: {_join(zero)} cannot be told from 0 (the interval of the total-order index "
+                f"{kpi}: {_join(zero)} cannot be told from 0 (small total-order index whose interval "
                 f"includes 0): within the ranges swept, {'it does' if len(zero) == 1 else 'they do'} not "
                 "measurably move this KPI."
+            )
+        for _, row in tab[unclear & ~small].iterrows():
+            out.append(
+                f"{kpi}: {row['factor']} is undecided: its total-order index is {_f2(row['ST'])} but its "
+                f"interval [{_f2(row['ST_low'])}, {_f2(row['ST_high'])}] reaches 0 — the design has too few "
+                "base rows for this KPI (raise base_samples) rather than showing no effect."
             )
         total_s1 = float(tab["S1"].clip(lower=0).sum())
         if lead:

@@ -11,7 +11,7 @@
 A chunk's rows are written under a temporary name in ``results/`` and renamed into
 place, so a part is either whole or absent, whatever kills the sweep. The name of a
 part is its chunk number, so a chunk is stored at most once: resuming runs the chunks
-that have no part (the plan minus the keys stored), and a part that cannot be read
+that have no part (the plan minus the tasks stored), and a part that cannot be read
 (a disk that filled up before the rename could not leave one, but a copied folder
 might) is set aside as ``.bad`` and its chunk run again. Workers never write here: the
 process that drives the sweep writes each chunk's rows when they arrive.

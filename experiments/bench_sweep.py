@@ -1,0 +1,173 @@
+"""The sweep benchmark: what running a plan costs beyond its replications (``make bench``).
+
+Printed by ``experiments/bench.py`` before its last line (``--no-sweep`` skips it), or
+alone with ``python experiments/bench_sweep.py``. Four figures:
+
+1. **Scheduling overhead per task**, in CPU time: a sweep of ``TASKS`` baseline
+   replications run serially in this process (plan, chunks, rebuilding each point's
+   scenario, KPI rows, parquet parts, the manifest) against the same replications
+   called directly, measured bare / sweep / bare so that a machine that speeds up or
+   slows down moves both sides alike. Target: at most 5 % of a bare replication.
+2. **The same on 2 local workers**, counting the workers' CPU too (they are reaped at
+   the end, so ``RUSAGE_CHILDREN`` holds them): what spawning, pickling and the pipe
+   add. Its steady-state throughput (tasks per wall second between the first and the
+   last stored chunk) gives the **speed-up on 2 workers** over the serial sweep (target
+   ≥ 1.8×; wall clock, so it reads low on a busy machine) and the **projected wall time
+   of a 1,000-point Sobol design of 10 replications** (10,000 baseline tasks; target
+   ≤ 6 min).
+3. **Driver memory is flat**: the peak resident memory of ``caseload-sim sweep`` (the
+   driver; workers are separate processes) on a 2,000-task and a 20,000-task sweep of a
+   tiny scenario, each in its own process. Target: the second no higher than the first
+   (within a few MB of noise).
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from caseload_sim.executors import ProcessExecutor, SerialExecutor
+from caseload_sim.experiment import run_replication
+from caseload_sim.sweep import load_experiment, make_plan, run_sweep
+
+REPO = Path(__file__).resolve().parent.parent
+CLOCK = time.process_time
+TASKS = 40  # serial overhead: 40 baseline replications each side (~3 s)
+LOCAL_TASKS = 160  # 2 local workers (~6 s)
+SOBOL_TASKS = 10_000
+
+EXPERIMENT = """\
+name: bench
+scenario: {scenario}
+factors:
+  - {{path: regulation.caseload_cap, name: cap, range: [12, 18], integer: true}}
+design: {{kind: lhs, samples: {points}}}
+replications: {replications}
+seed: 1
+kpis: [work_12m]
+"""
+
+
+def _plan(folder: Path, scenario: Path, points: int, replications: int) -> tuple[Path, object]:
+    path = folder / f"bench-{points}x{replications}.yaml"
+    path.write_text(
+        EXPERIMENT.format(scenario=scenario, points=points, replications=replications), encoding="utf-8"
+    )
+    return path, make_plan(load_experiment(path), path)
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _bare(plan: object) -> float:
+    """CPU seconds of the plan's replications called directly (same scenarios, seeds, replications)."""
+    from caseload_sim.keypaths import apply_settings, parse_path
+    from caseload_sim.scenario import scenario_from_dict
+
+    start = CLOCK()
+    for chunk in plan.iter_chunks():  # type: ignore[attr-defined]
+        for _, settings, runs in chunk.points:
+            scenario = scenario_from_dict(
+                apply_settings(chunk.base, [(parse_path(p), v) for p, v in settings])
+            )
+            for replication, _ in runs:
+                run_replication(scenario, chunk.seed, replication)
+    return CLOCK() - start
+
+
+def _driver_peak(folder: Path, scenario: Path, points: int, replications: int) -> float:
+    path, _ = _plan(folder, scenario, points, replications)
+    out = folder / f"store-{points}"
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("caseload-sim")),
+            "sweep",
+            str(path),
+            "--out",
+            str(out),
+            "--workers",
+            "2",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(json.loads(done.stdout)["driver_peak_rss_mb"])
+
+
+def figures() -> list[str]:
+    """The sweep figures, one line each."""
+    lines: list[str] = []
+    baseline = REPO / "scenarios" / "baseline.yaml"
+    with tempfile.TemporaryDirectory(prefix="caseload-sim-bench-") as tmp:
+        folder = Path(tmp)
+        _, plan = _plan(folder, baseline, TASKS // 4, 4)
+        bare_before = _bare(plan)
+        start = CLOCK()
+        run_sweep(plan, folder / "serial", SerialExecutor())  # type: ignore[arg-type]
+        swept = CLOCK() - start
+        bare_after = _bare(plan)
+        bare = (bare_before + bare_after) / 2
+        per_task = bare / TASKS
+        overhead = (swept - bare) / TASKS
+        lines.append(
+            f"sweep serial: {TASKS} baseline tasks, bare {per_task * 1e3:.1f} ms CPU/task, "
+            f"sweep {swept / TASKS * 1e3:.1f} ms/task: overhead {overhead * 1e3:+.2f} ms/task "
+            f"= {overhead / per_task:+.1%} of a replication (target <= 5 %)"
+        )
+
+        _, big = _plan(folder, baseline, LOCAL_TASKS // 4, 4)
+        stamps: list[tuple[float, int]] = []
+        cpu0, child0, wall0 = CLOCK(), _children_cpu(), time.perf_counter()
+        run_sweep(
+            big,  # type: ignore[arg-type]
+            folder / "local",
+            ProcessExecutor(2),
+            progress=lambda done, total: stamps.append((time.perf_counter(), done)),
+        )
+        wall = time.perf_counter() - wall0
+        cpu = (CLOCK() - cpu0) + (_children_cpu() - child0)
+        local_overhead = cpu / LOCAL_TASKS - per_task
+        (t_first, n_first), (t_last, n_last) = stamps[1], stamps[-1]
+        throughput = (n_last - n_first) / max(t_last - t_first, 1e-9)
+        serial_rate = 1.0 / (swept / TASKS)
+        lines.append(
+            f"sweep local 2 workers: {LOCAL_TASKS} tasks in {wall:.1f} s wall (start-up included), "
+            f"{cpu / LOCAL_TASKS * 1e3:.1f} ms CPU/task with the workers': overhead "
+            f"{local_overhead * 1e3:+.2f} ms/task = {local_overhead / per_task:+.1%} of a replication"
+        )
+        lines.append(
+            f"sweep speed-up on 2 workers: {throughput:.2f} tasks/s steady vs {serial_rate:.2f} serial "
+            f"= {throughput / serial_rate:.2f}x (target >= 1.8x; wall clock, reads low on a busy machine)"
+        )
+        lines.append(
+            f"sweep projected: a 1,000-point Sobol design x 10 replications ({SOBOL_TASKS:,} baseline tasks) "
+            f"on 2 workers: {SOBOL_TASKS / throughput / 60:.1f} min (target <= 6 min)"
+        )
+
+        tiny = folder / "tiny.yaml"
+        tiny.write_text(
+            "name: tiny\nteams:\n  - {name: a, specialists: 1, referrals_per_week: 0.3}\n"
+            "run: {warmup_days: 0, horizon_days: 30}\n",
+            encoding="utf-8",
+        )
+        small = _driver_peak(folder, tiny, 200, 10)
+        large = _driver_peak(folder, tiny, 2000, 10)
+        lines.append(
+            f"sweep driver peak memory: {small:.0f} MB for 2,000 tasks, {large:.0f} MB for 20,000 tasks "
+            f"({large - small:+.0f} MB; target: no higher)"
+        )
+    return lines
+
+
+if __name__ == "__main__":
+    for line in figures():
+        print(line)
