@@ -475,3 +475,41 @@ def test_a_design_that_makes_the_same_scenario_twice_completes(folder: Path) -> 
     assert plan.tasks["key"].duplicated().any(), "the design repeats a scenario"
     outcome = run_sweep(plan, folder / "o", SerialExecutor())
     assert outcome.complete and len(read_results(folder / "o")) == len(plan.tasks)
+
+
+def test_the_cli_sweeps_on_an_existing_dask_cluster_with_the_same_rows(folder: Path) -> None:
+    """--scheduler ADDR: the test starts its own LocalCluster (nothing else need be running)."""
+    from distributed import LocalCluster
+
+    path = write_experiment(folder, GRID, replications=2)
+    serial = CliRunner().invoke(app, ["sweep", str(path), "--out", str(folder / "serial"), "--quiet"])
+    assert serial.exit_code == 0, serial.output
+    with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None, processes=True) as cluster:
+        result = CliRunner().invoke(
+            app,
+            [
+                "sweep",
+                str(path),
+                "--out",
+                str(folder / "cluster"),
+                "--scheduler",
+                cluster.scheduler_address,
+                "--json",
+            ],
+        )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["complete"] and summary["executor"].startswith("DaskExecutor(tcp://")
+    pd.testing.assert_frame_equal(sweep_rows(folder / "cluster"), sweep_rows(folder / "serial"))
+
+
+def test_bad_sweep_options_are_refused_before_anything_runs(folder: Path) -> None:
+    path = write_experiment(folder, GRID, replications=1)
+    for args, words in [
+        (["--workers", "0"], "--workers: got 0"),
+        (["--executor", "spark"], "--executor: got 'spark'"),
+        (["--executor", "local", "--scheduler", "tcp://x:1"], "--scheduler: goes with --executor dask"),
+    ]:
+        result = CliRunner().invoke(app, ["sweep", str(path), "--out", str(folder / "o"), *args])
+        assert result.exit_code == 2 and words in result.output, result.output
+    assert not (folder / "o").exists()

@@ -347,10 +347,12 @@ def _run(store: SweepStore) -> str:
 def _method_note(analysis: Analysis) -> str:
     level = f"{round(100 * analysis.confidence)} %"
     noise = (
-        "The <em>noise share</em> of a KPI is the mean over the points of s²/n (the variance of a point's "
-        "mean that comes from its n replications) divided by the variance of the point means across the "
-        "sweep; it is the share of what the analysis explains that is replication noise, and an index or "
-        "effect about that size or smaller cannot be told from noise."
+        "The <em>noise share</em> of a KPI is the variance of a point's mean that comes from its n "
+        "replications, divided by the variance of the point means across the sweep. Replication r has the "
+        "same random numbers at every point, so its luck shared by all points moves every mean alike and is "
+        "not counted; what is counted is the point-by-replication residual, over n. It is the share of what "
+        "the analysis explains that is replication noise: an index or effect about that size or smaller "
+        "cannot be told from noise."
     )
     if analysis.design_kind == "sobol":
         text = (
@@ -358,7 +360,9 @@ def _method_note(analysis: Analysis) -> str:
             "that the factor explains on its own; the <em>total-order index</em> ST adds its interactions "
             "with the other factors. ST near 0: the factor can be fixed anywhere in its range. Indices are "
             f"computed on the replication means per point; the {level} intervals come from {analysis.bootstrap} "
-            "bootstrap draws that resample both the base rows of the design and each point's replications. "
+            "bootstrap draws that resample both the base rows of the design and the replications (the same "
+            "replication numbers at every point), as basic intervals (the draws reflected about the estimate, "
+            "which corrects the shift that resampled noise gives them). "
         )
     elif analysis.design_kind == "morris":
         text = (
@@ -366,7 +370,7 @@ def _method_note(analysis: Analysis) -> str:
             "by how far it moved as a share of its range. μ* (mean absolute effect) ranks the factors; σ (the "
             "spread of the effects) is large when a factor's effect depends on the other factors or is not "
             f"linear. The {level} intervals of μ* come from {analysis.bootstrap} bootstrap draws resampling "
-            "trajectories and each point's replications. "
+            "trajectories and the replications (the same ones at every point), as basic intervals. "
         )
     else:
         text = (
