@@ -748,6 +748,7 @@ def sobol_analysis(
                 draws_st.append(bst)
             s1_lo, s1_hi = _percentiles(np.concatenate(draws_s1), confidence, s1)
             st_lo, st_hi = _percentiles(np.concatenate(draws_st), confidence, st)
+            st_lo = np.maximum(st_lo, 0.0)  # Jansen's total-order index is a mean of squares: not below 0
         for i, name in enumerate(names):
             sobol_rows.append(
                 {
@@ -903,6 +904,7 @@ def morris_effects(
                 weights = np.bincount(rng.choice(kept_idx, size=n_kept), minlength=t_all).astype(float)
                 draws[k] = _mu_star(effects, steps, weights, d)
             lo, hi = _percentiles(draws, confidence, mu_star)
+            lo = np.maximum(lo, 0.0)  # μ* is a mean of absolute values: its interval starts at 0 at most
         for i, name in enumerate(names):
             rows.append(
                 {
@@ -1093,7 +1095,10 @@ def noise_shares(store: SweepStore) -> pd.DataFrame:
 
 
 def _f2(x: float) -> str:
-    return f"{x:.2f}" if math.isfinite(x) else "n/a"
+    """Two decimals for indices and shares; three significant digits (with thousands) for large effects."""
+    if not math.isfinite(x):
+        return "n/a"
+    return f"{x:.2f}" if abs(x) < 100 else f"{x:,.3g}" if abs(x) < 1000 else f"{x:,.0f}"
 
 
 def _pct(x: float) -> str:
