@@ -81,3 +81,33 @@ def test_the_readme_python_example_runs_as_a_script_with_spawned_workers(tmp_pat
     assert done.returncode == 0, done.stderr
     assert "wait_days_mean" in done.stdout, done.stdout
     assert (tmp_path / "out" / "points.parquet").exists()
+
+
+def test_without_the_main_guard_the_error_says_what_to_do(tmp_path: Path) -> None:
+    """The README's example without its guard: spawned workers re-run the script and die; the
+    error names the missing guard instead of only 'BrokenProcessPool'."""
+    import subprocess
+    import sys
+
+    (tmp_path / "small.yaml").write_text(
+        "name: small\nteams:\n  - {name: a, specialists: 1}\nrun: {warmup_days: 0, horizon_days: 60}\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "exp.yaml").write_text(
+        "name: exp\nscenario: small.yaml\nfactors:\n  - {path: regulation.caseload_cap, levels: [10, 20]}\n"
+        "design: {kind: grid}\nreplications: 1\n",
+        encoding="utf-8",
+    )
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "from caseload_sim.executors import ProcessExecutor\n"
+        "from caseload_sim.sweep import load_experiment, make_plan, run_sweep\n"
+        f"plan = make_plan(load_experiment({str(tmp_path / 'exp.yaml')!r}), {str(tmp_path / 'exp.yaml')!r})\n"
+        f"run_sweep(plan, {str(tmp_path / 'out')!r}, ProcessExecutor(2), resume=True)\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=300, cwd=tmp_path
+    )
+    assert done.returncode != 0
+    assert 'if __name__ == "__main__":' in done.stderr.splitlines()[-1], done.stderr[-1500:]

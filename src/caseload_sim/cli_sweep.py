@@ -223,10 +223,21 @@ def sweep(
 
 
 def _peak_rss_mb() -> float:
-    """This process's peak resident memory (the driver's; workers are other processes)."""
+    """This process's peak resident memory (the driver's; workers are other processes).
+
+    On Linux from ``VmHWM`` in ``/proc/self/status``: ``ru_maxrss`` keeps the high-water
+    mark of the process that started this one (it survives ``exec``), so a driver started
+    by a large process would report that process's peak.
+    """
     import resource
     import sys
 
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return float(line.split()[1]) / 1024
+    except OSError:
+        pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 

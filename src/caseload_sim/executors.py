@@ -177,7 +177,7 @@ class ProcessExecutor:
             while index_of:
                 done, _ = wait(set(index_of), return_when=FIRST_COMPLETED)
                 for future in sorted(done, key=index_of.__getitem__):
-                    pid, result = future.result()
+                    pid, result = _result(future)
                     pids.add(pid)
                     yield index_of.pop(future), result
                 top_up()
@@ -217,7 +217,7 @@ class ProcessExecutor:
                 # future.result() re-raises a task's exception; the pool is then shut
                 # down below with its queued tasks cancelled.
                 for future in sorted(done, key=index_of.__getitem__):
-                    pid, result = future.result()
+                    pid, result = _result(future)
                     pids.add(pid)
                     i = index_of[future]
                     results[i] = result
@@ -238,6 +238,24 @@ class ProcessExecutor:
 
     def __repr__(self) -> str:
         return f"ProcessExecutor(workers={self._workers}, start_method={self.start_method!r})"
+
+
+_BROKEN = (
+    "a worker process ended abruptly before finishing its task. If this runs from a script of "
+    "yours, put the code that starts the run under `if __name__ == \"__main__\":` -- worker processes "
+    "are spawned and import the script, and without that guard each one starts the run again (see "
+    "the README, 'For researchers'); otherwise a worker ran out of memory or was killed"
+)
+
+
+def _result(future: Future[tuple[int, R]]) -> tuple[int, R]:
+    """A worker's ``(pid, result)``, with a pool broken by a dead worker said in words."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        return future.result()
+    except BrokenProcessPool as exc:
+        raise BrokenProcessPool(_BROKEN) from exc
 
 
 def _worker_init(parent: int) -> None:
