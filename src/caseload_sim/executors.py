@@ -242,7 +242,7 @@ class ProcessExecutor:
 
 _BROKEN = (
     "a worker process ended abruptly before finishing its task. If this runs from a script of "
-    "yours, put the code that starts the run under `if __name__ == \"__main__\":` -- worker processes "
+    'yours, put the code that starts the run under `if __name__ == "__main__":` -- worker processes '
     "are spawned and import the script, and without that guard each one starts the run again (see "
     "the README, 'For researchers'); otherwise a worker ran out of memory or was killed"
 )

@@ -241,7 +241,7 @@ def _task_table(
             "point": point,
             "replication": replication,
             "seed": np.full(n * r, experiment.seed, dtype=np.int64),
-            "key": pd.array(keys, dtype="string"),
+            "key": pd.array(keys, dtype="string[pyarrow]"),
             "chunk": (np.arange(n * r, dtype=np.int64) // size),
         }
     )

@@ -225,12 +225,9 @@ def run_sweep(
         save("partial")
     complete = stored == total
     if complete:
-        results = store.read_results(folder, ["point", "replication", "key", *plan.factor_columns, *kpis])
-        # Keys may repeat (two points of a design can make the same scenario, e.g. an integer
-        # factor that rounds alike); a task is its point and replication.
-        if results.duplicated(["point", "replication"]).any():  # pragma: no cover - parts are per chunk
-            raise store.StoreError(f"{folder}: a task is stored twice")
-        store.write_points(folder, results, plan.factor_columns, kpis)
+        # Every part holds its chunk's rows (sizes checked above), so nothing is stored twice;
+        # the summary streams the parts (memory grows with the points, not the rows).
+        store.write_points(folder, plan.points, plan.factor_columns, kpis)
         save("complete")
     return SweepOutcome(
         folder=folder,

@@ -46,6 +46,7 @@ __all__ = [
     "RESULTS",
     "StoreError",
     "done_chunks",
+    "point_summary",
     "read_manifest",
     "read_results",
     "results_schema",
@@ -159,48 +160,70 @@ def read_results(folder: Path, columns: Sequence[str] | None = None) -> pd.DataF
     return frame.sort_values(["point", "replication"], kind="stable").reset_index(drop=True)
 
 
-def point_summary(results: pd.DataFrame, factors: Sequence[str], kpis: Sequence[str]) -> pd.DataFrame:
+def point_summary(
+    folder: Path, points: pd.DataFrame, factors: Sequence[str], kpis: Sequence[str]
+) -> pd.DataFrame:
     """Per point and KPI: ``point``, factors, ``kpi``, ``mean``, ``std``, ``ci_low``, ``ci_high``, ``n``.
 
-    The interval is the t-interval of the mean over the point's replications (NaN
-    values, where a KPI is undefined in a replication, are left out; ``n`` counts the
-    rest).
+    Read part by part, each part's rows folded into running per-point counts, means and
+    sums of squared deviations (Chan, Golub & LeVeque's pairwise update), so memory
+    grows with the points, not with the rows stored. The interval is the t-interval of
+    the mean over the point's replications (NaN values, where a KPI is undefined in a
+    replication, are left out; ``n`` counts the rest). ``points`` gives the factor values
+    (the plan's design table).
     """
     from scipy import stats
 
-    if results.empty:
-        return pd.DataFrame(columns=["point", *factors, "kpi", "mean", "std", "ci_low", "ci_high", "n"])
-    first = results.groupby("point", sort=True)[list(factors)].first().reset_index()
-    frames = []
-    grouped = results.groupby("point", sort=True)
-    for kpi in kpis:
-        agg = grouped[kpi].agg(["mean", "std", "count"]).reset_index()
-        n = agg["count"].to_numpy()
-        with np.errstate(invalid="ignore", divide="ignore"):
-            half = stats.t.ppf(0.975, np.maximum(n - 1, 1)) * agg["std"].to_numpy() / np.sqrt(n)
-        half = np.where(n > 1, half, np.nan)
-        frames.append(
-            pd.DataFrame(
-                {
-                    "point": agg["point"].to_numpy(),
-                    "kpi": kpi,
-                    "mean": agg["mean"].to_numpy(),
-                    "std": agg["std"].to_numpy(),
-                    "ci_low": agg["mean"].to_numpy() - half,
-                    "ci_high": agg["mean"].to_numpy() + half,
-                    "n": n.astype(np.int64),
-                }
-            )
-        )
-    tidy = pd.concat(frames, ignore_index=True)
-    out = first.merge(tidy, on="point", how="right")
+    ids = points["point"].to_numpy(dtype=np.int64)
+    k = len(kpis)
+    n = np.zeros((len(ids), k))
+    mean = np.zeros((len(ids), k))
+    m2 = np.zeros((len(ids), k))
+    results = folder / RESULTS
+    for path in sorted(results.glob("part-*.parquet")) if results.is_dir() else []:
+        part = pq.read_table(path, columns=["point", *kpis]).to_pandas()
+        rows = np.searchsorted(ids, part["point"].to_numpy(dtype=np.int64))
+        values = part[list(kpis)].to_numpy(dtype=float)
+        defined = np.isfinite(values)
+        for j in range(k):
+            ok = defined[:, j]
+            r, v = rows[ok], values[ok, j]
+            cnt = np.bincount(r, minlength=len(ids)).astype(float)
+            tot = np.bincount(r, weights=v, minlength=len(ids))
+            with np.errstate(invalid="ignore", divide="ignore"):
+                part_mean = np.where(cnt > 0, tot / np.maximum(cnt, 1), 0.0)
+            dev = np.bincount(r, weights=(v - part_mean[r]) ** 2, minlength=len(ids))
+            total = n[:, j] + cnt
+            delta = part_mean - mean[:, j]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                share = np.where(total > 0, cnt / np.maximum(total, 1), 0.0)
+            mean[:, j] += delta * share
+            m2[:, j] += dev + delta**2 * n[:, j] * share
+            n[:, j] = total
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_out = np.where(n > 0, mean, np.nan)
+        std = np.where(n > 1, np.sqrt(m2 / np.maximum(n - 1, 1)), np.nan)
+        half = stats.t.ppf(0.975, np.maximum(n - 1, 1)) * std / np.sqrt(np.maximum(n, 1))
+    half = np.where(n > 1, half, np.nan)
+    out = pd.DataFrame(
+        {
+            "point": np.repeat(ids, k),
+            "kpi": np.tile(np.asarray(kpis, dtype=object), len(ids)),
+            "mean": mean_out.ravel(),
+            "std": std.ravel(),
+            "ci_low": (mean_out - half).ravel(),
+            "ci_high": (mean_out + half).ravel(),
+            "n": n.ravel().astype(np.int64),
+        }
+    )
+    out = points[["point", *factors]].merge(out, on="point", how="right")
     return out.sort_values(["point", "kpi"], kind="stable").reset_index(drop=True)
 
 
-def write_points(folder: Path, results: pd.DataFrame, factors: Sequence[str], kpis: Sequence[str]) -> Path:
-    """Write ``points.parquet`` from the stored rows."""
+def write_points(folder: Path, points: pd.DataFrame, factors: Sequence[str], kpis: Sequence[str]) -> Path:
+    """Write ``points.parquet`` from the stored parts (:func:`point_summary`)."""
     path = folder / POINTS
-    summary = point_summary(results, factors, kpis)
+    summary = point_summary(folder, points, factors, kpis)
     write_atomic(path, lambda tmp: summary.to_parquet(tmp, index=False))
     return path
 
