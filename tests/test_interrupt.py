@@ -23,6 +23,14 @@ LONG = (
     "run: {warmup_days: 3000, horizon_days: 1095}\n"
 )
 
+
+def ctrl_c_as_in_a_terminal() -> None:
+    """In the child: SIGINT as a terminal's foreground process has it. A test run started in
+    the background by a shell (as CI may be) inherits SIGINT ignored, and Python then never
+    raises KeyboardInterrupt; Ctrl-C is what these tests emulate."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses /proc and Linux signals")
 
 
@@ -61,6 +69,7 @@ def start(tmp_path: Path, out: Path) -> tuple[subprocess.Popen[bytes], set[int]]
         [str(EXECUTABLE), "run", str(scenario), "-n", "8", "--workers", "2", "--out", str(out)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        preexec_fn=ctrl_c_as_in_a_terminal,
     )
     workers: set[int] = set()
     deadline = time.monotonic() + 60

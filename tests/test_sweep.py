@@ -43,6 +43,13 @@ run: {warmup_days: 60, horizon_days: 365}
 """
 
 
+def ctrl_c_as_in_a_terminal() -> None:
+    """In the child: SIGINT as a terminal's foreground process has it. A test run started in
+    the background by a shell (as CI may be) inherits SIGINT ignored, and Python then never
+    raises KeyboardInterrupt; Ctrl-C is what these tests emulate."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def experiment_yaml(design: str, replications: int = 3, extra: str = "") -> str:
     return f"""\
 name: exp
@@ -385,6 +392,7 @@ def _start_sweep(folder: Path, out: Path, *extra: str) -> subprocess.Popen[bytes
         [str(EXECUTABLE), "sweep", str(path), "--out", str(out), "--workers", "2", "--quiet", *extra],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        preexec_fn=ctrl_c_as_in_a_terminal,
     )
 
 
