@@ -540,3 +540,26 @@ def test_points_summarise_the_stored_rows_exactly(folder: Path) -> None:
         assert (got["n"] == expected["count"]).all()
         half = stats.t.ppf(0.975, expected["count"] - 1) * expected["std"] / np.sqrt(expected["count"])
         assert np.allclose(got["ci_high"] - got["mean"], half)
+
+
+def test_analyze_writes_tables_and_an_offline_report_from_the_store(folder: Path) -> None:
+    path = write_experiment(folder, MORRIS, replications=2)
+    out = folder / "o"
+    swept = CliRunner().invoke(app, ["sweep", str(path), "--out", str(out)])  # with the progress bar
+    assert swept.exit_code == 0, swept.output
+    assert "tasks stored" in swept.stdout and f"caseload-sim analyze {out}" in swept.stdout
+    result = CliRunner().invoke(app, ["analyze", str(out), "--bootstrap", "60"])
+    assert result.exit_code == 0, result.output
+    assert (out / "analysis" / "morris.csv").exists() and (out / "analysis" / "noise.csv").exists()
+    morris = pd.read_csv(out / "analysis" / "morris.csv")
+    assert set(morris["factor"]) == {"cap", "referrals"} and (morris["mu_star_low"].dropna() >= 0).all()
+    html = (out / "sweep_report.html").read_text(encoding="utf-8")
+    assert "Findings" in html and '<script src="http' not in html
+    assert result.stdout.startswith("- "), "findings first, in words"
+
+
+def test_analyze_refuses_what_is_not_a_sweep(folder: Path) -> None:
+    result = CliRunner().invoke(app, ["analyze", str(folder)])
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    bad = CliRunner().invoke(app, ["analyze", str(folder), "--bootstrap", "3"])
+    assert bad.exit_code == 2 and "--bootstrap: got 3" in bad.output
