@@ -35,6 +35,8 @@ from caseload_sim.sweep.plan import Chunk, Plan, canonical, plan_summary
 
 __all__ = ["SweepOutcome", "run_chunk", "run_sweep", "sweep_kpis"]
 
+MANIFEST_EVERY = 5.0  # seconds between updates of a running sweep's manifest (its counts)
+
 #: Called after each stored chunk with (tasks stored, tasks planned).
 SweepProgress = Callable[[int, int], None]
 
@@ -143,9 +145,10 @@ def run_sweep(
     executor = executor or SerialExecutor()
     existing = store.read_manifest(folder) if folder.exists() else None
     if existing is not None and not resume:
+        rows = sum(store.done_chunks(folder).values())  # the parts are the truth; the manifest may lag
         raise store.StoreError(
             f"{folder}: already holds a sweep ({existing.get('status', 'partial')}, "
-            f"{existing.get('stored', 0)} of {existing.get('tasks', '?')} tasks); allowed: --resume to continue "
+            f"{rows} of {existing.get('tasks', '?')} tasks stored); allowed: --resume to continue "
             "it, or a new --out (nothing is overwritten)"
         )
     if existing is not None:
@@ -182,7 +185,10 @@ def run_sweep(
     stored = stored_before
     total = len(plan.tasks)
 
+    saved = [time.perf_counter()]
+
     def save(status: str) -> None:
+        saved[0] = time.perf_counter()
         store.save_manifest(
             folder,
             {
@@ -219,6 +225,10 @@ def run_sweep(
             store.write_part(folder, chunk, _with_factors(frame, plan), schema)
             stored += len(frame)
             chunks_run += 1
+            if (
+                time.perf_counter() - saved[0] > MANIFEST_EVERY
+            ):  # so a killed sweep's manifest is near the truth
+                save("partial")
             if progress is not None:
                 progress(stored, total)
     finally:
