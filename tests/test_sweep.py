@@ -406,13 +406,17 @@ def _wait_for_parts(out: Path, proc: subprocess.Popen[bytes], count: int) -> Non
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux signals")
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
-def test_a_killed_sweep_resumes_to_exactly_the_uninterrupted_rows(folder: Path, sig: int) -> None:
+@pytest.mark.parametrize(
+    ("sig", "executor"), [(signal.SIGINT, "local"), (signal.SIGKILL, "local"), (signal.SIGINT, "dask")]
+)
+def test_a_killed_sweep_resumes_to_exactly_the_uninterrupted_rows(
+    folder: Path, sig: int, executor: str
+) -> None:
     whole, broken = folder / "whole", folder / "broken"
     proc = _start_sweep(folder, whole)
     assert proc.wait(timeout=600) == 0, proc.stderr.read().decode() if proc.stderr else ""
 
-    proc = _start_sweep(folder, broken)
+    proc = _start_sweep(folder, broken, "--executor", executor)
     _wait_for_parts(broken, proc, 2)
     proc.send_signal(sig)
     code = proc.wait(timeout=60)
