@@ -327,11 +327,11 @@ def test_noise_share_rises_with_noise(ishigami_points: pd.DataFrame) -> None:
     assert 0.3 < loud_share < 0.6  # 36/3 = 12 against about 13.8
     width = lambda t: float((t["ST_high"] - t["ST_low"]).mean())  # noqa: E731
     assert width(sl) > width(sq)
-    # Noise inflates the total-order estimates; the basic intervals lean back toward the truth
-    # (their midpoints are nearer the analytic values than the estimates are).
+    # Uncorrected, noise this heavy put ST about 0.35 too high (x2: 0.59 against 0.24); corrected
+    # for the noise, the estimates are near the analytic values and the intervals hold them.
     truth = np.array([0.5576, 0.4424, 0.2437])
-    mid = ((sl["ST_low"] + sl["ST_high"]) / 2).to_numpy()
-    assert (np.abs(mid - truth) < np.abs(sl["ST"].to_numpy() - truth)).all(), sl
+    assert (np.abs(sl["ST"].to_numpy() - truth) < 0.08).all(), sl
+    assert ((sl["ST_low"] <= truth) & (truth <= sl["ST_high"])).all(), sl
     findings = analyze(loud, bootstrap=50).findings
     assert (
         findings[0].startswith("y:")
@@ -358,6 +358,36 @@ def test_luck_shared_by_every_point_is_not_counted_as_noise(ishigami_points: pd.
     assert np.allclose(s_crn[["S1", "ST"]].to_numpy(), s_plain[["S1", "ST"]].to_numpy()), (
         "the indices do not change when every point gets the same shift"
     )
+
+
+def test_noise_that_nearby_points_share_is_not_taken_for_an_effect_or_removed_twice() -> None:
+    """Common random numbers make the noise of two nearby points nearly the same: here replication r
+    moves every point by z_r (1 + 2 u0) — luck that varies smoothly over the space — and x1 does
+    nothing. x1's indices must stay near 0 (neither inflated by noise nor pushed below 0 by a
+    correction that assumed independent noise), and x0's near 1."""
+    names = ["x0", "x1"]
+    points = _sobol_points(256, 2, seed=3)
+    plan = _plan(points, names, 8)
+    z = np.random.default_rng(5).standard_normal(8) * 0.4
+    u = plan[["u_x0", "u_x1"]].to_numpy()
+    results = plan[["point", "replication", "seed", "key", *names]].copy()
+    results["y"] = u[:, 0] + z[plan["replication"].to_numpy()] * (1 + 2 * u[:, 0])
+    manifest = {
+        "kind": "sobol",
+        "name": "crn",
+        "design": {"kind": "sobol"},
+        "factors": _factors(names),
+        "kpis": ["y"],
+        "replications": 8,
+        "seed": 1,
+        "status": "complete",
+    }
+    manifest["kind"] = "sweep"
+    sobol, noise, _ = sobol_analysis(store_from_frames(manifest, plan, results), bootstrap=100)
+    x0, x1 = sobol.iloc[0], sobol.iloc[1]
+    assert abs(x1["ST"]) < 0.02 and abs(x1["S1"]) < 0.05, sobol
+    assert abs(x0["ST"] - 1) < 0.1 and abs(x0["S1"] - 1) < 0.15, sobol
+    assert x1["ST_low"] <= 0.0 + 1e-12 and x1["ST_high"] < 0.05, sobol
 
 
 def test_bootstrap_is_deterministic_and_seeded(ishigami_points: pd.DataFrame) -> None:
@@ -423,7 +453,8 @@ def test_partial_store_is_said_first(tmp_path: Path) -> None:
     seed=st.integers(0, 2**16),
 )
 def test_additive_function_indices_are_sane(coefs: list[float], noise_sd: float, seed: int) -> None:
-    """For any additive function: finite indices, S1 ≤ ST (up to estimation error), noise share in [0, 1]."""
+    """For any additive function: noise share in [0, 1]; unless noise is most of the variance, finite
+    indices, S1 ≤ ST (up to estimation error) and total-order indices summing to 1."""
     d = len(coefs)
     names = [f"x{i}" for i in range(d)]
     c = np.array(coefs)
@@ -438,15 +469,16 @@ def test_additive_function_indices_are_sane(coefs: list[float], noise_sd: float,
     )
     sobol, noise, notes = sobol_analysis(store, bootstrap=30)
     assert not notes
-    assert np.isfinite(sobol[["S1", "ST", "S1_low", "S1_high", "ST_low", "ST_high"]].to_numpy()).all()
     share = float(noise["noise_share"].iloc[0])
     assert 0.0 <= share <= 1.0
-    slack = 0.15 + 2 * share  # sampling error at N = 256; noise biases S1 down and ST up, never the reverse
+    if share > 0.5:  # mostly noise: the indices are said to be unreadable (findings lead with it)
+        return
+    assert np.isfinite(sobol[["S1", "ST", "S1_low", "S1_high", "ST_low", "ST_high"]].to_numpy()).all()
+    slack = 0.15 + 2 * share  # sampling error at N = 256, larger with more noise
     assert (sobol["S1"] <= sobol["ST"] + slack).all()
-    # additive: the total-order indices sum to 1, except that replication noise adds about
-    # the noise share to every ST (and takes it off the explained part): 1 + (d - 1) * share
-    expected = 1.0 + (d - 1) * share
-    assert abs(float(sobol["ST"].sum()) - expected) < 0.3, (float(sobol["ST"].sum()), expected)
+    # additive: the total-order indices sum to 1 — with the noise taken out of the estimators,
+    # whatever the noise (uncorrected they summed to about 1 + (d - 1) * share)
+    assert abs(float(sobol["ST"].sum()) - 1.0) < 0.3 + share, (float(sobol["ST"].sum()), share)
 
 
 # --- Morris -----------------------------------------------------------------------------

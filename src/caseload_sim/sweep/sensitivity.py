@@ -40,13 +40,14 @@ variance of the point means across the points the indices use; clipped to [0, 1]
 how much of the variance being decomposed is replication noise. Noise adds to the denominator of every
 index and to the numerator of every total-order index, so an index below about the noise
 share cannot be told from noise; a high noise share calls for more replications, not
-for reading the indices. The indices themselves are not corrected for this noise.
-Resampling the replications adds the noise a second time, so when the noise share is
-large the bootstrap distribution of ST sits above the estimate (and that of S1 below
-it); the intervals are therefore *basic* bootstrap intervals, the quantiles reflected
-about the estimate, which correct that shift to first order. The findings lead with the
-noise when it is high and refrain from reading interactions into the gap between ST
-and S1.
+for reading the indices. The indices are corrected for it (:func:`_noise_corrected`):
+the noise adds η to the variance, and to each numerator a term estimated pair by pair
+from the replications (under common random numbers two nearby points share most of
+their noise, so the terms are far smaller than η). Resampling
+the replications adds the noise once more (about (R − 1) / R of it), so each draw is
+corrected for (2 − 1/R) η; what shift remains, the intervals being *basic* bootstrap
+intervals (the quantiles reflected about the estimate) corrects to first order. A high
+noise share still widens every interval, and the findings then lead with it.
 
 **Morris elementary effects** (design ``"morris"``). Each trajectory starts at a random
 point and moves one factor at a time; the *elementary effect* of a step is Δy / Δu, the
@@ -517,6 +518,18 @@ class _Points:
         ms = float(np.nansum(resid**2)) / dof
         return np.where(self.counts > 1, ms / np.maximum(self.counts, 1), np.nan)
 
+    @cached_property
+    def without_shared_luck(self) -> np.ndarray:
+        """``values`` less each replication's luck shared by every point (c_r of :attr:`noise_var`)."""
+        values = self.values
+        if values.shape[1] < 2 or not np.isfinite(values).any():
+            return values
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            row_mean = np.nanmean(values, axis=1)
+            col_mean = np.nanmean(values - row_mean[:, None], axis=0)
+        return values - np.where(np.isfinite(col_mean), col_mean, 0.0)[None, :]
+
     def index(self, points: np.ndarray) -> np.ndarray:
         """Positions of point numbers in ``ids`` (-1 for a point not planned)."""
         pos = np.searchsorted(self.ids, points)
@@ -628,6 +641,62 @@ def _sobol_estimates(f_a: np.ndarray, f_b: np.ndarray, f_ab: np.ndarray) -> tupl
     return _saltelli_jansen(f_a, f_b, f_ab)
 
 
+def _noise_corrected(
+    s1: np.ndarray,
+    st: np.ndarray,
+    f_a: np.ndarray,
+    f_b: np.ndarray,
+    eta: float,
+    bias_s1: np.ndarray,
+    bias_st: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Indices with the replication noise taken out of the estimators, shape (s, d).
+
+    The estimators are ratios of numerators to the variance V of the outputs. Noise in
+    the point means adds η (:attr:`_Points.noise_var`, the part not shared by every
+    point) to V; to Jansen's numerator ½E[(f_A − f_AB_i)²] it adds half the noise
+    variance of the *difference* of two points, and to Saltelli's E[f_B (f_AB_i − f_A)]
+    the noise covariance of f_B with f_AB_i − f_A. Under common random numbers two
+    points that differ only in a factor that barely matters have nearly the same noise,
+    so those two terms are estimated pair by pair from the replication-level values
+    (:func:`_pair_noise`), not assumed from η. ``bias_s1`` and ``bias_st`` (s, d) are
+    those terms; the unbiased indices are ``(S1·V − bias_s1) / (V − η)`` and
+    ``(ST·V − bias_st) / (V − η)``. Where the noise is all there is (η ≥ V): NaN.
+    """
+    var = np.var(np.concatenate([f_a, f_b], axis=-1), axis=-1)[:, None]  # (s, 1), the estimators' V
+    with np.errstate(divide="ignore", invalid="ignore"):
+        keep = var > eta
+        s1c = np.where(keep, (s1 * var - bias_s1) / (var - eta), np.nan)
+        stc = np.where(keep, (st * var - bias_st) / (var - eta), np.nan)
+    return s1c, stc
+
+
+def _pair_noise(ya: np.ndarray, yb: np.ndarray, yab: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per factor i and base row j, the noise terms of Saltelli's and Jansen's numerators, (d, m).
+
+    ``ya``, ``yb`` (m, R) and ``yab`` (d, m, R) are the replication-level values of the
+    points A_j, B_j and AB_i,j, aligned by replication number (NaN where undefined). The
+    factors' effects are the same in every replication, so what varies across r is
+    noise: the variance of y_A − y_AB over r, over n, is the noise of the difference of
+    the two means; the covariance of y_B with y_AB − y_A, over n, the noise in their
+    product. Rows with fewer than two shared replications contribute 0.
+    """
+    diff = yab - ya[None, :, :]
+    both = np.isfinite(diff) & np.isfinite(yb)[None, :, :]
+    n = both.sum(axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        d = np.where(both, diff, np.nan)
+        b = np.where(both, np.broadcast_to(yb[None, :, :], diff.shape), np.nan)
+        dc = d - np.nanmean(d, axis=-1, keepdims=True)
+        bc = b - np.nanmean(b, axis=-1, keepdims=True)
+        var_d = np.nansum(dc * dc, axis=-1) / (n - 1)
+        cov_bd = np.nansum(bc * dc, axis=-1) / (n - 1)
+        jansen = np.where(n > 1, 0.5 * var_d / n, 0.0)
+        saltelli = np.where(n > 1, cov_bd / n, 0.0)
+    return saltelli, jansen
+
+
 def _saltelli_jansen(f_a: np.ndarray, f_b: np.ndarray, f_ab: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """scipy's estimators for any ``n``: centred outputs, Saltelli (2010) S1, Jansen ST; 0 where Var = 0."""
     mean = np.mean([f_a, f_b], axis=(0, -1)).reshape(-1, 1)
@@ -724,10 +793,26 @@ def sobol_analysis(
             notes.append(f"{kpi}: no Sobol indices — it takes the same value at every point of the sweep.")
         else:
             ab_idx = used[2:]
-            s1_, st_ = _sobol_estimates(f_a[None, :], f_b[None, :], means[ab_idx][:, None, :])
-            s1, st = s1_[0], st_[0]
             ab_points = np.concatenate([used[0], used[1]])
             share = _noise_share(pts.noise_var[ab_points], means[ab_points])
+            finite_noise = pts.noise_var[ab_points][np.isfinite(pts.noise_var[ab_points])]
+            eta = float(np.mean(finite_noise)) if len(finite_noise) else 0.0
+            own = pts.without_shared_luck
+            pair_s1, pair_st = _pair_noise(own[used[0]], own[used[1]], own[ab_idx])
+            # a resampled mean carries its noise and the resampling's own, about (R - 1) / R as much
+            r = max(_median_count(pts.counts[ab_points]), 1)
+            grow = 2.0 - 1.0 / r
+            s1_, st_ = _sobol_estimates(f_a[None, :], f_b[None, :], means[ab_idx][:, None, :])
+            s1_, st_ = _noise_corrected(
+                s1_,
+                st_,
+                f_a[None, :],
+                f_b[None, :],
+                eta,
+                pair_s1.mean(axis=1)[None, :],
+                pair_st.mean(axis=1)[None, :],
+            )
+            s1, st = s1_[0], st_[0]
             rng = _kpi_rng(store.seed, kpi, 1)
             draws_s1: list[np.ndarray] = []
             draws_st: list[np.ndarray] = []
@@ -737,13 +822,17 @@ def sobol_analysis(
                 fa = np.empty((size, m))
                 fb = np.empty((size, m))
                 fab = np.empty((d, size, m))
+                b1 = np.empty((size, d))
+                bt = np.empty((size, d))
                 for k in range(size):
                     resampled = pts.resampled_means(rng)
                     pick = rng.integers(0, m, m)
                     fa[k] = resampled[used[0, pick]]
                     fb[k] = resampled[used[1, pick]]
                     fab[:, k, :] = resampled[ab_idx[:, pick]]
-                bs1, bst = _sobol_estimates(fa, fb, fab)
+                    b1[k] = grow * pair_s1[:, pick].mean(axis=1)
+                    bt[k] = grow * pair_st[:, pick].mean(axis=1)
+                bs1, bst = _noise_corrected(*_sobol_estimates(fa, fb, fab), fa, fb, grow * eta, b1, bt)
                 draws_s1.append(bs1)
                 draws_st.append(bst)
             s1_lo, s1_hi = _percentiles(np.concatenate(draws_s1), confidence, s1)
@@ -1186,9 +1275,9 @@ def _sobol_findings(sobol: pd.DataFrame, noise: pd.DataFrame) -> list[str]:
         total_s1 = float(tab["S1"].clip(lower=0).sum())
         if lead:
             out.append(
-                f"{kpi}: with this much noise the total-order indices are inflated by about {share:.2f} each "
-                f"and the first-order indices (summing to {total_s1:.2f}) shrunk; a gap between the two is not "
-                "evidence of interactions."
+                f"{kpi}: the indices are corrected for this noise (it would have added about {share:.2f} to "
+                f"every total-order index), but with this much of it they are imprecise (first-order indices "
+                f"sum to {total_s1:.2f}); a gap between ST and S1 is not evidence of interactions."
             )
         else:
             if total_s1 < 0.8:
