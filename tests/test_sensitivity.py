@@ -27,6 +27,7 @@ from scipy.stats import qmc
 
 from caseload_sim.report.sweep import sweep_report_html, write_sweep_report
 from caseload_sim.sweep.sensitivity import (
+    CONTRASTS_COLUMNS,
     EFFECTS_COLUMNS,
     MORRIS_COLUMNS,
     NOISE_COLUMNS,
@@ -563,6 +564,34 @@ def test_grid_main_effects_and_pairs() -> None:
     assert any("x0 has the largest main effect" in f and "a clear difference" in f for f in analysis.findings)
 
 
+def test_a_small_effect_hidden_by_shared_luck_is_found_paired_on_replications() -> None:
+    """Two levels 0.1 apart, and luck of sd 1 that replication r brings to every point alike
+    (common random numbers): the two level intervals overlap widely, but the change within each
+    replication is exactly 0.1 — the paired contrast finds it, and the findings say so."""
+    store = _store(
+        {"kind": "grid"},
+        _grid_points([[0.0, 1.0]]),
+        ["x0"],
+        {"y": lambda u: 0.1 * u[:, 0]},
+        replications=8,
+        noise_sd=0.0,
+    )
+    luck = np.random.default_rng(2).standard_normal(8)
+    results = store.results.copy()
+    results["y"] = results["y"] + luck[results["replication"].to_numpy()]
+    lucky = store_from_frames(store.manifest, store.plan, results)
+    analysis = analyze(lucky)
+    low, high = _by(analysis.effects, "level")[0.0], _by(analysis.effects, "level")[1.0]
+    assert low["ci_high"] > high["ci_low"], "separately, the level intervals overlap"
+    contrast = analysis.contrasts.iloc[0]
+    assert list(analysis.contrasts.columns) == list(CONTRASTS_COLUMNS)
+    assert contrast["diff"] == pytest.approx(0.1) and contrast["ci_low"] > 0, analysis.contrasts
+    assert any(
+        "paired on replications the change is +0.1" in f and "a clear difference" in f
+        for f in analysis.findings
+    )
+
+
 def test_grid_interval_is_a_t_interval_over_replications() -> None:
     store = _store(
         {"kind": "grid"},
@@ -618,8 +647,9 @@ def test_write_analysis_writes_the_non_empty_tables(tmp_path: Path) -> None:
     )
     analysis = analyze(store)
     written = write_analysis(analysis, tmp_path / "analysis")
-    assert [p.name for p in written] == ["noise.csv", "effects.csv", "pairs.csv"]
+    assert [p.name for p in written] == ["noise.csv", "effects.csv", "contrasts.csv", "pairs.csv"]
     assert sorted(p.name for p in (tmp_path / "analysis").iterdir()) == [
+        "contrasts.csv",
         "effects.csv",
         "noise.csv",
         "pairs.csv",

@@ -471,6 +471,25 @@ def _effects_section(store: SweepStore, analysis: Analysis) -> str:
         heat = pair_heatmap(analysis.pairs, kpi)
         if heat is not None:
             parts.append(f"<div class='figure'>{_figure(heat, f'pairs-{i}')}</div>")
+        paired = analysis.contrasts[analysis.contrasts["kpi"] == kpi]
+        if not paired.empty:
+            rows_paired = [
+                (
+                    f"<strong>{_e(r['factor'])}</strong>",
+                    _e(f"{r['level_from']:g} → {r['level_to']:g}"),
+                    _e(f"{r['diff']:+.3g}"),
+                    _e(f"[{r['ci_low']:+.3g}, {r['ci_high']:+.3g}]"),
+                    _e(r["n"]),
+                )
+                for r in paired.to_dict("records")
+            ]
+            parts.append(
+                "<p class='muted'>From each factor's lowest level to its highest, paired on replications "
+                "(replication r has the same random numbers at every point, so its luck cancels):</p>"
+                + _table(
+                    ["factor", "levels", "change", "95 % CI", "replications"], rows_paired, numeric_from=1
+                )
+            )
         rows = [
             (
                 f"<strong>{_e(r['factor'])}</strong>",
@@ -505,8 +524,9 @@ def _noise_section(analysis: Analysis) -> str:
     return (
         "<section id='noise'><h2>Replication noise</h2>"
         "<p>How much of the variance of the point means is replication noise (the spread of a point's "
-        "mean from its replications alone). High values mean the sweep cannot separate the factors' effects "
-        "from chance; add replications per point.</p>"
+        "mean from its replications alone, less the luck a replication brings to every point alike). High "
+        "values mean the sweep cannot separate the factors' effects from chance; add replications per "
+        "point.</p>"
         + _table(["KPI", "noise share", "points used", "replications per point", f"{unit} left out"], rows)
         + "</section>"
     )

@@ -92,6 +92,7 @@ import pandas as pd
 from scipy import stats
 
 __all__ = [
+    "CONTRASTS_COLUMNS",
     "DEFAULT_BINS",
     "DEFAULT_BOOTSTRAP",
     "DEFAULT_CONFIDENCE",
@@ -106,6 +107,7 @@ __all__ = [
     "SweepStoreError",
     "analyze",
     "load_store",
+    "level_contrasts",
     "main_effects",
     "morris_effects",
     "noise_shares",
@@ -130,6 +132,17 @@ NOISE_COLUMNS: tuple[str, ...] = ("kpi", "noise_share", "n_points", "replication
 MORRIS_COLUMNS: tuple[str, ...] = ("kpi", "factor", "mu_star", "mu_star_low", "mu_star_high", "mu", "sigma")
 #: Columns of :attr:`Analysis.effects`.
 EFFECTS_COLUMNS: tuple[str, ...] = ("kpi", "factor", "level", "mean", "ci_low", "ci_high", "n")
+#: Columns of :attr:`Analysis.contrasts`.
+CONTRASTS_COLUMNS: tuple[str, ...] = (
+    "kpi",
+    "factor",
+    "level_from",
+    "level_to",
+    "diff",
+    "ci_low",
+    "ci_high",
+    "n",
+)
 #: Columns of :attr:`Analysis.pairs`.
 PAIRS_COLUMNS: tuple[str, ...] = ("kpi", "factor_a", "level_a", "factor_b", "level_b", "mean")
 
@@ -272,6 +285,9 @@ class Analysis:
         Columns :data:`EFFECTS_COLUMNS`: main effects per factor level. Empty for Sobol and Morris.
     pairs
         Columns :data:`PAIRS_COLUMNS`: two-factor tables of a grid with two or more factors.
+    contrasts
+        Columns :data:`CONTRASTS_COLUMNS`: per KPI and factor, the change from its lowest to
+        its highest level, paired on replications (:func:`level_contrasts`).
     findings
         Plain sentences for a researcher, the most important caveat first.
     design_kind, bootstrap, confidence
@@ -283,18 +299,20 @@ class Analysis:
     morris: pd.DataFrame
     effects: pd.DataFrame
     pairs: pd.DataFrame
+    contrasts: pd.DataFrame = field(default_factory=lambda: _frame([], CONTRASTS_COLUMNS))
     findings: list[str] = field(default_factory=list)
     design_kind: str = ""
     bootstrap: int = DEFAULT_BOOTSTRAP
     confidence: float = DEFAULT_CONFIDENCE
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        """The tables by file stem (``sobol``, ``noise``, ``morris``, ``effects``, ``pairs``)."""
+        """The tables by file stem (``sobol``, ``noise``, ``morris``, ``effects``, ``contrasts``, ``pairs``)."""
         return {
             "sobol": self.sobol,
             "noise": self.noise,
             "morris": self.morris,
             "effects": self.effects,
+            "contrasts": self.contrasts,
             "pairs": self.pairs,
         }
 
@@ -1114,6 +1132,62 @@ def main_effects(
     return _frame(rows, EFFECTS_COLUMNS)
 
 
+def level_contrasts(
+    store: SweepStore,
+    *,
+    bins: int = DEFAULT_BINS,
+    confidence: float = DEFAULT_CONFIDENCE,
+) -> pd.DataFrame:
+    """How far each KPI moves from a factor's lowest level to its highest, paired on replications.
+
+    Replication r has the same random numbers at every point, so the difference of the
+    level means *within* a replication carries only the noise that does not cancel; the
+    t-interval over those n differences is much narrower than two separate intervals of
+    the level means, whose overlap says little. Columns :data:`CONTRASTS_COLUMNS`.
+    """
+    plan = _effect_plan(store)
+    if plan.empty:
+        return _frame([], CONTRASTS_COLUMNS)
+    values = _Values(store)
+    rows: list[dict[str, Any]] = []
+    for kpi in store.kpis:
+        pts = values.kpi(kpi)
+        for factor in store.factors:
+            groups = _groups(store, plan, factor, bins)
+            levels = np.sort(groups["level"].unique())
+            if len(levels) < 2:
+                continue
+            per_level = []
+            for level in (levels[0], levels[-1]):
+                positions = pts.index(groups.loc[groups["level"] == level, "point"].to_numpy(dtype=np.int64))
+                block = pts.values[positions[positions >= 0]]
+                with np.errstate(invalid="ignore"), warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    per_level.append(np.nanmean(block, axis=0))
+            diff = per_level[1] - per_level[0]
+            diff = diff[np.isfinite(diff)]
+            n = len(diff)
+            centre = float(diff.mean()) if n else math.nan
+            half = (
+                float(stats.t.ppf(0.5 + confidence / 2, n - 1) * diff.std(ddof=1) / math.sqrt(n))
+                if n > 1
+                else math.nan
+            )
+            rows.append(
+                {
+                    "kpi": kpi,
+                    "factor": factor.name,
+                    "level_from": float(levels[0]),
+                    "level_to": float(levels[-1]),
+                    "diff": centre,
+                    "ci_low": centre - half,
+                    "ci_high": centre + half,
+                    "n": n,
+                }
+            )
+    return _frame(rows, CONTRASTS_COLUMNS)
+
+
 def two_factor_tables(store: SweepStore) -> pd.DataFrame:
     """For a grid with two or more factors: the mean of the point means for each pair of levels.
 
@@ -1336,7 +1410,9 @@ def _morris_findings(morris: pd.DataFrame, noise: pd.DataFrame) -> list[str]:
     return [s.replace("trajectorys", "trajectories") for s in out]
 
 
-def _effect_findings(effects: pd.DataFrame, noise: pd.DataFrame) -> list[str]:
+def _effect_findings(
+    effects: pd.DataFrame, noise: pd.DataFrame, contrasts: pd.DataFrame | None = None
+) -> list[str]:
     out: list[str] = []
     by_kpi = {str(r["kpi"]): r for r in noise.to_dict("records")}
     for kpi, tab in effects.groupby("kpi", sort=False):
@@ -1351,16 +1427,31 @@ def _effect_findings(effects: pd.DataFrame, noise: pd.DataFrame) -> list[str]:
         best = str(ranges.idxmax())
         sub = tab[tab["factor"] == best].sort_values("level")
         lo, hi = sub.iloc[0], sub.iloc[-1]
-        clear = bool(lo["ci_high"] < hi["ci_low"] or hi["ci_high"] < lo["ci_low"])
-        out.append(
-            f"{kpi}: {best} has the largest main effect: from {_number(lo['level'])} to "
-            f"{_number(hi['level'])} the mean goes from {lo['mean']:.3g} [{lo['ci_low']:.3g}, "
-            f"{lo['ci_high']:.3g}] to {hi['mean']:.3g} [{hi['ci_low']:.3g}, {hi['ci_high']:.3g}]"
-            + (
+        paired = None
+        if contrasts is not None and not contrasts.empty:
+            match = contrasts[(contrasts["kpi"] == kpi) & (contrasts["factor"] == best)]
+            paired = match.iloc[0] if len(match) and math.isfinite(float(match.iloc[0]["ci_low"])) else None
+        if paired is not None:
+            clear = bool(paired["ci_low"] > 0 or paired["ci_high"] < 0)
+            verdict = " — a clear difference." if clear else " — the difference cannot be told from 0."
+            change = (
+                f"; paired on replications the change is {paired['diff']:+.3g} [{paired['ci_low']:+.3g}, "
+                f"{paired['ci_high']:+.3g}]"
+            )
+        else:
+            clear = bool(lo["ci_high"] < hi["ci_low"] or hi["ci_high"] < lo["ci_low"])
+            verdict = (
                 " — a clear difference."
                 if clear
                 else " — the intervals overlap, so the difference is not clear."
             )
+            change = ""
+        out.append(
+            f"{kpi}: {best} has the largest main effect: from {_number(lo['level'])} to "
+            f"{_number(hi['level'])} the mean goes from {lo['mean']:.3g} [{lo['ci_low']:.3g}, "
+            f"{lo['ci_high']:.3g}] to {hi['mean']:.3g} [{hi['ci_low']:.3g}, {hi['ci_high']:.3g}]"
+            + change
+            + verdict
         )
         flat = [str(f) for f, r in ranges.items() if r == 0.0]
         if flat:
@@ -1408,6 +1499,7 @@ def analyze(
     empty = {c: _frame([], cols) for c, cols in (("sobol", SOBOL_COLUMNS), ("morris", MORRIS_COLUMNS))}
     sobol, morris = empty["sobol"], empty["morris"]
     effects, pairs = _frame([], EFFECTS_COLUMNS), _frame([], PAIRS_COLUMNS)
+    contrasts = _frame([], CONTRASTS_COLUMNS)
     findings: list[str] = []
     if not store.complete:
         findings.append(
@@ -1423,6 +1515,7 @@ def analyze(
     else:
         noise = noise_shares(store)
         effects = main_effects(store, bins=bins, confidence=confidence)
+        contrasts = level_contrasts(store, bins=bins, confidence=confidence)
         pairs = two_factor_tables(store)
         constant = [
             str(k)
@@ -1432,13 +1525,14 @@ def analyze(
         findings += [
             f"{k}: it takes the same value at every point of the sweep (or is undefined)." for k in constant
         ]
-        findings += _effect_findings(effects[~effects["kpi"].isin(constant)], noise)
+        findings += _effect_findings(effects[~effects["kpi"].isin(constant)], noise, contrasts)
     return Analysis(
         sobol=sobol,
         noise=noise,
         morris=morris,
         effects=effects,
         pairs=pairs,
+        contrasts=contrasts,
         findings=findings,
         design_kind=store.design_kind,
         bootstrap=bootstrap,
@@ -1462,7 +1556,7 @@ def write_analysis(analysis: Analysis, out_dir: str | Path) -> list[Path]:
     Returns
     -------
     list of pathlib.Path
-        The files written, in the order sobol, noise, morris, effects, pairs.
+        The files written, in the order sobol, noise, morris, effects, contrasts, pairs.
     """
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
