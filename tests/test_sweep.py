@@ -567,3 +567,18 @@ def test_analyze_refuses_what_is_not_a_sweep(folder: Path) -> None:
     assert result.exit_code == 2 and "Traceback" not in result.output, result.output
     bad = CliRunner().invoke(app, ["analyze", str(folder), "--bootstrap", "3"])
     assert bad.exit_code == 2 and "--bootstrap: got 3" in bad.output
+
+
+def test_a_point_too_big_for_the_machine_is_refused_before_the_sweep(folder: Path) -> None:
+    """The size guard looks at the largest point, not only the base: a factor can make one huge."""
+    path = folder / "exp.yaml"
+    path.write_text(
+        "name: big\nscenario: small.yaml\nfactors:\n  - {path: 'teams[0].copies', levels: [1, 1000]}\n"
+        "design: {kind: grid}\nreplications: 1\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(app, ["sweep", str(path), "--out", str(folder / "o"), "--max-rows", "200000"])
+    assert result.exit_code == 2 and "--force" in result.output and "1,000 team(s)" in result.output, (
+        result.output
+    )
+    assert not (folder / "o").exists()

@@ -125,7 +125,7 @@ def sweep(
     if plan is not None:
         out_dir = out if out is not None else Path("out") / plan.experiment.name
         problems.extend(_out_problems(out_dir))
-        problems.extend(_budget_problems([plan.base_scenario], max_rows, force))
+        problems.extend(_budget_problems([plan.largest or plan.base_scenario], max_rows, force))
     if problems or plan is None:
         _fail(problems)
     lock = _lock(out_dir)

@@ -103,6 +103,11 @@ class Plan:
         The design (:func:`caseload_sim.sweep.designs.design_points`).
     tasks
         One row per task: :data:`TASK_COLUMNS`, then the design's columns.
+    largest
+        The point whose replications are estimated to be the largest
+        (:func:`caseload_sim.budget.estimate`), as a validated scenario: the size guard
+        checks it, since a factor (a team's copies, the horizon) can make some points
+        far bigger than the base.
     """
 
     experiment: ExperimentFile
@@ -112,6 +117,7 @@ class Plan:
     points: pd.DataFrame
     tasks: pd.DataFrame
     settings: tuple[tuple[tuple[str, Any], ...], ...] = field(repr=False)
+    largest: Scenario | None = field(default=None, repr=False)
 
     @property
     def factor_columns(self) -> list[str]:
@@ -202,6 +208,7 @@ def make_plan(
     columns = [points[f.column].to_numpy() for f in factors]
     settings: list[tuple[tuple[str, Any], ...]] = []
     digests: list[str] = []
+    largest, largest_rows = base_scenario, -1.0
     problems: list[str] = []
     for point in range(len(points)):
         values = [_python(col[point]) for col in columns]
@@ -218,10 +225,13 @@ def make_plan(
             continue
         settings.append(pairs)
         digests.append(scenario.digest())
+        rows = estimate(scenario).rows
+        if rows > largest_rows:
+            largest, largest_rows = scenario, rows
     if problems:
         raise ExperimentError(source, problems)
     tasks = _task_table(experiment, points, digests, base_scenario)
-    return Plan(experiment, source, base, base_scenario, points, tasks, tuple(settings))
+    return Plan(experiment, source, base, base_scenario, points, tasks, tuple(settings), largest)
 
 
 def _task_table(
