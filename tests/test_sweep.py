@@ -582,3 +582,18 @@ def test_a_point_too_big_for_the_machine_is_refused_before_the_sweep(folder: Pat
         result.output
     )
     assert not (folder / "o").exists()
+
+
+def test_a_damaged_part_is_set_aside_and_its_chunk_run_again(folder: Path) -> None:
+    """A part that cannot be read (a copied folder, a disk error) is kept as .bad, not read, and rerun."""
+    spec = load_experiment(write_experiment(folder, GRID, replications=2))
+    plan = make_plan(spec, folder / "exp.yaml")
+    run_sweep(plan, folder / "whole", SerialExecutor())
+    out = folder / "o"
+    run_sweep(plan, out, SerialExecutor())
+    part = sorted((out / "results").glob("part-*.parquet"))[0]
+    part.write_bytes(b"not parquet")
+    outcome = run_sweep(plan, out, SerialExecutor(), resume=True)
+    assert outcome.complete and outcome.chunks_run == 1
+    assert part.with_suffix(".bad").read_bytes() == b"not parquet", "kept, not deleted"
+    pd.testing.assert_frame_equal(sweep_rows(out), sweep_rows(folder / "whole"))

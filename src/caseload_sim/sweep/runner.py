@@ -179,8 +179,7 @@ def run_sweep(
     stored_before = sum(rows for chunk, rows in done.items() if chunk_sizes.get(chunk) == rows)
     stale = [c for c, rows in done.items() if chunk_sizes.get(c) != rows]
     for chunk in stale:  # a part that does not match the plan's chunk: not ours; set aside
-        part = folder / store.RESULTS / store._PART.format(chunk)
-        part.rename(part.with_suffix(".bad"))
+        store.set_aside(store.part_path(folder, chunk))
         del done[chunk]
     stored = stored_before
     total = len(plan.tasks)
@@ -225,9 +224,8 @@ def run_sweep(
             store.write_part(folder, chunk, _with_factors(frame, plan), schema)
             stored += len(frame)
             chunks_run += 1
-            if (
-                time.perf_counter() - saved[0] > MANIFEST_EVERY
-            ):  # so a killed sweep's manifest is near the truth
+            stale_manifest = time.perf_counter() - saved[0] > MANIFEST_EVERY
+            if stale_manifest:  # so that a killed sweep's manifest is near the truth
                 save("partial")
             if progress is not None:
                 progress(stored, total)

@@ -46,10 +46,12 @@ __all__ = [
     "RESULTS",
     "StoreError",
     "done_chunks",
+    "part_path",
     "point_summary",
     "read_manifest",
     "read_results",
     "results_schema",
+    "set_aside",
     "write_atomic",
     "write_part",
     "write_points",
@@ -105,12 +107,27 @@ def results_schema(plan_tasks: pd.DataFrame, factors: Sequence[str], kpis: Seque
     return pa.schema(fields)
 
 
+def part_path(folder: Path, chunk: int) -> Path:
+    """Where chunk ``chunk``'s rows are stored."""
+    return folder / RESULTS / _PART.format(chunk)
+
+
+def set_aside(path: Path) -> Path:
+    """Rename a part that cannot be used to ``<name>.bad`` (``.bad.1``, ... if taken): kept, not read."""
+    target = path.with_suffix(".bad")
+    n = 0
+    while target.exists():
+        n += 1
+        target = path.with_suffix(f".bad.{n}")
+    path.rename(target)
+    return target
+
+
 def write_part(folder: Path, chunk: int, frame: pd.DataFrame, schema: pa.Schema) -> Path:
     """Store one chunk's rows as ``results/part-<chunk>.parquet`` (whole, or not at all)."""
-    results = folder / RESULTS
-    results.mkdir(exist_ok=True)
+    (folder / RESULTS).mkdir(exist_ok=True)
     table = pa.Table.from_pandas(frame[schema.names], schema=schema, preserve_index=False)
-    path = results / _PART.format(chunk)
+    path = part_path(folder, chunk)
     write_atomic(path, lambda tmp: pq.write_table(table, tmp))
     return path
 
@@ -132,7 +149,7 @@ def done_chunks(folder: Path) -> dict[int, int]:
         try:
             rows = pq.read_metadata(path).num_rows
         except (OSError, pa.ArrowException):
-            path.rename(path.with_suffix(".bad"))
+            set_aside(path)
             continue
         done[int(stem)] = rows
     return done
