@@ -56,8 +56,9 @@ cube (so effects of factors with different units are comparable: "from the botto
 top of its range"). Per factor, μ* (the mean absolute effect) ranks importance, μ (the
 mean signed effect) gives the direction, and σ (their standard deviation) is large when
 the effect depends on where the other factors are (interactions) or is not linear. The
-interval of μ* comes from a bootstrap that resamples trajectories and, as above, every
-point's replications.
+interval of μ* comes from a bootstrap that resamples trajectories and, as above, the
+replications (a basic interval, not below 0). μ* and σ are not corrected for noise: a
+noisy KPI's elementary effects spread more, and its noise share says how much.
 
 **Main effects** (designs ``"grid"``, ``"oat"``, ``"lhs"``). Per factor level, the mean
 of the point means at that level, with a 95 % t-interval across replications: for each
@@ -272,7 +273,7 @@ class Analysis:
     ----------
     sobol
         Columns :data:`SOBOL_COLUMNS`: per KPI and factor, S1 and ST with their bootstrap
-        percentile intervals (NaN for a KPI that is constant or undefined). Empty unless
+        basic bootstrap intervals (NaN for a KPI that is constant or undefined). Empty unless
         the design is ``"sobol"``.
     noise
         Columns :data:`NOISE_COLUMNS`: per KPI the noise share (see the module docstring),
@@ -602,7 +603,9 @@ def _kpi_rng(seed: int, kpi: str, purpose: int) -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32(kpi.encode("utf-8")), purpose])
 
 
-def _percentiles(draws: np.ndarray, confidence: float, estimate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _basic_interval(
+    draws: np.ndarray, confidence: float, estimate: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """The *basic* bootstrap interval ``[2θ − q_high, 2θ − q_low]`` (Davison & Hinkley 1997, 5.2).
 
     Resampling a point's replications adds its noise once more, so the bootstrap
@@ -761,9 +764,10 @@ def sobol_analysis(
         A store of a ``"sobol"`` design.
     bootstrap
         Bootstrap draws; each resamples the base rows (the same rows for A, B and every
-        AB_i) and, independently per point, the replications (see the module docstring).
+        AB_i) and the replications (the same replication numbers at every point; see the
+        module docstring).
     confidence
-        Level of the percentile intervals.
+        Level of the basic bootstrap intervals.
 
     Returns
     -------
@@ -853,8 +857,8 @@ def sobol_analysis(
                 bs1, bst = _noise_corrected(*_sobol_estimates(fa, fb, fab), fa, fb, grow * eta, b1, bt)
                 draws_s1.append(bs1)
                 draws_st.append(bst)
-            s1_lo, s1_hi = _percentiles(np.concatenate(draws_s1), confidence, s1)
-            st_lo, st_hi = _percentiles(np.concatenate(draws_st), confidence, st)
+            s1_lo, s1_hi = _basic_interval(np.concatenate(draws_s1), confidence, s1)
+            st_lo, st_hi = _basic_interval(np.concatenate(draws_st), confidence, st)
             st_lo = np.maximum(st_lo, 0.0)  # Jansen's total-order index is a mean of squares: not below 0
         for i, name in enumerate(names):
             sobol_rows.append(
@@ -946,10 +950,10 @@ def morris_effects(
     store
         A store of a ``"morris"`` design.
     bootstrap
-        Bootstrap draws for the interval of μ*; each resamples the trajectories and every
-        point's replications.
+        Bootstrap draws for the interval of μ*; each resamples the trajectories and the
+        replications (the same replication numbers at every point).
     confidence
-        Level of the percentile intervals.
+        Level of the basic bootstrap intervals.
 
     Returns
     -------
@@ -1010,7 +1014,7 @@ def morris_effects(
                 effects[use] = (resampled[steps.end[use]] - resampled[steps.start[use]]) / steps.du[use]
                 weights = np.bincount(rng.choice(kept_idx, size=n_kept), minlength=t_all).astype(float)
                 draws[k] = _mu_star(effects, steps, weights, d)
-            lo, hi = _percentiles(draws, confidence, mu_star)
+            lo, hi = _basic_interval(draws, confidence, mu_star)
             lo = np.maximum(lo, 0.0)  # μ* is a mean of absolute values: its interval starts at 0 at most
         for i, name in enumerate(names):
             rows.append(
