@@ -597,3 +597,30 @@ def test_a_damaged_part_is_set_aside_and_its_chunk_run_again(folder: Path) -> No
     assert outcome.complete and outcome.chunks_run == 1
     assert part.with_suffix(".bad").read_bytes() == b"not parquet", "kept, not deleted"
     pd.testing.assert_frame_equal(sweep_rows(out), sweep_rows(folder / "whole"))
+
+
+def test_compare_with_set_changes_every_scenario_and_records_it(folder: Path) -> None:
+    other = folder / "other.yaml"
+    other.write_text("extends: small.yaml\nname: other\nregulation: {caseload_cap: 10}\n", encoding="utf-8")
+    out = folder / "cmp"
+    result = CliRunner().invoke(
+        app,
+        [
+            "compare",
+            str(folder / "small.yaml"),
+            str(other),
+            "-n",
+            "2",
+            "--out",
+            str(out),
+            "--set",
+            "run.horizon_days=200",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert [s["scenario"]["run"]["horizon_days"] for s in manifest["scenarios"]] == [200.0, 200.0]
+    assert manifest["scenarios"][1]["scenario"]["regulation"]["caseload_cap"] == 10, (
+        "the file's own values stay"
+    )
+    assert manifest["command"][-2:] == ["--set", "run.horizon_days=200"]
