@@ -506,6 +506,25 @@ def test_morris_linear_function() -> None:
     assert any("x2 cannot be told from 0" in f for f in findings)
 
 
+def test_morris_sigma_is_not_inflated_by_replication_noise() -> None:
+    """Paired: a linear function (true σ = 0) without and with noise. The noise spreads the raw
+    elementary effects; corrected step by step, σ stays near 0 and is not read as interaction."""
+    c = np.array([2.0, -1.0, 0.5])
+    names = [f"x{i}" for i in range(3)]
+    loud = _store(
+        {"kind": "morris", "trajectories": 40, "levels": 4},
+        _morris_points(40, 3, seed=7),
+        names,
+        {"y": lambda u: u @ c},
+        replications=6,
+        noise_sd=0.5,
+    )
+    morris, _, _ = morris_effects(loud, bootstrap=30)
+    assert (morris["sigma"] < 0.25 * np.abs(c)).all(), morris
+    findings = analyze(loud, bootstrap=20).findings
+    assert not any("σ above half of μ*" in f for f in findings), findings
+
+
 def test_morris_interaction_gives_sigma() -> None:
     names = [f"x{i}" for i in range(3)]
     store = _store(

@@ -57,8 +57,9 @@ top of its range"). Per factor, μ* (the mean absolute effect) ranks importance,
 mean signed effect) gives the direction, and σ (their standard deviation) is large when
 the effect depends on where the other factors are (interactions) or is not linear. The
 interval of μ* comes from a bootstrap that resamples trajectories and, as above, the
-replications (a basic interval, not below 0). μ* and σ are not corrected for noise: a
-noisy KPI's elementary effects spread more, and its noise share says how much.
+replications (a basic interval, not below 0). σ is corrected for the noise of each
+step (:func:`_sigma_without_noise`), so a large σ means interactions or curvature, not
+luck; μ* is not (a mean of absolute values; the noise share says how much to discount).
 
 **Main effects** (designs ``"grid"``, ``"oat"``, ``"lhs"``). Per factor level, the mean
 of the point means at that level, with a 95 % t-interval across replications: for each
@@ -937,6 +938,34 @@ def _mu_star(effects: np.ndarray, steps: _Steps, weights: np.ndarray, d: int) ->
         return np.where(count > 0, total / np.maximum(count, 1e-300), np.nan)
 
 
+def _sigma_without_noise(
+    sigma: np.ndarray, values: np.ndarray, steps: _Steps, use: np.ndarray, d: int
+) -> np.ndarray:
+    """σ of the elementary effects less what replication noise adds to it, per factor.
+
+    An elementary effect's noise is the noise of the difference of its two point means,
+    estimated step by step from the replications (under common random numbers the two
+    points share most of it): the variance of y_end − y_start over the replications, over
+    n, over Δu². Its mean over a factor's steps is taken off σ² (not below 0), so σ
+    measures how the effect changes across the space — interactions or curvature — and
+    not the replications' luck.
+    """
+    idx = np.flatnonzero(use)
+    if len(idx) == 0 or values.shape[1] < 2:
+        return sigma
+    diff = values[steps.end[idx]] - values[steps.start[idx]]
+    n = np.isfinite(diff).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        var = np.nanvar(diff, axis=1, ddof=1)
+        noise = np.where(n > 1, var / n, 0.0) / steps.du[idx] ** 2
+    per_factor = np.bincount(steps.factor[idx], weights=noise, minlength=d)
+    count = np.bincount(steps.factor[idx], minlength=d)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_noise = np.where(count > 0, per_factor / np.maximum(count, 1), 0.0)
+    return np.sqrt(np.maximum(sigma**2 - mean_noise, 0.0))
+
+
 def morris_effects(
     store: SweepStore,
     *,
@@ -1004,6 +1033,7 @@ def morris_effects(
             grouped = frame.groupby("f")["ee"]
             mu = grouped.mean().reindex(range(d)).to_numpy(dtype=float)
             sigma = grouped.std(ddof=1).reindex(range(d)).to_numpy(dtype=float)
+            sigma = _sigma_without_noise(sigma, pts.values, steps, use, d)
             share = _noise_share(pts.noise_var[touched], means[touched])
             rng = _kpi_rng(store.seed, kpi, 2)
             kept_idx = np.flatnonzero(kept)
@@ -1400,10 +1430,14 @@ def _morris_findings(morris: pd.DataFrame, noise: pd.DataFrame) -> list[str]:
             f"{direction} the KPI, μ {_f2(top['mu'])})."
             + (f" {_pct(share)} of the variance of the point means is replication noise." if not lead else "")
         )
-        zero = tab[tab["mu_star_low"] <= 1e-12 * max(1.0, float(tab["mu_star"].max()))]["factor"]
+        is_zero = tab["mu_star_low"] <= 1e-12 * max(1.0, float(tab["mu_star"].max()))
+        zero = tab[is_zero]["factor"]
         if len(zero):
             out.append(f"{kpi}: the effect of {_join(zero.astype(str).tolist())} cannot be told from 0.")
-        bent = tab[(tab["sigma"] > 0.5 * tab["mu_star"]) & (tab["mu_star"] > 0.1 * float(top["mu_star"]))]
+        # σ (corrected for noise) against μ*, only where there is an effect to bend
+        bent = tab[
+            ~is_zero & (tab["sigma"] > 0.5 * tab["mu_star"]) & (tab["mu_star"] > 0.1 * float(top["mu_star"]))
+        ]
         if len(bent):
             out.append(
                 f"{kpi}: {_join(bent['factor'].astype(str).tolist())} "
