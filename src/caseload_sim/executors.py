@@ -31,6 +31,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
 
 __all__ = [
@@ -151,18 +152,38 @@ class ProcessExecutor:
         """Maximum number of worker processes."""
         return self._workers
 
+    @contextmanager
+    def _pool(self, size: int) -> Iterator[tuple[ProcessPoolExecutor, set[int]]]:
+        """A pool of ``size`` workers for one batch or stream, and the set of pids that ran tasks.
+
+        On an error, Ctrl-C (or SIGTERM, which the CLI turns into one) or a closed stream,
+        queued tasks are dropped instead of finishing the whole batch, and running ones end
+        now; the pool is always shut down and :attr:`worker_pids` set.
+        """
+        context = multiprocessing.get_context(self.start_method)
+        pool = ProcessPoolExecutor(
+            max_workers=size, mp_context=context, initializer=_worker_init, initargs=(os.getpid(),)
+        )
+        pids: set[int] = set()
+        interrupted = False
+        try:
+            yield pool, pids
+        except BaseException:
+            interrupted = True
+            raise
+        finally:
+            if interrupted:
+                for process in list(getattr(pool, "_processes", {}).values()):
+                    process.terminate()
+            pool.shutdown(wait=True, cancel_futures=True)
+            self.worker_pids = frozenset(pids)
+
     def stream(
         self, fn: Callable[[T], R], items: Iterable[T], in_flight: int | None = None
     ) -> Iterator[tuple[int, R]]:
         """Run the items on one pool of worker processes for the whole stream; see :meth:`Executor.stream`."""
-        context = multiprocessing.get_context(self.start_method)
-        pool = ProcessPoolExecutor(
-            max_workers=self._workers, mp_context=context, initializer=_worker_init, initargs=(os.getpid(),)
-        )
-        pids: set[int] = set()
-        interrupted = False
         limit = max(1, in_flight or 2 * self._workers)
-        try:
+        with self._pool(self._workers) as (pool, pids):
             source = enumerate(items)
             index_of: dict[Future[tuple[int, R]], int] = {}
 
@@ -181,15 +202,6 @@ class ProcessExecutor:
                     pids.add(pid)
                     yield index_of.pop(future), result
                 top_up()
-        except BaseException:
-            interrupted = True
-            raise
-        finally:
-            if interrupted:
-                for process in list(getattr(pool, "_processes", {}).values()):
-                    process.terminate()
-            pool.shutdown(wait=True, cancel_futures=True)
-            self.worker_pids = frozenset(pids)
 
     def map(self, fn: Callable[[T], R], items: Sequence[T], on_result: OnResult | None = None) -> list[R]:
         """Run ``fn`` over the items on worker processes; see :meth:`Executor.map`."""
@@ -198,24 +210,15 @@ class ProcessExecutor:
             self.worker_pids = frozenset()
             return []
         results: list[Any] = [None] * len(items)
-        pids: set[int] = set()
-        context = multiprocessing.get_context(self.start_method)
-        pool = ProcessPoolExecutor(
-            max_workers=min(self._workers, len(items)),
-            mp_context=context,
-            initializer=_worker_init,
-            initargs=(os.getpid(),),
-        )
-        interrupted = False
-        try:
+        with self._pool(min(self._workers, len(items))) as (pool, pids):
             index_of: dict[Future[tuple[int, R]], int] = {
                 pool.submit(_call_in_worker, fn, item): i for i, item in enumerate(items)
             }
             pending = set(index_of)
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                # future.result() re-raises a task's exception; the pool is then shut
-                # down below with its queued tasks cancelled.
+                # a task's exception is re-raised here; the pool is then shut down with its
+                # queued tasks cancelled
                 for future in sorted(done, key=index_of.__getitem__):
                     pid, result = _result(future)
                     pids.add(pid)
@@ -223,17 +226,6 @@ class ProcessExecutor:
                     results[i] = result
                     if on_result is not None:
                         on_result(i, result)
-        except BaseException:
-            interrupted = True
-            raise
-        finally:
-            # On error or Ctrl-C: drop queued tasks instead of finishing the whole batch, and
-            # on Ctrl-C (or SIGTERM, which the CLI turns into one) end the running ones now.
-            if interrupted:
-                for process in list(getattr(pool, "_processes", {}).values()):
-                    process.terminate()
-            pool.shutdown(wait=True, cancel_futures=True)
-            self.worker_pids = frozenset(pids)
         return results
 
     def __repr__(self) -> str:

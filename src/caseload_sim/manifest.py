@@ -45,6 +45,7 @@ __all__ = [
     "REPORT_MARKER",
     "build_manifest",
     "dependency_versions",
+    "process_alive",
     "publish",
     "reports_made_from",
     "results_digest",
@@ -281,14 +282,15 @@ def remove_stale_staging(target: str | Path) -> list[Path]:
         parts = path.name[len(target.name) + 2 :].split(".")
         if len(parts) != 3 or not parts[0].isdigit() or not path.is_dir():
             continue
-        if int(parts[0]) == os.getpid() or _alive(int(parts[0])):
+        if int(parts[0]) == os.getpid() or process_alive(int(parts[0])):
             continue
         shutil.rmtree(path, ignore_errors=True)
         removed.append(path)
     return removed
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id exists (one of another user counts as alive)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

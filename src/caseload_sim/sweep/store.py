@@ -37,7 +37,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from caseload_sim.manifest import dependency_versions, file_digest, write_manifest
+from caseload_sim.manifest import dependency_versions, file_digest, process_alive, write_manifest
 
 __all__ = [
     "MANIFEST",
@@ -140,7 +140,7 @@ def done_chunks(folder: Path) -> dict[int, int]:
         return done
     for tmp in results.glob(".part-*.tmp"):
         pid = tmp.name.split(".")[-3]
-        if not pid.isdigit() or not _alive(int(pid)):
+        if not pid.isdigit() or not process_alive(int(pid)):
             tmp.unlink(missing_ok=True)
     for path in sorted(results.glob("part-*.parquet")):
         stem = path.stem[len("part-") :]
@@ -153,16 +153,6 @@ def done_chunks(folder: Path) -> dict[int, int]:
             continue
         done[int(stem)] = rows
     return done
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def read_results(folder: Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
