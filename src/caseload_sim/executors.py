@@ -314,7 +314,8 @@ class DaskExecutor:
             threads_per_worker=1,
             processes=True,
             dashboard_address=None,
-            silence_logs=40,
+            silence_logs=50,  # CRITICAL: a task's error reaches the caller through its future; the
+            # workers' own complaints while a cluster is torn down (heartbeats to a closed scheduler) are noise
         )
         return Client(cluster, set_as_default=False), cluster
 
@@ -327,9 +328,12 @@ class DaskExecutor:
         client, cluster = self._client()
         limit = max(1, in_flight or 2 * self._workers)
         futures: dict[Any, int] = {}
+        interrupted = False
         try:
             source = enumerate(items)
-            queue = as_completed(loop=client.loop)
+            # results are gathered by the client's own thread: this one only waits on the queue,
+            # so Ctrl-C never lands inside distributed's sync() (whose cancel path logs a traceback)
+            queue = as_completed(loop=client.loop, with_results=True)
 
             def top_up() -> None:
                 while len(futures) < limit:
@@ -342,18 +346,21 @@ class DaskExecutor:
 
             top_up()
             while futures:
-                future = next(queue)
-                result = future.result()
+                future, result = next(queue)
                 index = futures.pop(future)
                 future.release()
                 yield index, result
                 top_up()
+        except BaseException:
+            interrupted = True
+            raise
         finally:
-            for future in futures:
-                future.cancel()
-            client.close()
-            if cluster is not None:
-                cluster.close()
+            with _quiet_dask(interrupted):
+                for future in futures:
+                    future.cancel()
+                client.close()
+                if cluster is not None:
+                    cluster.close()
 
     def map(self, fn: Callable[[T], R], items: Sequence[T], on_result: OnResult | None = None) -> list[R]:
         """Run ``fn`` over the items on the cluster; see :meth:`Executor.map`."""
@@ -368,6 +375,24 @@ class DaskExecutor:
     def __repr__(self) -> str:
         where = self.scheduler or f"LocalCluster(n_workers={self._workers})"
         return f"DaskExecutor({where})"
+
+
+@contextmanager
+def _quiet_dask(quiet: bool) -> Iterator[None]:
+    """While a cluster is torn down after an interruption, its loggers keep what they find to
+    themselves (the caller says in one line what happened; the workers' farewells are noise)."""
+    import logging
+
+    names = ("distributed", "tornado", "tornado.application", "asyncio")
+    saved = {name: logging.getLogger(name).level for name in names}
+    if quiet:
+        for name in names:
+            logging.getLogger(name).setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        for name, level in saved.items():
+            logging.getLogger(name).setLevel(level)
 
 
 def make_executor(workers: int = 1, *, start_method: StartMethod = "spawn") -> Executor:
