@@ -78,8 +78,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import secrets
 import warnings
 import zlib
 from collections.abc import Mapping, Sequence
@@ -92,6 +90,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+from caseload_sim.sweep import store as store_files
 
 __all__ = [
     "CONTRASTS_COLUMNS",
@@ -451,7 +451,11 @@ def load_store(path: str | Path) -> SweepStore:
         raise SweepStoreError([f"{folder}: no such folder (expected {_WHAT})"])
     problems: list[str] = []
     manifest: Any = None
-    mpath, ppath, rpath = folder / "manifest.json", folder / "plan.parquet", folder / "results"
+    mpath, ppath, rpath = (
+        folder / store_files.MANIFEST,
+        folder / store_files.PLAN,
+        folder / store_files.RESULTS,
+    )
     if not mpath.is_file():
         problems.append(f"{mpath}: missing — {folder} is not {_WHAT}")
     else:
@@ -475,7 +479,7 @@ def load_store(path: str | Path) -> SweepStore:
         problems.append(f"{rpath}: no results (no part-*.parquet files) — has the sweep started?")
     else:
         try:
-            results = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
+            results = store_files.read_results(folder)
         except Exception as exc:
             problems.append(f"{rpath}: a part is not a readable parquet file ({exc})")
     if problems:
@@ -492,21 +496,37 @@ class _Points:
     """Every planned point with its replication values of one KPI.
 
     ``values[p, r]`` is the KPI at point ``ids[p]`` in replication ``reps[r]`` (NaN when
-    undefined or not run). ``packed`` holds each row's defined values first (``counts[p]``
-    of them), which is what the replication bootstrap draws from.
+    undefined or not run); ``counts[p]`` the replications defined at point p.
     """
 
     ids: np.ndarray
     values: np.ndarray
-    packed: np.ndarray
     counts: np.ndarray
 
     @cached_property
     def means(self) -> np.ndarray:
         """Each point's mean over its defined replications (NaN when it has none)."""
         with np.errstate(invalid="ignore", divide="ignore"):
-            sums = np.where(np.isfinite(self.packed), self.packed, 0.0).sum(axis=1)
+            sums = np.where(np.isfinite(self.values), self.values, 0.0).sum(axis=1)
             return np.where(self.counts > 0, sums / np.maximum(self.counts, 1), np.nan)
+
+    @cached_property
+    def _row_means(self) -> np.ndarray:
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return np.nanmean(self.values, axis=1)
+
+    @cached_property
+    def without_shared_luck(self) -> np.ndarray:
+        """``values`` less each replication's luck shared by every point: c_r of the two-way
+        layout ``y_pr = m_p + c_r + e_pr`` (see :attr:`noise_var`)."""
+        values = self.values
+        if values.shape[1] < 2 or not np.isfinite(values).any():
+            return values
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            luck = np.nanmean(values - self._row_means[:, None], axis=0)
+        return values - np.where(np.isfinite(luck), luck, 0.0)[None, :]
 
     @cached_property
     def noise_var(self) -> np.ndarray:
@@ -521,34 +541,18 @@ class _Points:
         that mean square over n_p. Without common random numbers (c_r = 0) this is the
         pooled s²/n_p. NaN where fewer than two replications or two points are defined.
         """
-        values = self.values
-        defined = np.isfinite(values)
-        n_cells = int(defined.sum())
+        defined = np.isfinite(self.values)
         rows = np.flatnonzero(defined.any(axis=1))
         cols = np.flatnonzero(defined.any(axis=0))
-        dof = n_cells - len(rows) - len(cols) + 1
+        dof = int(defined.sum()) - len(rows) - len(cols) + 1
         if len(rows) < 2 or len(cols) < 2 or dof < 1:
             return np.full(len(self.ids), np.nan)
         with np.errstate(invalid="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            row_mean = np.nanmean(values, axis=1)
-            col_mean = np.nanmean(values - row_mean[:, None], axis=0)  # the replications' shared luck
-            resid = values - row_mean[:, None] - col_mean[None, :]
+            resid = self.without_shared_luck - self._row_means[:, None]
             resid = resid - np.nanmean(resid, axis=1)[:, None]
         ms = float(np.nansum(resid**2)) / dof
         return np.where(self.counts > 1, ms / np.maximum(self.counts, 1), np.nan)
-
-    @cached_property
-    def without_shared_luck(self) -> np.ndarray:
-        """``values`` less each replication's luck shared by every point (c_r of :attr:`noise_var`)."""
-        values = self.values
-        if values.shape[1] < 2 or not np.isfinite(values).any():
-            return values
-        with np.errstate(invalid="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            row_mean = np.nanmean(values, axis=1)
-            col_mean = np.nanmean(values - row_mean[:, None], axis=0)
-        return values - np.where(np.isfinite(col_mean), col_mean, 0.0)[None, :]
 
     def index(self, points: np.ndarray) -> np.ndarray:
         """Positions of point numbers in ``ids`` (-1 for a point not planned)."""
@@ -592,10 +596,7 @@ class _Values:
             values[self._rows, self._cols] = pd.to_numeric(self._results[kpi], errors="coerce").to_numpy(
                 dtype=float
             )
-            defined = np.isfinite(values)
-            order = np.argsort(~defined, axis=1, kind="stable")
-            packed = np.take_along_axis(values, order, axis=1)
-            self._cache[kpi] = _Points(self.ids, values, packed, defined.sum(axis=1))
+            self._cache[kpi] = _Points(self.ids, values, np.isfinite(values).sum(axis=1))
         return self._cache[kpi]
 
 
@@ -1603,11 +1604,6 @@ def write_analysis(analysis: Analysis, out_dir: str | Path) -> list[Path]:
         if table.empty:
             continue
         target = folder / f"{stem}.csv"
-        staging = folder / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
-        try:
-            table.to_csv(staging, index=False)
-            os.replace(staging, target)
-        finally:
-            staging.unlink(missing_ok=True)
+        store_files.write_atomic(target, lambda tmp, table=table: table.to_csv(tmp, index=False))
         written.append(target)
     return written
