@@ -652,3 +652,65 @@ def test_creaming_and_discharges_follow_their_rules() -> None:
     assert creamed > 10 and discharged > 0, (
         f"positive controls: {creamed} creamed intakes, {discharged} discharges"
     )
+
+
+def _scripted(quits: list[dict[str, Any]], handover: str = "redistribute") -> Scenario:
+    """startup.yaml (a new team of five, one referral a week) with a resignation script."""
+    doc = load("startup").model_dump(mode="json")
+    doc["teams"][0]["quits"] = quits
+    doc["workforce"]["handover"] = handover
+    return scenario_from_dict(doc)
+
+
+@pytest.mark.parametrize("handover", ["redistribute", "wait"])
+def test_a_scripted_quit_happens_at_the_end_of_its_week_and_keeps_everyone_elses_luck(handover: str) -> None:
+    """A lesson scripts "specialist 3 quits on day 202": the post's holder leaves at the end of
+    that week (day 203), its caseload is handed over by the rule, and until then the run is the
+    unscripted run to the event (same seed: the script changes nothing before it acts)."""
+    day, post = 202.0, 3  # caseloads still filling: colleagues have room
+    plain, scripted = _scripted([], handover), _scripted([{"at_days": day, "specialist": post}], handover)
+    a, b = simulate(plain, SEED, 0), simulate(scripted, SEED, 0)
+    sid = int(b.specialists["specialist"][post - 1])
+    week_end = math.ceil(day / DAYS_PER_WEEK) * DAYS_PER_WEEK
+    ev = b.events
+    leave = ev[(ev["kind"] == K.SPECIALIST_LEAVE) & (ev["specialist"] == sid) & (ev["time"] == week_end)]
+    assert len(leave) == 1, (
+        f"specialist {post} was scripted to quit on day {day:g}: expected a leave at {week_end:g}"
+    )
+    before_a, before_b = a.events[a.events["time"] < week_end], ev[ev["time"] < week_end]
+    assert np.array_equal(before_a, before_b), "the script changed the run before the quit it scripts"
+    caseload = {
+        int(c)
+        for c in ev["candidate"][
+            (ev["kind"] == K.INTAKE) & (ev["specialist"] == sid) & (ev["time"] < week_end)
+        ]
+    }
+    moved = ev[
+        (ev["kind"] == K.HANDOVER) & (ev["time"] == week_end) & (ev["code"] == 1) & (ev["value"] == sid)
+    ]
+    if handover == "wait":
+        assert len(moved) == 0, "handover: wait, yet the leaver's candidates moved to colleagues"
+    else:
+        assert len(moved) > 0 and set(moved["candidate"].tolist()) <= caseload, (
+            "handover: redistribute: colleagues with room should take some of the leaver's candidates"
+        )
+    assert check_transitions(b) == []
+
+
+def test_a_quit_scripted_for_a_vacant_post_does_nothing_and_bad_scripts_are_refused() -> None:
+    """Two quits of the same post a day apart: the second finds the post vacant (the replacement
+    takes months), so there is one leave, not two. A post the team does not have is refused."""
+    log = simulate(
+        _scripted([{"at_days": 100.0, "specialist": 1}, {"at_days": 101.0, "specialist": 1}]), SEED, 0
+    )
+    sid = int(log.specialists["specialist"][0])
+    ev = log.events
+    leaves = ev[(ev["kind"] == K.SPECIALIST_LEAVE) & (ev["specialist"] == sid) & (ev["time"] < 120.0)]
+    assert len(leaves) == 1
+    with pytest.raises(ValueError, match=r"quits\.0\.specialist: got 6; allowed: 1 to 5"):
+        _scripted([{"at_days": 100.0, "specialist": 6}])
+    doc = load("startup").model_dump(mode="json")
+    doc["teams"][0] |= {"opens_at_days": 200.0, "quits": [{"at_days": 100.0, "specialist": 1}]}
+    doc["teams"][0].pop("initial_tenure_months")
+    with pytest.raises(ValueError, match=r"quits\.0\.at_days: got 100; allowed: at or after opens_at_days"):
+        scenario_from_dict(doc)

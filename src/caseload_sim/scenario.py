@@ -198,6 +198,29 @@ class ReferralChange(_Frozen):
     )
 
 
+class ScriptedQuit(_Frozen):
+    """A resignation written into the scenario (for teaching): this post's holder quits on this day."""
+
+    at_days: float = P(
+        ...,
+        ge=0.0,
+        le=36500.0,
+        unit="days",
+        prov="[A] a lesson's script",
+        text="When the holder quits, days from the start of the run; it takes effect at the end of that "
+        "week, where the model's quits happen. If the post is vacant then, nothing happens.",
+    )
+    specialist: int = P(
+        ...,
+        ge=1,
+        le=100,
+        unit="post number",
+        prov="[A] a lesson's script",
+        text="Which post within the team, from 1 (the team's first post; posts added by ``changes`` are "
+        "numbered after the team's own). Its caseload is then handed over by ``workforce.handover``.",
+    )
+
+
 class TeamSpec(_Frozen):
     """A team of job specialists with its own referral stream and waiting list."""
 
@@ -266,6 +289,13 @@ class TeamSpec(_Frozen):
         description="Scheduled changes of the referral rate, in time order, not before the team opens; "
         "``referrals_per_week`` holds from the opening until the first of them. [A]",
     )
+    quits: tuple[ScriptedQuit, ...] = Field(
+        (),
+        max_length=50,
+        description="Scripted resignations (for teaching): on the given day, the holder of the given post "
+        "quits, on top of the quits the stress-driven hazard makes. The post's random numbers are "
+        "drawn as without the script, so the rest of the run keeps its luck. [A]",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -307,6 +337,18 @@ class TeamSpec(_Frozen):
                     f"referral change (at {previous:g}): list the changes in time order"
                 )
             previous = rc.at_days
+        posts = self.specialists + sum(max(ch.specialists, 0) for ch in self.changes)
+        for i, q in enumerate(self.quits):
+            if q.at_days < opens:
+                raise ValueError(
+                    f"quits.{i}.at_days: got {q.at_days:g}; allowed: at or after opens_at_days = "
+                    f"{opens:g} (nobody holds a post before the team opens)"
+                )
+            if q.specialist > posts:
+                raise ValueError(
+                    f"quits.{i}.specialist: got {q.specialist}; allowed: 1 to {posts} (the team's "
+                    f"{self.specialists} posts and the {posts - self.specialists} its changes add)"
+                )
         return self
 
 
@@ -1948,6 +1990,7 @@ def parameter_table() -> list[dict[str, str]]:
     walk(TeamSpec, "teams[].")
     walk(StaffingChange, "teams[].changes[].")
     walk(ReferralChange, "teams[].referral_changes[].")
+    walk(ScriptedQuit, "teams[].quits[].")
     return rows
 
 

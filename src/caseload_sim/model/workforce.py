@@ -16,7 +16,9 @@ week the way a team leader would look back on it:
   successes. Both terms are below 1, so stress stays in [0, 1] by construction.
 - **Absence and quits.** A holder falls sick with a weekly chance that grows with
   stress, and quits with a hazard ``quit_per_year * exp(quit_stress_effect * stress)``,
-  higher in the first months (misfits leave early).
+  higher in the first months (misfits leave early). A scenario can also script a
+  resignation (``teams[].quits``, for teaching): that post's holder quits at the end
+  of the given day's week, its draws made as without the script.
 - **Vacancy and handover.** When a holder leaves, the post's candidates go to
   colleagues with free slots (``handover: redistribute``) or all wait for the
   replacement (``wait``); a change of specialist costs the candidate extra step work
@@ -113,6 +115,7 @@ def post_weeks(w: World, team: Team, sp: Specialist) -> Generator[simpy.Event, A
     tid, sid, fte, base = team.index, sp.id, sp.fte, sp.base_capacity  # fixed for the post's life
     unlearned = 1.0 - wf.initial_effectiveness
     cover = base * wf.vacancy_cover
+    quit_days = sp.quit_days
     while True:
         yield timeout(DAYS_PER_WEEK)
         now += DAYS_PER_WEEK  # the very sum SimPy makes: equals env.now
@@ -188,13 +191,19 @@ def post_weeks(w: World, team: Team, sp: Specialist) -> Generator[simpy.Event, A
                 sp.hours_from_visits,
             )
         )
+        scripted = False
+        if quit_days and now >= quit_days[0]:  # a resignation in the scenario's script (if held)
+            while quit_days and now >= quit_days[0]:
+                quit_days.pop(0)
+            scripted = held
         if held:
-            # quit? (a hazard that grows with stress; misfits leave in the first months)
+            # quit? (a hazard that grows with stress; misfits leave in the first months). The
+            # draw is made even for a scripted quit, so the post's stream keeps its luck.
             tenure = now - sp.tenure_start
             hazard = quit_rate * _exp(quit_effect * stress)
             if tenure < early_days:
                 hazard *= quit_early_mult
-            if expo.pop() < hazard:
+            if expo.pop() < hazard or scripted:
                 _leave(w, team, sp, now, tenure, gen)
             elif sp.absent_weeks > 0:
                 sp.absent_weeks -= 1

@@ -107,6 +107,7 @@ class Specialist:
         "number",
         "perm_shift",
         "pressure",
+        "quit_days",
         "refill_at",
         "slots",
         "stress",
@@ -138,6 +139,7 @@ class Specialist:
         self.refill_at = math.inf
         self.tenure_start = 0.0
         self.stress = 0.0
+        self.quit_days: list[float] = []  # scripted resignations still to come, in time order
         self.pressure = 0.0  # target pressure felt, 0..1
         self.work_rate = 0.0  # exits to work per year (exponentially weighted, one-year memory)
         self.failures = 0  # this week: jobs lost, dropouts
@@ -501,9 +503,13 @@ class World:
         self.teams: list[Team] = []
         self.posts: list[Specialist] = []
         opening: set[int] = set()  # teams that open later
+        # scripted resignations by (team, post number within the team), in time order
+        self._quits: dict[tuple[int, int], list[float]] = {}
         for spec in scenario.teams:
             for copy in range(spec.copies):
                 index = len(self.teams)
+                for q in spec.quits:
+                    self._quits.setdefault((index, q.specialist - 1), []).append(q.at_days)
                 name = spec.name if spec.copies == 1 else f"{spec.name}-{copy + 1}"
                 team = Team(
                     self, index, name, spec.referrals_per_week, [], spec.opens_at_days, spec.referral_changes
@@ -560,6 +566,7 @@ class World:
             fte * self.rules.candidate_hours_per_fte,
         )
         sp.tenure_start = now - tenure
+        sp.quit_days = sorted(self._quits.get((team.index, sp.number), ()))
         workforce.start_network(self, sp, tenure)
         self.posts.append(sp)
         team.specialists.append(sp)
