@@ -1127,3 +1127,6 @@ def warmup(
 
 # The researchers' commands (sweep, query, analyze) register themselves on ``app``.
 from caseload_sim import cli_sweep as _cli_sweep  # noqa: E402,F401
+
+# The trainers' commands (animate, app) register themselves on ``app`` too.
+from caseload_sim import cli_teach as _cli_teach  # noqa: E402,F401
