@@ -15,6 +15,7 @@ import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -138,3 +139,11 @@ def real_engine() -> tuple[str, ...]:
     from caseload_sim.metrics import KPI_NAMES
 
     return tuple(KPI_NAMES)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Any:
+    """Headless Chromium (Debian's, under Playwright) shared by the browser tests; skips without chromium."""
+    from browser import browser_session
+
+    yield from browser_session()

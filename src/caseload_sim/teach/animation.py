@@ -156,6 +156,10 @@ class _Person:
     sick: bool = False
 
 
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
 def _days(d: float) -> str:
     return (
         f"{d / 365.0:.1f} years"
@@ -376,7 +380,9 @@ def animation_payload(
             emit(t, POST_START, -1, i)
             if was_open:
                 waiting = len(post.caseload)
-                restart = f"; {waiting} candidates waiting on the post restart with them" if waiting else ""
+                restart = (
+                    f"; {_n(waiting, 'candidate')} waiting on the post restart with them" if waiting else ""
+                )
                 say(t, f"A new specialist takes over {post.label}'s post{restart}.")
             else:
                 say(t, f"A new post opens: {post.label}, with a new hire.")
@@ -392,11 +398,14 @@ def animation_payload(
                 for m in range(j + 1, n)
                 if time[m] == t and kind[m] == K.HANDOVER and int(value[m]) == spec[j] and code[m] == 1
             )
-            case = (
-                f"{before} candidates: {moved} handed over to colleagues, {before - moved} wait"
-                if before
-                else "no caseload"
-            )
+            if not before:
+                case = "nobody was on the caseload"
+            elif moved == before:
+                case = f"{_n(before, 'candidate')} handed over to colleagues"
+            elif moved == 0:
+                case = f"{_n(before, 'candidate')} wait for the replacement"
+            else:
+                case = f"{_n(before, 'candidate')}: {moved} handed over to colleagues, {before - moved} wait"
             say(t, f"{post.label} quits after {_days(value[j])}; {case}.")
         elif k == K.ABSENCE_START:
             i = post_of[spec[j]]

@@ -386,7 +386,8 @@
 
     drawDesk(c, i, post, s, wi) {
       const [x, y] = this.deskXY(i), dw = this.deskW, dh = this.deskH;
-      const stress = wi >= 0 ? this.data.weeks.stress[wi][i] : -1;
+      // the week row holds the stress of the week that ended; a holder who left since has none
+      const stress = wi >= 0 && s.held ? this.data.weeks.stress[wi][i] : -1;
       const load = wi >= 0 ? this.data.weeks.load[wi][i] : 0;
       let status = "";
       if (!s.opened) status = "not open yet";

@@ -1,0 +1,100 @@
+"""Headless Chromium for the browser tests: Debian's chromium driven by Playwright.
+
+Playwright's own browser download is never used (it needs the network); the tests drive
+``/usr/bin/chromium``, which ``.ci/run`` installs. Every test page is checked for console
+errors, page errors and requests that leave the machine (file:// and 127.0.0.1 only).
+
+``CASELOAD_SCREENSHOTS=DIR`` makes the tests also save their screenshots in ``DIR``
+(``make screenshots`` uses it for ``docs/teaching.md``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="no chromium on PATH or at /usr/bin/chromium; install Debian's chromium (apt-get install chromium) "
+    "to run the browser tests — .ci/run does",
+)
+
+
+@dataclass
+class Watched:
+    """A page and what went wrong on it."""
+
+    page: Any
+    problems: list[str] = field(default_factory=list)
+    outside: list[str] = field(default_factory=list)
+
+    def clean(self) -> list[str]:
+        return self.problems + [f"request left the machine: {url}" for url in self.outside]
+
+
+def browser_session() -> Iterator[Any]:
+    """Debian's chromium under Playwright, for a whole test session (the ``browser`` fixture, conftest.py)."""
+    if CHROMIUM is None:
+        pytest.skip("no chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def watched_page(browser: Any, width: int = 1400, height: int = 1000) -> Watched:
+    """A new page that records console errors, page errors and any request not to file:// or 127.0.0.1."""
+    page = browser.new_page(viewport={"width": width, "height": height})
+    w = Watched(page)
+    page.on(
+        "console", lambda m: w.problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None
+    )
+    page.on("pageerror", lambda e: w.problems.append(f"page error: {e}"))
+
+    def route(r: Any) -> None:
+        url = r.request.url
+        if url.startswith(("file://", "http://127.0.0.1", "data:", "blob:", "about:")):
+            r.continue_()
+        else:
+            w.outside.append(url)
+            r.abort()
+
+    page.route("**/*", route)
+    return w
+
+
+def screenshot(page: Any, tmp_path: Path, name: str, **options: Any) -> Path:
+    """Save a screenshot in ``tmp_path`` (and in ``$CASELOAD_SCREENSHOTS`` when set); return its path."""
+    target = tmp_path / name
+    page.screenshot(path=str(target), **options)
+    where = os.environ.get("CASELOAD_SCREENSHOTS")
+    if where:
+        Path(where).mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(target, Path(where) / name)
+    return target
+
+
+def not_blank(path: Path) -> bool:
+    """A screenshot with real content: a blank page of this size compresses to a few kB, a drawn one does not."""
+    return path.stat().st_size > 30_000
