@@ -38,7 +38,7 @@ The payload
     ``stress`` (the team's mean over held posts, 0-100), for the sparklines.
 ``story``
     ``[t, text]``: the ticker, in words (quits and handovers, hires, absences, time
-    limits, jobs, the waiting list's milestones).
+    limits, jobs, the waiting list's milestones, intakes out of turn).
 """
 
 from __future__ import annotations
@@ -306,7 +306,14 @@ def animation_payload(
         elif k == K.INTAKE:
             p = people[q]
             if q in queue:
+                ahead = queue.index(q)  # people who waited longer and are passed over (creaming)
                 queue.remove(q)
+                if ahead and code[j] == 1:  # the model logs a creamed intake with code 1
+                    say(
+                        t,
+                        f"Candidate {label[q] + 1} is taken in ahead of {_n(ahead, 'person')} who waited "
+                        "longer (picked as readier for work).".replace("persons", "people"),
+                    )
                 if not queue:
                     say(t, "The waiting list is empty.")
             p.state, p.post = 1, post_of[spec[j]]
