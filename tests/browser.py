@@ -65,7 +65,8 @@ def browser_session() -> Iterator[Any]:
 
 def watched_page(browser: Any, width: int = 1400, height: int = 1000) -> Watched:
     """A new page that records console errors, page errors and any request not to file:// or 127.0.0.1."""
-    page = browser.new_page(viewport={"width": width, "height": height})
+    # bypass_csp: the app's policy forbids eval, which Playwright's string predicates need
+    page = browser.new_page(viewport={"width": width, "height": height}, bypass_csp=True)
     w = Watched(page)
     page.on(
         "console", lambda m: w.problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None

@@ -286,6 +286,8 @@ def animation_payload(
         t = time[j] if j < n else math.inf
         if init is None and t > t0:
             init = snapshot()
+            highest = len(queue)  # the ticker's milestones and counts start with the days shown
+            counts.clear()
         if t > t0:
             close_week(t)
         if j == n:

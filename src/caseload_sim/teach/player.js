@@ -18,10 +18,12 @@
              POST_START: 9, POST_LEAVE: 10, ABSENCE: 11, POST_CLOSED: 12};
   const WAITING = 0, GONE = -2;
   const SPEEDS = [[7, "1 week / s"], [14, "2 weeks / s"], [30.4, "1 month / s"], [91, "3 months / s"]];
-  const W = 1000;            // logical canvas width
-  const QUEUE_X = 16, QUEUE_W = 168, QUEUE_COLS = 6, DOT = 11, GAP = 26;
-  const DESKS_X = 200, DESKS_W = 540, DESK_COLS = 3, DESK_GAP = 12;
-  const EXITS_X = 762, EXITS_W = 226, EXIT_ROW = 30;
+  const DOT = 11, GAP = 26, DESK_GAP = 12, EXIT_ROW = 30;
+  // Two layouts of the stage (logical pixels): one panel across the page, or two side by side.
+  const WIDE = {W: 1000, QUEUE_X: 16, QUEUE_W: 168, QUEUE_COLS: 6, DESKS_X: 200, DESKS_W: 540, DESK_COLS: 3,
+                EXITS_X: 762, EXITS_W: 226};
+  const COMPACT = {W: 660, QUEUE_X: 8, QUEUE_W: 116, QUEUE_COLS: 4, DESKS_X: 134, DESKS_W: 326, DESK_COLS: 2,
+                   EXITS_X: 472, EXITS_W: 182};
   const TOP = 44;            // below the area labels
   const FLY_MS = 900;        // how long a leaving dot takes to reach its exit
 
@@ -196,7 +198,8 @@
 
   /* ------------------------------------------------------------------ one panel's drawing */
   class Panel {
-    constructor(root, data, label, player) {
+    constructor(root, data, label, player, compact) {
+      this.L = compact ? COMPACT : WIDE;
       this.data = data;
       this.world = new World(data);
       this.player = player;
@@ -212,15 +215,16 @@
         "aria-label": "The team's waiting list, specialists' desks with their candidates, and the exits"});
       this.canvas.addEventListener("click", (e) => this.click(e));
       this.sparks = el("div", {class: "cs-sparks"});
-      this.sparkCanvases = [["waiting", "Waiting list", ""], ["in_work", "In a job (on the caseload)", ""],
-                            ["stress", "Mean stress of the specialists (0–100)", ""]].map(([key, title, unit]) => {
+      this.sparkCanvases = [["waiting", "Waiting list", ""], ["in_work", "In a job, on the caseload", ""],
+                            ["stress", "Specialists' mean stress (0–100)", ""]].map(([key, title, unit]) => {
         const c = el("canvas", {class: "cs-spark", "data-series": key, "aria-label": title});
         c.addEventListener("click", (e) => {
           const r = c.getBoundingClientRect();
           player.seek(((e.clientX - r.left) / r.width) * data.days);
         });
-        this.sparks.appendChild(el("figure", {}, [c, el("figcaption", {text: title})]));
-        return {canvas: c, key: key, unit: unit, title: title};
+        const caption = el("figcaption", {text: title});
+        this.sparks.appendChild(el("figure", {}, [c, caption]));
+        return {canvas: c, caption: caption, key: key, unit: unit, title: title};
       });
       this.ticker = el("ol", {class: "cs-ticker", "aria-live": "polite", "aria-label": "What happened, latest first"});
       this.person = el("div", {class: "cs-person", hidden: ""});
@@ -234,8 +238,8 @@
     layout() {
       const posts = this.data.posts;
       const maxSlots = Math.max(12, ...posts.map((p) => p.slots));
-      this.deskCols = Math.min(DESK_COLS, Math.max(1, posts.length));
-      this.deskW = (DESKS_W - DESK_GAP * (this.deskCols - 1)) / this.deskCols;
+      this.deskCols = Math.min(this.L.DESK_COLS, Math.max(1, posts.length));
+      this.deskW = (this.L.DESKS_W - DESK_GAP * (this.deskCols - 1)) / this.deskCols;
       this.slotCols = Math.max(3, Math.floor((this.deskW - 44) / GAP));
       this.deskH = 42 + Math.ceil((maxSlots + 2) / this.slotCols) * GAP + 8;
       const rows = Math.ceil(posts.length / this.deskCols);
@@ -247,16 +251,16 @@
 
     resize() {
       const ratio = window.devicePixelRatio || 1;
-      this.canvas.width = W * ratio;
+      this.canvas.width = this.L.W * ratio;
       this.canvas.height = this.H * ratio;
-      this.canvas.style.aspectRatio = W + " / " + this.H;
+      this.canvas.style.aspectRatio = this.L.W + " / " + this.H;
       this.ratio = ratio;
       for (const s of this.sparkCanvases) { s.canvas.width = 300 * ratio; s.canvas.height = 64 * ratio; }
     }
 
     deskXY(post) {
       const col = post % this.deskCols, row = Math.floor(post / this.deskCols);
-      return [DESKS_X + col * (this.deskW + DESK_GAP), TOP + row * (this.deskH + DESK_GAP)];
+      return [this.L.DESKS_X + col * (this.deskW + DESK_GAP), TOP + row * (this.deskH + DESK_GAP)];
     }
 
     seatXY(post, slot) {
@@ -265,12 +269,12 @@
     }
 
     queueXY(k) {
-      const shown = this.queueRows * QUEUE_COLS;
+      const shown = this.queueRows * this.L.QUEUE_COLS;
       const kk = Math.min(k, shown - 1);
-      return [QUEUE_X + 16 + (kk % QUEUE_COLS) * GAP, TOP + 30 + Math.floor(kk / QUEUE_COLS) * GAP];
+      return [this.L.QUEUE_X + 16 + (kk % this.L.QUEUE_COLS) * GAP, TOP + 30 + Math.floor(kk / this.L.QUEUE_COLS) * GAP];
     }
 
-    exitXY(e) { return [EXITS_X + 14, TOP + e * EXIT_ROW + 12]; }
+    exitXY(e) { return [this.L.EXITS_X + 14, TOP + e * EXIT_ROW + 12]; }
 
     /* Where every visible dot belongs now: waiting list position or desk seat. */
     targets() {
@@ -287,7 +291,7 @@
       for (const [q, [tx, ty]] of targets) {
         let d = this.dots.get(q);
         if (!d) {  // a new referral comes in at the top of the waiting list
-          d = snap ? {x: tx, y: ty} : {x: QUEUE_X + 16, y: TOP - 6};
+          d = snap ? {x: tx, y: ty} : {x: this.L.QUEUE_X + 16, y: TOP - 6};
           this.dots.set(q, d);
         }
         d.x += (tx - d.x) * k;
@@ -297,7 +301,7 @@
       const now = performance.now();
       for (const l of w.leaving) {
         if (snap) continue;
-        const from = l.post >= 0 ? this.seatXY(l.post, l.slot) : [QUEUE_X + 16, TOP + 30];
+        const from = l.post >= 0 ? this.seatXY(l.post, l.slot) : [this.L.QUEUE_X + 16, TOP + 30];
         const [tx, ty] = this.exitXY(l.exit);
         this.flying.push({q: l.q, x: from[0], y: from[1], fx: from[0], fy: from[1], tx: tx, ty: ty,
                           colour: STEP_COLOURS[Math.max(0, l.state)], t0: now});
@@ -314,27 +318,27 @@
     draw() {
       const c = this.canvas.getContext("2d"), w = this.world, d = this.data;
       c.setTransform(this.ratio, 0, 0, this.ratio, 0, 0);
-      c.clearRect(0, 0, W, this.H);
+      c.clearRect(0, 0, this.L.W, this.H);
       c.font = "600 13px system-ui, sans-serif";
       c.textBaseline = "middle";
       c.fillStyle = "#333";
-      c.fillText("Waiting list: " + w.queue.length, QUEUE_X, 14);
+      c.fillText("Waiting list: " + w.queue.length, this.L.QUEUE_X, 14);
       c.font = "12px system-ui, sans-serif";
       c.fillStyle = "#5b6670";
-      c.fillText("referrals come in here ↓", QUEUE_X, 32);
+      c.fillText("referrals arrive ↓", this.L.QUEUE_X, 32);
       c.font = "600 13px system-ui, sans-serif";
       c.fillStyle = "#333";
-      c.fillText("Specialists and their caseloads", DESKS_X, 14);
-      c.fillText("Where people went", EXITS_X, 14);
+      c.fillText("Specialists and their caseloads", this.L.DESKS_X, 14);
+      c.fillText("Where people went", this.L.EXITS_X, 14);
       // the waiting list
       c.strokeStyle = "#ccc";
       c.lineWidth = 1;
-      c.strokeRect(QUEUE_X, TOP + 12, QUEUE_W, this.H - TOP - 24);
-      const shown = this.queueRows * QUEUE_COLS;
+      c.strokeRect(this.L.QUEUE_X, TOP + 12, this.L.QUEUE_W, this.H - TOP - 24);
+      const shown = this.queueRows * this.L.QUEUE_COLS;
       if (w.queue.length > shown) {
         c.font = "12px system-ui, sans-serif";
         c.fillStyle = "#555";
-        c.fillText("+ " + (w.queue.length - shown + 1) + " more", QUEUE_X + 8, this.H - 22);
+        c.fillText("+ " + (w.queue.length - shown + 1) + " more", this.L.QUEUE_X + 8, this.H - 22);
       }
       // desks
       const wi = w.weekIndex();
@@ -349,7 +353,7 @@
         c.fillText(label, x + 16, y);
         c.font = "600 13px system-ui, sans-serif";
         c.textAlign = "right";
-        c.fillText(String(w.exits[e]), EXITS_X + EXITS_W, y);
+        c.fillText(String(w.exits[e]), this.L.EXITS_X + this.L.EXITS_W, y);
         c.textAlign = "left";
         c.font = "12.5px system-ui, sans-serif";
       });
@@ -410,7 +414,7 @@
       c.font = "12px system-ui, sans-serif";
       const caseload = s.slots.filter((q) => q !== null && q !== undefined).length;
       c.fillStyle = status ? "#a33b00" : "#555";
-      c.fillText(status || (caseload + " / " + post.slots + (load > 100 ? " · overloaded " + load + " %" : "")), x + 10, y + 32);
+      c.fillText(status || (caseload + " / " + post.slots + (load > 100 ? " · load " + load + " %" : "")), x + 10, y + 32);
       // empty seats
       c.strokeStyle = "#dde3e8";
       c.lineWidth = 1;
@@ -461,10 +465,8 @@
         c.moveTo(X(this.world.day), 2);
         c.lineTo(X(this.world.day), 62);
         c.stroke();
-        c.fillStyle = "#222";
-        c.font = "600 12px system-ui, sans-serif";
         const now = wi >= 0 ? vals[wi] : null;
-        c.fillText(now === null || now < 0 ? "–" : String(now) + s.unit, 6, 12);
+        s.caption.textContent = s.title + ": " + (now === null || now < 0 ? "–" : String(now) + s.unit);
       }
     }
 
@@ -500,7 +502,7 @@
 
     click(e) {
       const r = this.canvas.getBoundingClientRect();
-      const x = ((e.clientX - r.left) / r.width) * W, y = ((e.clientY - r.top) / r.height) * this.H;
+      const x = ((e.clientX - r.left) / r.width) * this.L.W, y = ((e.clientY - r.top) / r.height) * this.H;
       let best = -1, bestD = 14 * 14;
       for (const [q, pos] of this.dots) {
         const dd = (pos.x - x) ** 2 + (pos.y - y) ** 2;
@@ -552,9 +554,12 @@
       this.root.appendChild(panels);
       root.appendChild(this.root);
       const labels = options.labels || [];
-      this.panels = datasets.map((d, k) => new Panel(panels, d, labels[k], this));
+      this.panels = datasets.map((d, k) => new Panel(panels, d, labels[k], this, datasets.length > 1));
       this.keys = (e) => {
-        if (e.target && /INPUT|SELECT|TEXTAREA/.test(e.target.tagName) && e.target !== this.scrub) return;
+        // keys belong to the player only when nothing else (a form control, a button) has the focus
+        const inside = e.target && this.root.contains(e.target);
+        if (e.target && /INPUT|SELECT|TEXTAREA|BUTTON/.test(e.target.tagName) && !(inside && e.target === this.scrub)) return;
+        if (e.target && e.target !== document.body && !inside) return;
         if (e.key === " ") { e.preventDefault(); this.toggle(); }
         else if (e.key === "ArrowRight" && e.target !== this.scrub) this.stepWeek();
       };
