@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test bench lint docs
+.PHONY: install run test bench lint docs screenshots
 
 ## install: create .venv (if missing) and install the package with its dev tools
 install: $(STAMP)
@@ -43,3 +43,7 @@ lint: install
 ## docs: regenerate the parameter table in docs/model.md from the scenario schema
 docs: install
 	$(BIN)/python -c "import pathlib, caseload_sim.scenario as s; p = pathlib.Path('docs/model.md'); t = p.read_text(); a, b = '<!-- parameters:start -->\n', '<!-- parameters:end -->'; i = t.index(a) + len(a); p.write_text(t[:i] + s.parameter_markdown() + t[t.index(b):])"
+
+## screenshots: the browser tests of the animation and the classroom app, saving their screenshots for docs/teaching.md
+screenshots: install
+	CASELOAD_SCREENSHOTS=docs/img/teaching $(BIN)/pytest -q -p no:cacheprovider --no-cov tests/test_browser_teach.py

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from caseload_sim.events import EventKind, ExitReason
 from caseload_sim.scenario import parameter_markdown, parameter_table
@@ -111,3 +112,45 @@ def test_without_the_main_guard_the_error_says_what_to_do(tmp_path: Path) -> Non
     )
     assert done.returncode != 0
     assert 'if __name__ == "__main__":' in done.stderr.splitlines()[-1], done.stderr[-1500:]
+
+
+TEACHING = (ROOT / "docs" / "teaching.md").read_text(encoding="utf-8")
+
+
+def test_every_picture_in_the_lesson_plans_is_there() -> None:
+    import re
+
+    pictures = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", TEACHING)
+    assert len(pictures) >= 7
+    for picture in pictures:
+        assert (ROOT / "docs" / picture).is_file(), (
+            f"docs/teaching.md shows {picture}: run `make screenshots`"
+        )
+
+
+def test_every_animate_command_in_the_lesson_plans_runs(tmp_path: Path, monkeypatch: Any) -> None:
+    """Each ``caseload-sim animate …`` of docs/teaching.md, as printed (line continuations joined),
+    runs and writes its file; a trainer copying a lesson's command gets the lesson."""
+    import re
+    import shlex
+
+    from typer.testing import CliRunner
+
+    from caseload_sim.cli import app
+
+    monkeypatch.chdir(ROOT)
+    commands = [
+        shlex.split(line.split("#")[0])
+        for line in re.sub(r"\\\n\s*", " ", TEACHING).splitlines()
+        if line.startswith("caseload-sim animate ") and "out/baseline" not in line
+    ]
+    assert len(commands) >= 8
+    for i, words in enumerate(commands):
+        args = words[1:]
+        if "--out" in args:
+            args[args.index("--out") + 1] = str(tmp_path / f"{i}.html")
+        else:
+            args += ["--out", str(tmp_path / f"{i}.html")]
+        got = CliRunner().invoke(app, args)
+        assert got.exit_code == 0, f"{' '.join(words)}: {got.output}"
+        assert (tmp_path / f"{i}.html").stat().st_size > 10_000

@@ -44,7 +44,10 @@
     const d = Math.floor(day);
     const year = Math.floor(d / 365) + 1, week = Math.floor((d % 365) / 7) + 1;
     let s = "Day " + d + " · year " + year + ", week " + week;
-    if (data.window_start > 0 && data.start === data.window_start) s += " (after a " + Math.round(data.start / 365) + "-year warm-up)";
+    if (data.start > 0) {
+      const after = data.window_start > 0 && data.start >= data.window_start ? ", after the warm-up" : "";
+      s += " (day " + Math.floor(d + data.start) + " of the run" + after + ")";
+    }
     return s;
   }
 
@@ -465,7 +468,9 @@
         c.moveTo(X(this.world.day), 2);
         c.lineTo(X(this.world.day), 62);
         c.stroke();
-        const now = wi >= 0 ? vals[wi] : null;
+        // the counts are the clock's own (as the stage shows them); stress is the last week's
+        const counts = this.world.counts();
+        const now = s.key === "waiting" ? counts.waiting : s.key === "in_work" ? counts.inWork : wi >= 0 ? vals[wi] : null;
         s.caption.textContent = s.title + ": " + (now === null || now < 0 ? "–" : String(now) + s.unit);
       }
     }
