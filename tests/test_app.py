@@ -396,3 +396,25 @@ def test_serve_says_where_opens_the_browser_and_stops_cleanly(
     assert "Traceback" not in out.err
     app.serve(0, open_browser=False, scenarios_dir=SCENARIOS)
     assert len(opened) == 1
+
+
+def test_the_app_command_refuses_a_busy_port_and_a_missing_folder_in_one_line(tmp_path: Path) -> None:
+    """``caseload-sim app`` on a port another program holds, or with no scenarios folder: exit 2, one
+    line naming the option and what is allowed, no traceback."""
+    import socket
+
+    from typer.testing import CliRunner
+
+    from caseload_sim.cli import app as cli
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        got = CliRunner().invoke(
+            cli, ["app", "--port", str(port), "--no-browser", "--scenarios", str(SCENARIOS)]
+        )
+    assert got.exit_code == 2, got.output
+    assert f"--port: cannot listen on 127.0.0.1:{port}" in got.output and "Traceback" not in got.output
+    got = CliRunner().invoke(cli, ["app", "--no-browser", "--scenarios", str(tmp_path / "none")])
+    assert got.exit_code == 2 and "--scenarios: got" in got.output

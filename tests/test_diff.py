@@ -72,7 +72,7 @@ def test_every_change_in_words_in_schema_order(files: tuple[Path, Path]) -> None
         "team 1 (solo): specialists 2 → 4 (persons) — " + MEANING["teams[].specialists"],
         "team 1 (solo): change 1: at_days 100 → 200 (days) — " + MEANING["teams[].changes[].at_days"],
         "team 2 (north): added (specialists 3, fte_per_specialist 1, referrals_per_week 1.5, copies 1, "
-        "initial_tenure_months 36, opens_at_days 0, changes [], referral_changes [])",
+        "initial_tenure_months 36, opens_at_days 0, changes [], referral_changes [], quits [])",
         "regulation.caseload_cap: 15 → 20 (candidates per FTE) — " + MEANING["regulation.caseload_cap"],
         "regulation.time_limit: reduced_capacity_3y → none — "
         + MEANING["regulation.time_limit"].removesuffix(" [S]"),

@@ -279,7 +279,11 @@ def test_every_parameter_row_has_a_unit_and_provenance(folders: dict[str, Path])
     scenario = read_output_folder(folders["run"]).scenarios[0]
     rows = parameter_rows(scenario)
     known = {row["parameter"] for row in parameter_table()}
-    scheduled = ("teams[].changes[]", "teams[].referral_changes[]")  # the scenario schedules none
+    scheduled = (
+        "teams[].changes[]",
+        "teams[].referral_changes[]",
+        "teams[].quits[]",
+    )  # the scenario schedules none
     assert {path for _, path, _ in rows} == known - {p for p in known if p.startswith(scheduled)}
     labels = [label for label, _, _ in rows]
     assert "team 1 (solo): specialists" in labels and "regulation.caseload_cap" in labels

@@ -118,12 +118,14 @@ def classroom(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free port).", min=0, max=65535)] = 8765,
     no_browser: Annotated[bool, typer.Option("--no-browser", help="Do not open a browser.")] = False,
     scenarios: Annotated[
-        Path, typer.Option(help="The folder of scenarios offered (those with one team).")
-    ] = Path("scenarios"),
+        Path | None,
+        typer.Option(help="The folder of scenarios offered, those with one team (default: ./scenarios)."),
+    ] = None,
 ) -> None:
     """The classroom app: move a lever, run the same people twice, watch both side by side."""
-    from caseload_sim.teach.app import serve
+    from caseload_sim.teach.app import default_scenarios_dir, serve
 
+    scenarios = scenarios if scenarios is not None else default_scenarios_dir()
     if not scenarios.is_dir():
         _fail([f"--scenarios: got {scenarios}; allowed: a folder of scenario files (no such folder)"])
     try:

@@ -765,11 +765,12 @@ class AppServer(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(self, address: tuple[str, int], scenarios_dir: Path):
-        super().__init__(address, _Handler)
+        # before binding: a port in use makes the base class call server_close() on the way out
         self.scenarios_dir = Path(scenarios_dir)
         self.jobs: dict[str, Job] = {}
         self.lock = threading.Lock()
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="caseload-app-run")
+        super().__init__(address, _Handler)
 
     @property
     def port(self) -> int:
