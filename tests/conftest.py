@@ -120,12 +120,16 @@ def fake_engine(monkeypatch: pytest.MonkeyPatch) -> FakeEngine:
     metrics = types.ModuleType("caseload_sim.metrics")
     metrics.compute_kpis = fake_compute_kpis  # type: ignore[attr-defined]
     metrics.KPI_NAMES = engine.kpi_names  # type: ignore[attr-defined]
+    metrics.kpi_range = lambda kpi: None  # type: ignore[attr-defined]  # the fake KPIs have no bounds
     if ENGINE_PRESENT:  # the weekly series and curve are pure functions of any log: the real ones serve
+        import caseload_sim.metrics as real
         from caseload_sim.metrics import SERIES_VARIABLES, employment_curve, weekly_series
 
         metrics.weekly_series = weekly_series  # type: ignore[attr-defined]
         metrics.SERIES_VARIABLES = SERIES_VARIABLES  # type: ignore[attr-defined]
         metrics.employment_curve = employment_curve  # type: ignore[attr-defined]
+        # anything else (the KPI words' name lists, directions) is the real module's
+        metrics.__getattr__ = lambda name: getattr(real, name)  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "caseload_sim.model", model)
     monkeypatch.setitem(sys.modules, "caseload_sim.metrics", metrics)
     return engine

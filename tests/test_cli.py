@@ -155,10 +155,53 @@ def test_run_writes_tables_and_manifest(tiny_yaml: Path, tmp_path: Path, fake_en
     assert curve.groupby("replication")["month"].apply(list).tolist() == [list(range(25))] * 4
     assert curve["employed"].isna().all() and (curve["n"] == 0).all()
 
-    # The printed table: one row per KPI with its mean and interval.
+    # The printed table: one row per KPI, a short label with its unit, its mean and interval;
+    # the machine names with --wide.
+    from caseload_sim.report.kpis import short_label
+
     assert "95 % CI" in result.stdout
     for name in fake_engine.kpi_names:
-        assert name in result.stdout
+        assert short_label(name) in result.stdout and f" {name} " not in result.stdout
+    wide = invoke("run", tiny_yaml, "-n", "4", "--seed", "3", "--out", out, "--wide")
+    assert wide.exit_code == 0, wide.stderr
+    for name in fake_engine.kpi_names:
+        assert name in wide.stdout
+    assert "warning: only 4 replications" in result.stderr
+
+
+def test_run_and_compare_fit_an_80_column_terminal_with_units(tmp_path: Path, real_engine: Any) -> None:
+    """The real KPIs in an 80-column terminal: no line longer than 80, a share shown in % with its
+    change in pp, days named; a share's interval never beyond 0-100 % even with 2 replications."""
+    root = Path(__file__).resolve().parents[1]
+    base, alt = tmp_path / "short.yaml", tmp_path / "cap10.yaml"
+    base.write_text(
+        f"extends: {root / 'scenarios' / 'startup.yaml'}\nname: short\nrun:\n  horizon_days: 800\n"
+    )
+    alt.write_text(f"extends: {base}\nname: cap10\nregulation:\n  caseload_cap: 10\n")
+    got = runner.invoke(
+        app,
+        [
+            "--extends-root",
+            str(root),
+            "compare",
+            str(base),
+            str(alt),
+            "-n",
+            "2",
+            "--out",
+            str(tmp_path / "c"),
+        ],
+    )
+    assert got.exit_code == 0, got.stderr
+    lines = got.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80, max(lines, key=len)
+    assert any(line.lstrip().startswith("In work within 12 mo (%)") and " pp " in line for line in lines)
+    assert "Wait (mean) (days)" in got.stdout
+    assert "warning: only 2 replications" in got.stderr
+    summary = pd.read_csv(tmp_path / "c" / "comparison.csv")
+    shares = summary[summary["kpi"].str.endswith("_share") | summary["kpi"].str.startswith("employed_")]
+    assert (shares["ci_low"].dropna() >= 0).all() and (shares["ci_high"].dropna() <= 1).all()
+    assert (shares["diff_ci_low"].dropna() >= -1).all() and (shares["diff_ci_high"].dropna() <= 1).all()
 
 
 def test_run_defaults_to_out_scenario_name(

@@ -392,7 +392,9 @@ def test_compare_cli_writes_comparison_replications_and_manifest(
     )
     assert (manifest["base"], manifest["seed"], manifest["replications"]) == ("tiny", 4, 3)
     assert manifest["scenario_sha256"] == worlds[0].digest() and "precision" not in manifest
-    assert "other vs tiny" in result.stdout and "p better" in result.stdout
+    assert "other vs tiny" in result.stdout and "change" in result.stdout and "p better" not in result.stdout
+    wide = invoke("compare", *pair, "-n", "3", "--seed", "4", "--out", tmp_path / "wide", "--wide")
+    assert wide.exit_code == 0 and "p better" in wide.stdout and "var ratio" in wide.stdout
 
 
 def test_compare_cli_is_deterministic_and_names_its_folder(

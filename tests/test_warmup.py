@@ -347,6 +347,7 @@ def test_cli_warmup_writes_a_plot_and_refuses_bad_input(tmp_path: Path) -> None:
     )
     assert ok.returncode == 0, ok.stderr
     assert "recommended warm-up:" in ok.stdout
+    assert "long replications (4 years each)" in ok.stderr and "3/3" in ok.stderr, "a progress bar on stderr"
     assert out.exists() and "<script src=" not in out.read_text(encoding="utf-8")
     bad_out = tmp_path / "bad.html"
     bad = subprocess.run(

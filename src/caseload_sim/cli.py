@@ -56,10 +56,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
-from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from caseload_sim import __version__
 from caseload_sim.budget import DEFAULT_MAX_ROWS, over_budget
@@ -72,10 +70,8 @@ if TYPE_CHECKING:
 
     from caseload_sim.events import EventLog
     from caseload_sim.experiment import (
-        ComparisonResults,
         PrecisionOutcome,
         PrecisionTarget,
-        ReplicationResults,
     )
     from caseload_sim.experiment import Progress as ProgressCallback
 
@@ -445,6 +441,20 @@ def _parquet_writer(name: str, frame: pd.DataFrame | None) -> dict[str, Callable
     return {name: write}
 
 
+def _warn(line: str, err: bool = True) -> None:
+    """A warning (on stderr) or a note, wrapped to the terminal's width (continuation lines indented)."""
+    import textwrap
+
+    width = max(Console(stderr=err).width, 40)
+    typer.echo(textwrap.fill(line, width=width, subsequent_indent="  ", break_on_hyphens=False), err=err)
+
+
+def _console(wide: bool) -> Console:
+    """The console the result tables go to: the terminal's width, or at least 140 columns with --wide."""
+    console = Console()
+    return Console(width=max(console.width, 140)) if wide else console
+
+
 def _csv_writer(frame: pd.DataFrame) -> Callable[[Path], None]:
     def write(path: Path) -> None:
         frame.to_csv(path, index=False)
@@ -459,35 +469,6 @@ def _fmt(x: float) -> str:
     if abs(x) >= 100:
         return f"{x:,.0f}"
     return f"{x:.3g}"
-
-
-def _signed(x: float) -> str:
-    """A difference, with its sign."""
-    return f"+{_fmt(x)}" if x > 0 else _fmt(x)
-
-
-def _interval(low: float, high: float, fmt: Callable[[float], str] = _fmt) -> str:
-    return "n/a" if math.isnan(low) else f"[{fmt(low)}, {fmt(high)}]"
-
-
-def _kpi_table(results: ReplicationResults) -> Table:
-    title = f"{results.scenario.name}: {results.n} replications, seed {results.seed}"
-    table = Table(title=title, title_justify="left")
-    table.add_column("KPI", no_wrap=True)
-    table.add_column("mean", justify="right", no_wrap=True)
-    table.add_column("95 % CI", justify="right", no_wrap=True)
-    table.add_column("n", justify="right")
-    s = results.summary
-    for kpi, mean, low, high, n in zip(
-        s["kpi"],
-        s["mean"].to_numpy(float),
-        s["ci_low"].to_numpy(float),
-        s["ci_high"].to_numpy(float),
-        s["n"].to_numpy(int),
-        strict=True,
-    ):
-        table.add_row(str(kpi), _fmt(mean), _interval(low, high), str(n))
-    return table
 
 
 _PRECISION_HELP = (
@@ -513,6 +494,13 @@ PrecisionKpisOption = Annotated[
 ]
 MaxReplicationsOption = Annotated[
     int | None, typer.Option("--max-replications", help=_MAX_REPLICATIONS_HELP, show_default=False)
+]
+WideOption = Annotated[
+    bool,
+    typer.Option(
+        "--wide",
+        help="Print every column (the KPIs' machine names, p better, the variance ratio): for a wide terminal.",
+    ),
 ]
 SetOption = Annotated[
     list[str] | None,
@@ -595,6 +583,7 @@ def run(
     force: ForceOption = False,
     max_rows: MaxRowsOption = DEFAULT_MAX_ROWS,
     set_: SetOption = None,
+    wide: WideOption = False,
 ) -> None:
     """Run replications of a scenario and write their KPIs.
 
@@ -680,9 +669,18 @@ def run(
 
     for line in _precision_lines(results.precision) if results.precision is not None else []:
         typer.echo(line, err=True)
-    Console().print(_kpi_table(results))
+    from caseload_sim.report.terminal import few_replications_line, run_table
+
+    _console(wide).print(
+        run_table(
+            results.summary, f"{results.scenario.name}: {results.n} replications, seed {results.seed}", wide
+        )
+    )
+    few = few_replications_line(results.n)
+    if few:
+        _warn(few)
     for line in _capacity_lines(results.summary, world):
-        typer.echo(line, err=True)
+        _warn(line)
     _say_written(out_dir, written, stale)
 
 
@@ -721,115 +719,6 @@ def _compare_folder(names: Sequence[str]) -> Path:
     return Path("out") / folder
 
 
-def _comparison_tables(results: ComparisonResults) -> list[Table]:
-    """One table per alternative: KPI, base mean, alternative mean, paired diff, p better, var ratio."""
-    c = results.comparison
-    base = results.base.name
-    tables = []
-    base_mean = dict(
-        zip(c.loc[c["scenario"] == base, "kpi"], c.loc[c["scenario"] == base, "mean"], strict=True)
-    )
-    for name in results.names[1:]:
-        rows = c[c["scenario"] == name]
-        table = Table(
-            title=f"{name} vs {base}: {results.n} paired replications, seed {results.seed}",
-            title_justify="left",
-            caption="base, alt: means over the replications. diff = alt - base, paired by replication, "
-            "with its 95 % CI. p better: share of replications in which alt did better (ties count "
-            "half). var ratio: variance of the paired difference / that of independent runs (< 1: the "
-            "common random numbers sharpened the comparison).",
-            caption_justify="left",
-            box=box.SIMPLE_HEAD,
-            pad_edge=False,
-            collapse_padding=True,
-        )
-        # On a narrow terminal the KPI names fold and the intervals wrap; numbers are never cut.
-        table.add_column("KPI", overflow="fold")
-        for header in ("base", "alt", "diff"):
-            table.add_column(header, justify="right", no_wrap=True)
-        table.add_column("95 % CI", justify="right")
-        for header in ("p better", "var ratio"):
-            table.add_column(header, justify="right", no_wrap=True)
-        for row in rows.to_dict(orient="records"):
-            d, low, high = float(row["diff"]), float(row["diff_ci_low"]), float(row["diff_ci_high"])
-            p, ratio = float(row["p_better"]), float(row["pairing_variance_ratio"])
-            table.add_row(
-                str(row["kpi"]),
-                _fmt(float(base_mean[row["kpi"]])),
-                _fmt(float(row["mean"])),
-                _signed(d),
-                _interval(low, high, _signed),
-                "n/a" if math.isnan(p) else f"{100 * p:.0f} %",
-                "n/a" if math.isnan(ratio) else f"{ratio:.2f}",
-            )
-        tables.append(table)
-    return tables
-
-
-def _percent(x: float) -> str:
-    return "n/a" if math.isnan(x) else f"{100 * x:.1f}"
-
-
-def _points(x: float) -> str:
-    """A difference of shares in percentage points, with its sign."""
-    return "n/a" if math.isnan(x) else f"{100 * x:+.1f}"
-
-
-def _ratio(x: float) -> str:
-    return "n/a" if math.isnan(x) else f"{x:.2f}"
-
-
-def _effect_tables(results: ComparisonResults) -> list[Table]:
-    """Per alternative, the outcomes that are risks as the trials state effects: the two
-    risks, their difference and their ratio, each with its 95 % CI (none if no risk is compared)."""
-    c = results.comparison
-    base = results.base.name
-    if "risk_ratio" not in c.columns:
-        return []
-    risky = c[(c["scenario"] == base) & c["risk_ratio"].notna()]
-    kpis = list(risky["kpi"])
-    if not kpis:
-        return []
-    base_mean = dict(zip(risky["kpi"], risky["mean"], strict=True))
-    tables = []
-    for name in results.names[1:]:
-        table = Table(
-            title=f"{name} vs {base}: effect on employment, as the trials state it",
-            title_justify="left",
-            caption="base %, alt %: shares of each outcome's cohort (docs/model.md). diff = alt - base in "
-            "percentage points (the risk difference), paired by replication; RR = alt / base, the risk ratio "
-            "(ratio of the paired means; delta-method 95 % CI on the log scale).",
-            caption_justify="left",
-            box=box.SIMPLE_HEAD,
-            pad_edge=False,
-            collapse_padding=True,
-        )
-        # On a narrow terminal the names fold and the intervals wrap; numbers are never cut.
-        table.add_column("outcome", overflow="fold")
-        for header, whole in (
-            ("base %", True),
-            ("alt %", True),
-            ("diff pp", True),
-            ("95 % CI", False),
-            ("RR", True),
-            ("95 % CI", False),
-        ):
-            table.add_column(header, justify="right", no_wrap=whole)
-        rows = c[(c["scenario"] == name) & c["kpi"].isin(kpis)]
-        for row in rows.to_dict(orient="records"):
-            table.add_row(
-                str(row["kpi"]),
-                _percent(float(base_mean[row["kpi"]])),
-                _percent(float(row["mean"])),
-                _points(float(row["diff"])),
-                _interval(float(row["diff_ci_low"]), float(row["diff_ci_high"]), _points),
-                _ratio(float(row["risk_ratio"])),
-                _interval(float(row["rr_ci_low"]), float(row["rr_ci_high"]), _ratio),
-            )
-        tables.append(table)
-    return tables
-
-
 @app.command()
 def compare(
     base: Annotated[Path, typer.Argument(help="The base scenario's YAML file.", show_default=False)],
@@ -858,6 +747,7 @@ def compare(
     force: ForceOption = False,
     max_rows: MaxRowsOption = DEFAULT_MAX_ROWS,
     set_: SetOption = None,
+    wide: WideOption = False,
 ) -> None:
     """Compare scenarios with the base on common random numbers.
 
@@ -940,13 +830,22 @@ def compare(
 
     for line in _precision_lines(results.precision) if results.precision is not None else []:
         typer.echo(line, err=True)
-    console = Console()
-    for table in [*_comparison_tables(results), *_effect_tables(results)]:
+    from caseload_sim.report.terminal import comparison_tables, effect_tables, few_replications_line
+
+    console = _console(wide)
+    names = list(results.names)
+    for table in [
+        *comparison_tables(results.comparison, names, results.n, results.seed, wide),
+        *effect_tables(results.comparison, names, wide),
+    ]:
         console.print(table)
+    few = few_replications_line(results.n)
+    if few:
+        _warn(few)
     for scenario in results.scenarios:
         rows = results.comparison[results.comparison["scenario"] == scenario.name]
         for line in _capacity_lines(rows, scenario):
-            typer.echo(line.replace("warning: ", f"warning ({scenario.name}): ", 1), err=True)
+            _warn(line.replace("warning: ", f"warning ({scenario.name}): ", 1))
     _say_written(out_dir, written, stale)
 
 
@@ -1102,13 +1001,16 @@ def warmup(
 
     world = worlds[0]
     try:
-        rec = recommend_warmup(world, seed, replications=replications, horizon_years=years, workers=workers)
+        with _progress_bar(replications, f"long replications ({years:g} years each)") as advance:
+            rec = recommend_warmup(
+                world, seed, replications=replications, horizon_years=years, workers=workers, progress=advance
+            )
     except ValueError as exc:
         _fail([str(exc)])
     except KeyboardInterrupt:
         _fail(["interrupted: nothing was written"], code=130)
     for note in rec.notes:
-        typer.echo(note)
+        _warn(note, err=False)
     table = rec.truncations[["series", "truncation_days", "at_limit", "drifting"]]
     typer.echo(table.to_string(index=False))
     target = out if out is not None else Path("out") / world.name / "warmup.html"

@@ -317,7 +317,7 @@ def summarize(
         if n >= 2:
             std = float(values.std(ddof=1))
             half = float(stats.t.ppf((1.0 + confidence) / 2.0, n - 1)) * std / math.sqrt(n)
-            ci_low, ci_high = mean - half, mean + half
+            ci_low, ci_high = _within(name, mean - half, mean + half)
         for col, val in zip(SUMMARY_COLUMNS, (name, mean, std, ci_low, ci_high, n), strict=True):
             out[col].append(val)
     summary = pd.DataFrame(out, columns=list(SUMMARY_COLUMNS))
@@ -896,6 +896,33 @@ class ComparisonResults:
         )
 
 
+def _within(kpi: str, low: float, high: float) -> tuple[float, float]:
+    """An interval of a KPI's mean clipped to the values the KPI can take (:func:`~caseload_sim.metrics.kpi_range`).
+
+    The Student-t interval is symmetric and knows no bounds: over a few replications a
+    share's interval can reach below 0 or above 100 %, which no mean can. Clipping keeps
+    the interval to what is possible without moving its other end (it stays a 95 % interval
+    for the mean, which lies inside the bounds).
+    """
+    from caseload_sim.metrics import kpi_range
+
+    bounds = kpi_range(kpi)
+    if bounds is None:
+        return low, high
+    return max(low, bounds[0]), min(high, bounds[1])
+
+
+def _within_change(kpi: str, low: float, high: float) -> tuple[float, float]:
+    """An interval of a paired difference clipped to what a difference of two possible means can be."""
+    from caseload_sim.metrics import kpi_range
+
+    bounds = kpi_range(kpi)
+    if bounds is None or not math.isfinite(bounds[1] - bounds[0]):
+        return low, high
+    width = bounds[1] - bounds[0]
+    return max(low, -width), min(high, width)
+
+
 def _paired(
     base: np.ndarray, alt: np.ndarray, direction: int, tq: Callable[[int], float]
 ) -> tuple[float, float, float, float, float, int]:
@@ -1114,6 +1141,8 @@ def comparison_table(
                     tq,
                 )
             diff, low, high, p_better, ratio, n_paired = stats_
+            if math.isfinite(low):
+                low, high = _within_change(kpi, low, high)
             rr = (math.nan, math.nan, math.nan)
             if kpi in is_risk:
                 if position == 0:

@@ -545,6 +545,28 @@ KPI_BETTER: dict[str, int] = {
 ``-1`` lower is better, ``0`` no direction (a trade-off, an input, or a matter of
 judgement). Keyed by every name in :data:`KPI_NAMES`."""
 
+_UNBOUNDED_ABOVE = ("turnover_annual",)  # a rate (quits per post-year): a small team can exceed 100 %
+_SIGNED = ("queue_trend_per_year",)  # a slope: either sign
+
+
+def kpi_range(kpi: str) -> tuple[float, float] | None:
+    """The values a KPI can take, or ``None`` if unknown: shares and the 0-1 stress index in
+    [0, 1]; counts, rates, durations and money not negative.
+
+    Used to keep confidence intervals inside what is possible (a share's interval over a
+    few replications can otherwise reach below 0 or above 100 %) and to check stored files.
+    """
+    if kpi in _SIGNED:
+        return None
+    if kpi in _UNBOUNDED_ABOVE:
+        return 0.0, math.inf
+    if kpi.endswith("_share") or kpi in ("retention_6m", *RISK_KPI_NAMES) or kpi.startswith("stress_"):
+        return 0.0, 1.0
+    if kpi in KPI_NAMES:
+        return 0.0, math.inf
+    return None
+
+
 SERIES_VARIABLES: tuple[str, ...] = (
     "caseload_per_fte",
     "caseload",

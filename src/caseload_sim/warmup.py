@@ -67,7 +67,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -516,6 +516,7 @@ def recommend_warmup(
     bin_days: float = 30,
     batch: int = 5,
     workers: int = 1,
+    progress: Callable[[int, int], None] | None = None,
 ) -> WarmupRecommendation:
     """Recommend a warm-up for ``scenario`` from long replications (Welch + MSER-5).
 
@@ -527,7 +528,8 @@ def recommend_warmup(
     is the largest truncation, rounded up to a whole month. See the module docstring.
 
     Replications run on :func:`caseload_sim.executors.make_executor` (``workers``);
-    the result does not depend on the number of workers.
+    the result does not depend on the number of workers. ``progress(done, total)`` is
+    called as each replication finishes (a progress bar).
 
     Raises
     ------
@@ -556,7 +558,15 @@ def recommend_warmup(
     long_run = scenario.model_copy(update={"run": run})
 
     task = partial(_replication_series, long_run, int(seed), float(bin_days))
-    frames = make_executor(workers).map(task, list(range(int(replications))))
+    done = 0
+
+    def finished(_index: int, _frame: Any) -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, int(replications))
+
+    frames = make_executor(workers).map(task, list(range(int(replications))), on_result=finished)
 
     cube = np.stack([f.to_numpy(dtype=float) for f in frames])  # replication x bin x series
     index = frames[0].index

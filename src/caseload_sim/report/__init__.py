@@ -14,8 +14,28 @@ any browser (:mod:`caseload_sim.report.html`)::
 Everything but the two functions that read and write files is pure.
 """
 
-from caseload_sim.report.folder import OutputFolder, ReportInputError, read_output_folder, write_report_file
-from caseload_sim.report.html import ReportWarning, render_report, report_warnings
+from typing import Any
+
+# Loaded on first use (PEP 562), so that the terminal's tables (report.terminal) and the
+# KPI words (report.kpis) do not pull in plotly with the HTML report.
+_WHERE = {
+    "OutputFolder": "caseload_sim.report.folder",
+    "ReportInputError": "caseload_sim.report.folder",
+    "read_output_folder": "caseload_sim.report.folder",
+    "write_report_file": "caseload_sim.report.folder",
+    "ReportWarning": "caseload_sim.report.html",
+    "render_report": "caseload_sim.report.html",
+    "report_warnings": "caseload_sim.report.html",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        import importlib
+
+        return getattr(importlib.import_module(_WHERE[name]), name)
+    raise AttributeError(f"module 'caseload_sim.report' has no attribute {name!r}")
+
 
 __all__ = [
     "OutputFolder",

@@ -247,18 +247,10 @@ def _out_of_range(
 
 
 def _kpi_range(kpi: str) -> tuple[float, float] | None:
-    """The values a KPI can take: shares (and stress) in [0, 1], counts and money not negative.
+    """The values a KPI can take (:func:`caseload_sim.metrics.kpi_range`)."""
+    from caseload_sim.metrics import kpi_range
 
-    ``turnover_annual`` is shown as a percentage but is a rate (quits per post-year): a
-    small team can exceed 100 %.
-    """
-    from caseload_sim.report.kpis import is_share
-
-    if (is_share(kpi) and kpi != "turnover_annual") or kpi.startswith("stress_"):
-        return 0.0, 1.0
-    if kpi.startswith(("cost_", "exits_", "intakes_", "referrals_", "caseload_", "queue_mean", "wait_days")):
-        return 0.0, math.inf
-    return None
+    return kpi_range(kpi)
 
 
 def _check_kpi_ranges(frame: pd.DataFrame, path: Path, kpis: Sequence[str]) -> None:

@@ -35,6 +35,8 @@ __all__ = [
     "is_share",
     "kpi_group",
     "kpi_label",
+    "kpi_unit",
+    "short_label",
     "verdict",
 ]
 
@@ -105,6 +107,88 @@ _LABELS: dict[str, str] = {
     "cost_per_sustained_job_nok": "Cost per sustained job (NOK)",
 }
 
+#: Short labels for an 80-column terminal (at most 24 characters); the unit goes with the number.
+_SHORT: dict[str, str] = {
+    "work_12m": "In work within 12 mo",
+    "permanent_12m": "Permanent job in 12 mo",
+    "days_to_first_job_median": "To first job (median)",
+    "retention_6m": "Still in work 6 mo on",
+    "exit_work_permanent_share": "Exits: permanent job",
+    "exit_work_temporary_share": "Exits: temporary job",
+    "exit_education_share": "Exits: education",
+    "exit_health_share": "Exits: health",
+    "exit_dropout_share": "Exits: dropped out",
+    "exit_time_limit_share": "Exits: time limit",
+    "exit_discharged_share": "Exits: discharged",
+    "exits_to_work_per_fte_year": "Exits to work per FTE",
+    "wait_days_mean": "Wait (mean)",
+    "queue_mean": "Waiting list (mean)",
+    "caseload_mean": "Caseload per FTE",
+    "intakes_per_year": "Intakes",
+    "referrals_per_year": "Referrals",
+    "time_on_caseload_mean": "Time on caseload",
+    "wait_days_km_median": "Wait (KM median)",
+    "potential_referrals_per_year": "Demand (would refer)",
+    "not_referred_share": "Demand not referred",
+    "renege_share": "Left the waiting list",
+    "unmet_demand_share": "Demand unmet",
+    "intake_capacity_per_year": "Intake capacity",
+    "demand_capacity_ratio": "Demand / capacity",
+    "queue_trend_per_year": "Waiting list trend",
+    "turnover_annual": "Specialists quitting",
+    "vacancy_fte_months": "Vacant posts",
+    "stress_mean": "Stress, 0-1 (mean)",
+    "stress_p90": "Stress, 0-1 (90th pct)",
+    "overload_share": "Weeks overloaded",
+    "outside_time_share": "Time outside office",
+    "employer_visits_per_week": "Employer visits",
+    "team_target_met_share": "Team-years on target",
+    "sustained_jobs_per_year": "Sustained jobs",
+    "employed_6m": "Employed at 6 mo",
+    "employed_12m": "Employed at 12 mo",
+    "employed_18m": "Employed at 18 mo",
+    "employed_24m": "Employed at 24 mo",
+    "ever_worked_24m": "Ever worked in 24 mo",
+    "never_worked_24m": "Never worked in 24 mo",
+    "months_worked_24m": "Worked, of 24 mo",
+    "days_to_first_job_mean": "To first job (mean)",
+    "first_job_days_median": "First job lasts (median)",
+    "first_job_months_24m": "First job, of 24 mo",
+    "months_worked_from_first_job_24m": "Worked from 1st job",
+    "cost_nok": "Cost, total",
+    "cost_specialists_nok": "Cost: specialists",
+    "cost_supervision_nok": "Cost: supervision",
+    "cost_wage_subsidy_nok": "Cost: wage subsidies",
+    "cost_mentor_nok": "Cost: mentors",
+    "cost_inclusion_grant_nok": "Cost: inclusion grants",
+    "cost_per_sustained_job_nok": "Cost per sustained job",
+}
+
+#: The unit of a KPI that is neither a share (shown in %) nor money (NOK).
+_UNITS: dict[str, str] = {
+    "days_to_first_job_median": "days",
+    "days_to_first_job_mean": "days",
+    "wait_days_mean": "days",
+    "wait_days_km_median": "days",
+    "time_on_caseload_mean": "days",
+    "first_job_days_median": "days",
+    "months_worked_24m": "months",
+    "first_job_months_24m": "months",
+    "months_worked_from_first_job_24m": "months",
+    "vacancy_fte_months": "FTE-months/yr",
+    "queue_mean": "people",
+    "caseload_mean": "people",
+    "queue_trend_per_year": "people/yr",
+    "intakes_per_year": "/yr",
+    "referrals_per_year": "/yr",
+    "potential_referrals_per_year": "/yr",
+    "intake_capacity_per_year": "/yr",
+    "sustained_jobs_per_year": "/yr",
+    "exits_to_work_per_fte_year": "/FTE-yr",
+    "employer_visits_per_week": "/FTE-week",
+    "demand_capacity_ratio": "×",
+}
+
 #: The KPIs the plain-language summary mentions, when present.
 HEADLINE_KPIS: tuple[str, ...] = (
     "work_12m",
@@ -135,6 +219,20 @@ def kpi_group(kpi: str) -> str:
 def kpi_label(kpi: str) -> str:
     """A plain-language label; the column name itself for a KPI not described here."""
     return _LABELS.get(kpi, kpi)
+
+
+def short_label(kpi: str) -> str:
+    """A label of at most 24 characters for the terminal; the column name for a KPI not described here."""
+    return _SHORT.get(kpi, kpi)
+
+
+def kpi_unit(kpi: str) -> str:
+    """The KPI's unit as printed after its number: ``%``, ``NOK``, ``days``, ``/yr``, ... ('' for an index)."""
+    if is_share(kpi):
+        return "%"
+    if _is_money(kpi):
+        return "NOK"
+    return _UNITS.get(kpi, "")
 
 
 def better_direction(kpi: str) -> int:

@@ -1,0 +1,269 @@
+"""The results as terminal tables that fit 80 columns (``--wide`` for every column).
+
+A planner reads ``run`` and ``compare`` in an ordinary terminal: each KPI on one line,
+a short label with its unit (``Wait, mean (days)``), numbers in the KPI's own format
+(shares in %, their changes in percentage points, money in thousands of NOK), and the
+verdict of a paired difference in a word. ``--wide`` gives the full tables with the
+machine names of the KPIs, ``p better`` and the variance ratio of the pairing, for an
+analyst on a wide screen.
+
+Pure: results in, :class:`rich.table.Table` out; the command line prints them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+from rich import box
+from rich.table import Table
+
+from caseload_sim.report.kpis import (
+    _is_money,
+    better_direction,
+    is_share,
+    kpi_unit,
+    short_label,
+    verdict,
+)
+
+__all__ = ["change_with_interval", "comparison_tables", "effect_tables", "few_replications_line", "run_table"]
+
+MIN_REPLICATIONS = 10
+"""Below this many replications the intervals are wide and themselves uncertain (the report warns too)."""
+
+_VERDICT = {
+    "better": "better",
+    "worse": "worse",
+    "higher": "higher",
+    "lower": "lower",
+    "same": "same",
+    "unclear": "unclear",
+    "n/a": "n/a",
+}
+
+
+def few_replications_line(n: int) -> str | None:
+    """The terminal's warning when ``n`` replications are too few for the intervals to be trusted."""
+    if n >= MIN_REPLICATIONS:
+        return None
+    return (
+        f"warning: only {n} replication{'s' if n != 1 else ''}: the 95 % intervals are wide and themselves "
+        f"uncertain, and a difference can look clear or unclear by chance; run -n {MIN_REPLICATIONS} or more "
+        "(30 before a decision), or use --precision"
+    )
+
+
+def _label(kpi: str) -> str:
+    unit = "kNOK" if _is_money(kpi) else kpi_unit(kpi)
+    return f"{short_label(kpi)} ({unit})" if unit else short_label(kpi)
+
+
+def _number(x: float) -> str:
+    if not math.isfinite(x):
+        return "n/a"
+    if abs(x) >= 100:
+        return f"{x:,.0f}"
+    text = f"{x:.3g}"
+    return "0" if text in ("-0", "0") else text
+
+
+def value(kpi: str, x: float) -> str:
+    """A value in the unit its label names: a share in %, money in thousands of NOK."""
+    if not math.isfinite(x):
+        return "n/a"
+    if is_share(kpi):
+        return f"{100 * x:.1f}"
+    if _is_money(kpi):
+        return f"{x / 1000:,.0f}"
+    return _number(x)
+
+
+def change(kpi: str, x: float) -> str:
+    """A difference with its sign; a share's in percentage points (``+2.3 pp``)."""
+    if not math.isfinite(x):
+        return "n/a"
+    text = value(kpi, x)
+    text = text if text.startswith("-") or text in ("0", "0.0") else "+" + text
+    return f"{text} pp" if is_share(kpi) else text
+
+
+def _interval(kpi: str, low: float, high: float, fmt: Callable[[str, float], str]) -> str:
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return "n/a"
+    return f"[{fmt(kpi, low).removesuffix(' pp')}, {fmt(kpi, high).removesuffix(' pp')}]"
+
+
+def _decimals(kpi: str, low: float, high: float) -> int | None:
+    """Decimals a change can be given to: two significant digits of its interval's half-width
+    (in the unit shown), at most 4; None when there is no interval."""
+    if not (math.isfinite(low) and math.isfinite(high)) or high <= low:
+        return None
+    scale = 100.0 if is_share(kpi) else 1e-3 if _is_money(kpi) else 1.0
+    half = (high - low) / 2 * scale
+    return int(min(4, max(0, 1 - math.floor(math.log10(half)))))
+
+
+def _fixed(kpi: str, x: float, decimals: int, signed: bool) -> str:
+    scale = 100.0 if is_share(kpi) else 1e-3 if _is_money(kpi) else 1.0
+    r = round(x * scale, decimals) + 0.0  # + 0.0: no "-0"
+    return f"{r:{'+' if signed and r != 0 else ''},.{decimals}f}"
+
+
+def change_with_interval(kpi: str, d: float, low: float, high: float) -> tuple[str, str]:
+    """A paired change and its 95 % CI, both to the precision the interval supports (shares in pp)."""
+    decimals = _decimals(kpi, low, high)
+    if decimals is None or not math.isfinite(d):
+        return change(kpi, d), _interval(kpi, low, high, change)
+    unit = " pp" if is_share(kpi) else ""
+    shown = _fixed(kpi, d, decimals, signed=True)
+    return shown + unit, f"[{_fixed(kpi, low, decimals, True)}, {_fixed(kpi, high, decimals, True)}]"
+
+
+def _narrow(title: str, caption: str) -> Table:
+    return Table(
+        title=title,
+        title_justify="left",
+        caption=caption,
+        caption_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+    )
+
+
+def run_table(summary: pd.DataFrame, title: str, wide: bool = False) -> Table:
+    """One row per KPI: its label and unit, mean and 95 % CI (``wide``: the machine name and ``n`` too)."""
+    table = _narrow(
+        title, "mean and 95 % confidence interval across the replications; docs/model.md defines each KPI."
+    )
+    if wide:
+        table.add_column("KPI", no_wrap=True)
+    table.add_column("result (unit)", overflow="fold", min_width=16)
+    table.add_column("mean", justify="right", no_wrap=True)
+    table.add_column("95 % CI", justify="right", no_wrap=True)
+    if wide:
+        table.add_column("n", justify="right")
+    for row in summary.to_dict(orient="records"):
+        kpi = str(row["kpi"])
+        cells = [
+            _label(kpi),
+            value(kpi, float(row["mean"])),
+            _interval(kpi, float(row["ci_low"]), float(row["ci_high"]), value),
+        ]
+        table.add_row(*([kpi, *cells, str(int(row["n"]))] if wide else cells))
+    return table
+
+
+def comparison_tables(
+    comparison: pd.DataFrame, names: list[str], n: int, seed: int, wide: bool = False
+) -> list[Table]:
+    """One table per alternative: base and alternative means, the paired change with its 95 % CI, the verdict.
+
+    ``wide`` adds the machine name, ``p better`` and the variance ratio of the pairing.
+    """
+    base = names[0]
+    c = comparison
+    base_mean = dict(
+        zip(c.loc[c["scenario"] == base, "kpi"], c.loc[c["scenario"] == base, "mean"], strict=True)
+    )
+    caption = (
+        "change = alternative - base, paired by replication, with its 95 % CI (shares: percentage points); "
+        "better/worse: the CI excludes 0, by the KPI's direction; unclear: it does not."
+    )
+    if wide:
+        caption += (
+            " p better: share of replications in which the alternative did better (ties count half). "
+            "var ratio: variance of the paired change / that of independent runs (< 1: the common random "
+            "numbers sharpened the comparison)."
+        )
+    tables = []
+    for name in names[1:]:
+        table = _narrow(f"{name} vs {base}: {n} paired replications, seed {seed}", caption)
+        if wide:
+            table.add_column("KPI", no_wrap=True)
+        table.add_column("result (unit)", overflow="fold", min_width=16)
+        table.add_column(_short(base), justify="right", no_wrap=True)
+        table.add_column(_short(name), justify="right", no_wrap=True)
+        table.add_column("change", justify="right", no_wrap=True)
+        table.add_column("95 % CI", justify="right", no_wrap=True)
+        table.add_column("", no_wrap=True)
+        if wide:
+            table.add_column("p better", justify="right", no_wrap=True)
+            table.add_column("var ratio", justify="right", no_wrap=True)
+        for row in c[c["scenario"] == name].to_dict(orient="records"):
+            kpi = str(row["kpi"])
+            d, low, high = float(row["diff"]), float(row["diff_ci_low"]), float(row["diff_ci_high"])
+            said = verdict(kpi, d, low, high)
+            style = {"better": "green", "worse": "red"}.get(said, "") if better_direction(kpi) else ""
+            shown, interval = change_with_interval(kpi, d, low, high)
+            cells: list[Any] = [
+                _label(kpi),
+                value(kpi, float(base_mean[kpi])),
+                value(kpi, float(row["mean"])),
+                shown,
+                interval,
+                f"[{style}]{_VERDICT[said]}[/]" if style else _VERDICT[said],
+            ]
+            if wide:
+                p, ratio = float(row["p_better"]), float(row["pairing_variance_ratio"])
+                cells = [kpi, *cells, "n/a" if math.isnan(p) else f"{100 * p:.0f} %", _ratio(ratio)]
+            table.add_row(*cells)
+        tables.append(table)
+    return tables
+
+
+def _short(name: str, width: int = 10) -> str:
+    """A scenario's name as a column header: at most ``width`` characters."""
+    return name if len(name) <= width else name[: width - 1] + "…"
+
+
+def _ratio(x: float) -> str:
+    return "n/a" if not math.isfinite(x) else f"{x:.2f}"
+
+
+def effect_tables(comparison: pd.DataFrame, names: list[str], wide: bool = False) -> list[Table]:
+    """Per alternative, the outcomes that are risks as the trials state effects: both risks (%), the risk
+    ratio with its 95 % CI (``wide``: the risk difference and its CI too)."""
+    c = comparison
+    base = names[0]
+    if "risk_ratio" not in c.columns:
+        return []
+    risky = c[(c["scenario"] == base) & c["risk_ratio"].notna()]
+    kpis = list(risky["kpi"])
+    if not kpis:
+        return []
+    base_mean = dict(zip(risky["kpi"], risky["mean"], strict=True))
+    caption = (
+        "base, alt: shares of each outcome's cohort (%). RR = alt / base, the risk ratio (ratio of the paired "
+        "means; delta-method 95 % CI on the log scale)."
+    )
+    tables = []
+    for name in names[1:]:
+        table = _narrow(f"{name} vs {base}: effect on employment, as the trials state it", caption)
+        table.add_column("outcome", overflow="fold", min_width=16)
+        table.add_column("base %", justify="right", no_wrap=True)
+        table.add_column("alt %", justify="right", no_wrap=True)
+        if wide:
+            table.add_column("diff pp", justify="right", no_wrap=True)
+            table.add_column("95 % CI", justify="right", no_wrap=True)
+        table.add_column("RR", justify="right", no_wrap=True)
+        table.add_column("95 % CI", justify="right", no_wrap=True)
+        for row in c[(c["scenario"] == name) & c["kpi"].isin(kpis)].to_dict(orient="records"):
+            kpi = str(row["kpi"])
+            cells = [short_label(kpi), value(kpi, float(base_mean[kpi])), value(kpi, float(row["mean"]))]
+            if wide:
+                cells += [
+                    change(kpi, float(row["diff"])).removesuffix(" pp"),
+                    _interval(kpi, float(row["diff_ci_low"]), float(row["diff_ci_high"]), change),
+                ]
+            low, high = float(row["rr_ci_low"]), float(row["rr_ci_high"])
+            cells += [
+                _ratio(float(row["risk_ratio"])),
+                "n/a" if not (math.isfinite(low) and math.isfinite(high)) else f"[{low:.2f}, {high:.2f}]",
+            ]
+            table.add_row(*cells)
+        tables.append(table)
+    return tables
