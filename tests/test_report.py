@@ -558,3 +558,28 @@ def test_report_has_a_costs_section_in_plain_words(reports: dict[str, Path], kin
     if kind == "compare":
         # the alternative's extra cost a year and its change in sustained jobs, in words
         assert re.search(r"roomy costs [\d.,]+ (million )?NOK (more|less) a year than tiny", text), text[:0]
+
+
+@pytest.mark.parametrize("kind", ["run", "compare"])
+def test_the_report_explains_its_words_and_gives_dates_a_person_reads(
+    reports: dict[str, Path], kind: str
+) -> None:
+    """A planner cannot reach docs/model.md: the report carries its own glossary (CI, CRN, pp, FTE,
+    KPI, MSER-5, ...), and its times read "1 December 2026, 16:40 UTC", not raw ISO with microseconds."""
+    page = reports[kind].read_text(encoding="utf-8")
+    # the manifest itself, as JSON for a machine, is the one place for raw timestamps
+    text = visible_text(re.sub(r"<pre class='code'>.*?</pre>", "", page, flags=re.DOTALL))
+    assert "Words used in this report" in text
+    for term in (
+        "95 % confidence interval (CI)",
+        "Common random numbers (CRN)",
+        "pp (percentage points)",
+        "FTE (full-time equivalent)",
+        "KPI (key performance indicator)",
+        "MSER-5",
+        "Warm-up",
+    ):
+        assert term in text, term
+    assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+", text), "a raw ISO timestamp is shown"
+    assert re.search(r"finished \d{1,2} [A-Z][a-z]+ \d{4}, \d\d:\d\d UTC", text)
+    assert "beforeprint" in page, "printing opens every folded warning"

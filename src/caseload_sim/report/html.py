@@ -216,6 +216,33 @@ def _e(text: object) -> str:
     return escape(str(text), quote=True)
 
 
+def _when(stamp: Any) -> str:
+    """A manifest's ISO timestamp as a person reads it: ``1 December 2026, 16:40 UTC``."""
+    from datetime import UTC, datetime
+
+    try:
+        moment = datetime.fromisoformat(str(stamp))
+    except ValueError:
+        return str(stamp) if stamp is not None else "?"
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    zone = " UTC" if moment.tzinfo is not None else ""
+    return f"{moment.day} {moment:%B %Y, %H:%M}{zone}"
+
+
+def _duration(seconds: Any) -> str:
+    """``3.2 s``, ``4 min 12 s``, ``1 h 05 min``; ``?`` if unknown."""
+    try:
+        s = float(seconds)
+    except (TypeError, ValueError):
+        return "?"
+    if s < 60:
+        return f"{s:.1f} s"
+    if s < 3600:
+        return f"{int(s // 60)} min {int(s % 60):02d} s"
+    return f"{int(s // 3600)} h {int(s % 3600 // 60):02d} min"
+
+
 def _days(days: float) -> str:
     """``1095`` -> ``3 years (1,095 days)``; ``4500`` -> ``4,500 days (12.3 years)``; ``60`` -> ``60 days``."""
     if days >= 365 and days % 365 == 0:
@@ -528,10 +555,25 @@ dl.kv { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; ma
 dl.kv dt { font-weight: 600; }
 dl.kv dd { margin: 0; }
 details summary { cursor: pointer; color: var(--accent); }
-@media print { nav.toc, .filter { display: none; } h2 { break-after: avoid; } .figure { break-inside: avoid; } }
+dl.glossary { display: grid; grid-template-columns: minmax(10rem, max-content) 1fr; gap: 6px 18px; }
+dl.glossary dt { font-weight: 600; }
+dl.glossary dd { margin: 0; }
+@media print {
+  nav.toc, .filter { display: none; }
+  h2, h3 { break-after: avoid; }
+  .figure, tr, dl.glossary dt, dl.glossary dd { break-inside: avoid; }
+  main { max-width: none; padding: 0; }
+  table { font-size: 9pt; }
+  td, th { white-space: normal !important; }
+}
 """
 
 _FILTER_JS = """
+// printing keeps every warning and detail open: a printed report has no "show all" to click
+window.addEventListener('beforeprint', function () {
+  var all = document.querySelectorAll('details');
+  for (var i = 0; i < all.length; i++) { all[i].open = true; }
+});
 function caseloadFilter(box) {
   var rows = document.querySelectorAll('#parameters tbody tr');
   for (var i = 0; i < rows.length; i++) {
@@ -1212,9 +1254,9 @@ def _manifest(folder: OutputFolder) -> str:
         ("seed", _e(m.get("seed", "?"))),
         ("replications", _e(m.get("replications", "?"))),
         ("workers", _e(m.get("workers", "?"))),
-        ("started", _e(m.get("started", "?"))),
-        ("finished", _e(m.get("finished", "?"))),
-        ("duration", _e(f"{m['duration_seconds']} s" if "duration_seconds" in m else "?")),
+        ("started", _e(_when(m.get("started")))),
+        ("finished", _e(_when(m.get("finished")))),
+        ("duration", _e(_duration(m.get("duration_seconds")))),
     ]
     if isinstance(command, list):
         rows.append(("command", f"<code>{_e(' '.join(map(str, command)))}</code>"))
@@ -1261,6 +1303,73 @@ def _manifest(folder: OutputFolder) -> str:
     )
 
 
+GLOSSARY: tuple[tuple[str, str], ...] = (
+    (
+        "Replication",
+        "One simulated history of the scenario: the same rules, its own random referrals, jobs, sick leave "
+        "and quits. The numbers in this report are averages over the replications.",
+    ),
+    (
+        "95 % confidence interval (CI)",
+        "The range in which the long-run average most likely lies, given the replications run: in brackets "
+        "after a number. Intervals are kept inside what a number can be (a share within 0–100 %). A wide "
+        "interval means more replications are needed before the number can be relied on.",
+    ),
+    (
+        "Clearly better / worse, unclear",
+        "A difference is clear when its 95 % interval excludes zero, and better or worse by the direction "
+        "declared for that result (more work is better, longer waits are worse). Unclear: the interval "
+        "includes zero, so the simulation cannot tell the two apart.",
+    ),
+    (
+        "Common random numbers (CRN)",
+        "Every scenario is run on the same random numbers: the same people are referred with the same luck "
+        "wherever the policy does not matter, and each difference is measured replication by replication "
+        "(paired). This removes most of the chance from a comparison.",
+    ),
+    (
+        "pp (percentage points)",
+        "The difference between two percentages: from 60 % to 65 % is +5 pp (and +8 % in relative terms).",
+    ),
+    (
+        "FTE (full-time equivalent)",
+        "One full-time post; a half-time specialist is 0.5 FTE. Caseload caps and targets are per FTE.",
+    ),
+    (
+        "KPI (key performance indicator)",
+        "One result measured in each replication, such as the share in work within 12 months of intake or "
+        "the mean days on the waiting list.",
+    ),
+    (
+        "Risk, risk difference, risk ratio",
+        "A risk is the share of a group with an outcome (for instance in work 12 months after intake). The "
+        "trials state effects as the risk difference (alternative − base, in pp) or the risk ratio "
+        "(alternative ÷ base; 1.35 means 35 % more often).",
+    ),
+    (
+        "Warm-up",
+        "Simulated years before measurement starts, so that a mature service is measured rather than one "
+        "filling its caseloads from empty. Chosen with MSER-5.",
+    ),
+    (
+        "MSER-5",
+        "A standard rule for the warm-up (White's marginal standard error rule on batches of 5): cut the "
+        "start of the series where dropping it makes the remaining average most precise.",
+    ),
+    (
+        "Stress (0 to 1)",
+        "The model's index of a specialist's strain: 0 calm, 1 the most strained; it rises with overload, "
+        "target pressure and crises, falls with support, and drives sick leave and quits.",
+    ),
+)
+"""Words a planner meets in the report, in the order they are met."""
+
+
+def _glossary() -> str:
+    items = "".join(f"<dt>{_e(term)}</dt><dd>{_e(text)}</dd>" for term, text in GLOSSARY)
+    return f'<section id="glossary"><h2>Words used in this report</h2><dl class="glossary">{items}</dl></section>'
+
+
 def _about(folder: OutputFolder) -> str:
     return (
         '<section id="about"><h2>About this report</h2>'
@@ -1268,8 +1377,9 @@ def _about(folder: OutputFolder) -> str:
         "files in the output folder, without re-running the model: "
         f"{'summary.csv' if folder.kind == 'run' else 'comparison.csv'}, replications.csv"
         f"{', ' + SERIES_FILE if folder.series is not None else ''} and manifest.json. The file is "
-        "self-contained and works offline. KPI and series definitions: docs/model.md in the caseload-sim "
-        "repository.</p></section>"
+        "self-contained and works offline. The words it uses are explained under "
+        "<a href='#glossary'>Words used in this report</a>; the full definition of every KPI and series is in "
+        "docs/model.md in the caseload-sim repository.</p></section>"
     )
 
 
@@ -1292,7 +1402,12 @@ def _toc(
         links.append(("workforce", "Workforce"))
     if has_costs:
         links.append(("costs", "Costs"))
-    links += [("over-time", "Over time"), ("assumptions", "Assumptions"), ("manifest", "Manifest")]
+    links += [
+        ("over-time", "Over time"),
+        ("assumptions", "Assumptions"),
+        ("glossary", "Words used"),
+        ("manifest", "Manifest"),
+    ]
     return "<nav class='toc'>" + "".join(f"<a href='#{a}'>{_e(t)}</a>" for a, t in links) + "</nav>"
 
 
@@ -1319,7 +1434,7 @@ def render_report(folder: OutputFolder) -> str:
     package = _mapping(m.get("package"))
     subtitle = _e(
         f"{'Run' if folder.kind == 'run' else 'Comparison'} of {m.get('replications', '?')} replications, "
-        f"seed {m.get('seed', '?')}, finished {m.get('finished', '?')} — written by caseload-sim "
+        f"seed {m.get('seed', '?')}, finished {_when(m.get('finished'))} — written by caseload-sim "
         f"{package.get('version', '?')}"
     )
     body = "".join(
@@ -1334,6 +1449,7 @@ def render_report(folder: OutputFolder) -> str:
             costs,
             _over_time(folder),
             _parameters(folder),
+            _glossary(),
             _manifest(folder),
             _about(folder),
         ]
