@@ -197,6 +197,7 @@ def test_run_and_compare_fit_an_80_column_terminal_with_units(tmp_path: Path, re
     assert max(len(line) for line in lines) <= 80, max(lines, key=len)
     assert any(line.lstrip().startswith("In work within 12 mo (%)") and " pp " in line for line in lines)
     assert "Wait (mean) (days)" in got.stdout
+    assert "In short, cap10:" in got.stdout, "the trade-off in words follows the tables"
     assert "warning: only 2 replications" in got.stderr
     summary = pd.read_csv(tmp_path / "c" / "comparison.csv")
     shares = summary[summary["kpi"].str.endswith("_share") | summary["kpi"].str.startswith("employed_")]

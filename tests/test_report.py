@@ -583,3 +583,36 @@ def test_the_report_explains_its_words_and_gives_dates_a_person_reads(
     assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+", text), "a raw ISO timestamp is shown"
     assert re.search(r"finished \d{1,2} [A-Z][a-z]+ \d{4}, \d\d:\d\d UTC", text)
     assert "beforeprint" in page, "printing opens every folded warning"
+
+
+def test_the_trade_off_sentence_weighs_the_headline_results_in_words() -> None:
+    """The trade-off a planner reads first: gains, then "for" the losses, each in its own terms (a
+    wait as a multiple, stress in %, shares in pp), only clear differences weighed, the unclear named."""
+    from caseload_sim.report.kpis import trade_off
+
+    def s(mean: float, diff: float, low: float, high: float) -> dict[str, float]:
+        return {"mean": mean, "diff": diff, "diff_ci_low": low, "diff_ci_high": high}
+
+    base = {"work_12m": 0.60, "wait_days_mean": 6.5, "stress_mean": 0.30, "turnover_annual": 0.25}
+    alt = {
+        "work_12m": s(0.64, 0.04, 0.01, 0.07),  # clearly better
+        "wait_days_mean": s(45.5, 39.0, 30.0, 48.0),  # clearly worse: 7 times as long
+        "stress_mean": s(0.27, -0.03, -0.05, -0.01),  # clearly better: 10 % less
+        "turnover_annual": s(0.24, -0.01, -0.05, 0.03),  # unclear
+    }
+    said = trade_off("cap12", "baseline", alt, base)
+    assert said == (
+        "cap12: 4 pp more in paid work within 12 months of intake and 10 % less stress for the specialists, "
+        "for a wait 7.0 times as long (46 days, not 6.5). No clear difference in quits."
+    ), said
+    nothing = {k: s(base[k], 0.0, -0.01, 0.01) for k in base}
+    assert (
+        trade_off("cap20", "baseline", nothing, base)
+        == "cap20: no clear difference from baseline on the headline results."
+    )
+
+
+def test_the_comparison_report_leads_with_the_trade_off(reports: dict[str, Path]) -> None:
+    page = reports["compare"].read_text(encoding="utf-8")
+    assert "<p class='tradeoff'>" in page
+    assert page.index("<p class='tradeoff'>") < page.index("Counting every one of the")

@@ -839,6 +839,19 @@ def compare(
         *effect_tables(results.comparison, names, wide),
     ]:
         console.print(table)
+    from caseload_sim.report.kpis import trade_off
+
+    c = results.comparison
+    base_means = dict(
+        zip(c.loc[c["scenario"] == names[0], "kpi"], c.loc[c["scenario"] == names[0], "mean"], strict=True)
+    )
+    for name in names[1:]:
+        rows = c[c["scenario"] == name].set_index("kpi")
+        stats = {
+            str(k): {col: float(rows.at[k, col]) for col in ("mean", "diff", "diff_ci_low", "diff_ci_high")}
+            for k in rows.index
+        }
+        _warn("In short, " + trade_off(name, names[0], stats, base_means), err=False)
     few = few_replications_line(results.n)
     if few:
         _warn(few)

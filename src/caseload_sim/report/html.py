@@ -83,6 +83,7 @@ from caseload_sim.report.kpis import (
     format_interval,
     kpi_group,
     kpi_label,
+    trade_off,
     verdict,
 )
 from caseload_sim.report.kpis import format_value as format_kpi
@@ -555,6 +556,7 @@ dl.kv { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; ma
 dl.kv dt { font-weight: 600; }
 dl.kv dd { margin: 0; }
 details summary { cursor: pointer; color: var(--accent); }
+p.tradeoff { font-size: 1.05rem; border-left: 4px solid var(--accent); padding: 4px 12px; background: var(--info); }
 dl.glossary { display: grid; grid-template-columns: minmax(10rem, max-content) 1fr; gap: 6px 18px; }
 dl.glossary dt { font-weight: 600; }
 dl.glossary dd { margin: 0; }
@@ -653,12 +655,16 @@ def _summary(folder: OutputFolder) -> str:
             ]
             clear = said.count("better") + said.count("worse")
             tally = (
-                f"Of the {len(said)} results with a better direction, it is clearly better on "
-                f"<strong>{said.count('better')}</strong>, clearly worse on <strong>{said.count('worse')}"
-                f"</strong> and not clearly different (or not defined) on {len(said) - clear}."
+                f"Counting every one of the {len(said)} results with a better direction as one vote, "
+                f"whatever its weight: clearly better on {said.count('better')}, clearly worse on "
+                f"{said.count('worse')}, not clearly different (or not defined) on {len(said) - clear}; "
+                "all of them are under <a href='#results'>Results</a>."
             )
+            stats = {k: dict(_stat(folder, alt, k)) for k in folder.kpis}
+            base_means = {k: _stat(folder, base.name, k)["mean"] for k in folder.kpis}
             parts.append(
-                f"<h3>{_scenario_name(folder, alt)} compared with {_e(base.name)}</h3><p>{tally}</p>"
+                f"<h3>{_scenario_name(folder, alt)} compared with {_e(base.name)}</h3>"
+                f"<p class='tradeoff'>{_e(trade_off(alt, base.name, stats, base_means))}</p>"
             )
             present = [k for k in HEADLINE_KPIS if k in folder.kpis]
             if present:
@@ -675,6 +681,7 @@ def _summary(folder: OutputFolder) -> str:
                         f" — <span class='badge {_verdict_class(v)}'>{_e(_VERDICT_WORDS[v])}</span></li>"
                     )
                 parts.append("</ul>")
+            parts.append(f"<p class='muted'>{tally}</p>")
     parts.append("</section>")
     return "".join(parts)
 

@@ -37,6 +37,7 @@ __all__ = [
     "kpi_label",
     "kpi_unit",
     "short_label",
+    "trade_off",
     "verdict",
 ]
 
@@ -193,6 +194,7 @@ _UNITS: dict[str, str] = {
 HEADLINE_KPIS: tuple[str, ...] = (
     "work_12m",
     "exits_to_work_per_fte_year",
+    "sustained_jobs_per_year",
     "wait_days_mean",
     "unmet_demand_share",
     "stress_mean",
@@ -307,3 +309,93 @@ def verdict(kpi: str, diff: float, low: float, high: float) -> str:
     if direction == 0:
         return "higher" if up else "lower"
     return "better" if up == (direction > 0) else "worse"
+
+
+#: The headline results as nouns, for a trade-off sentence ("no clear difference in …").
+_TRADE_WORDS: dict[str, str] = {
+    "work_12m": "the share in paid work within 12 months",
+    "exits_to_work_per_fte_year": "exits to work per specialist",
+    "sustained_jobs_per_year": "sustained jobs",
+    "wait_days_mean": "waiting",
+    "unmet_demand_share": "unmet demand",
+    "stress_mean": "stress",
+    "turnover_annual": "quits",
+    "cost_per_sustained_job_nok": "cost per sustained job",
+}
+_MORE_WORDS: dict[str, str] = {
+    "exits_to_work_per_fte_year": "exits to work per specialist a year",
+    "sustained_jobs_per_year": "sustained jobs a year",
+}
+
+
+def _two(x: float) -> str:
+    """Two significant digits, whole numbers from 10: ``0.47``, ``3.1``, ``12``."""
+    x = abs(x)
+    return f"{x:,.0f}" if x >= 10 else f"{x:.2g}"
+
+
+def _change_words(kpi: str, base: float, alt: float, diff: float) -> str:
+    """One headline change in words: "4.9 pp more in paid work within 12 months of intake",
+    "a wait 3.2 times as long (21 days, not 6.5)", "12 % less stress for the specialists"."""
+    up = diff > 0
+    if kpi == "wait_days_mean" and base > 0 and alt / base >= 1.5:
+        return f"a wait {alt / base:.1f} times as long ({_two(alt)} days, not {_two(base)})"
+    if kpi == "wait_days_mean" and alt > 0 and base / alt >= 1.5:
+        return f"a wait {base / alt:.1f} times shorter ({_two(alt)} days, not {_two(base)})"
+    if kpi == "wait_days_mean":
+        return f"{_two(diff)} {'more' if up else 'fewer'} days of waiting"
+    if kpi == "work_12m":
+        return f"{_two(100 * diff)} pp {'more' if up else 'fewer'} in paid work within 12 months of intake"
+    if kpi == "unmet_demand_share":
+        return f"{_two(100 * diff)} pp {'more' if up else 'less'} of the demand unmet"
+    if kpi == "turnover_annual":
+        return f"{_two(100 * diff)} pp {'more' if up else 'fewer'} specialists quitting a year"
+    if kpi.startswith("stress_") and base > 0:
+        return f"{_two(100 * diff / base)} % {'more' if up else 'less'} stress for the specialists"
+    if _is_money(kpi) and base > 0:
+        return (
+            f"a {kpi_label(kpi).removesuffix(' (NOK)').lower()} {_two(100 * diff / base)} % "
+            f"{'higher' if up else 'lower'} ({alt:,.0f} NOK, not {base:,.0f})"
+        )
+    noun = _MORE_WORDS.get(kpi, kpi_label(kpi).lower())
+    if is_share(kpi):
+        return f"{_two(100 * diff)} pp {'more' if up else 'less'} {noun}"
+    return f"{_two(diff)} {'more' if up else 'fewer'} {noun}"
+
+
+def _joined(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def trade_off(alt: str, base: str, stats: dict[str, dict[str, float]], base_means: dict[str, float]) -> str:
+    """The trade-off of an alternative on the headline results, in one or two sentences.
+
+    ``stats[kpi]`` holds the alternative's ``mean``, ``diff``, ``diff_ci_low`` and
+    ``diff_ci_high``; ``base_means[kpi]`` the base's mean. Only clear differences (95 %
+    interval excluding zero) are weighed; the headline results with no clear difference
+    are named after. E.g. "cap12: +4.9 pp in paid work within 12 months of intake and -12 %
+    specialists' stress (0–1), for a wait 3.3 times as long (21 days, not 6.5)."
+    """
+    gains, losses, unclear = [], [], []
+    for kpi in HEADLINE_KPIS:
+        if kpi not in stats or kpi not in base_means:
+            continue
+        s, b = stats[kpi], base_means[kpi]
+        said = verdict(kpi, s["diff"], s["diff_ci_low"], s["diff_ci_high"])
+        if said == "better":
+            gains.append(_change_words(kpi, b, s["mean"], s["diff"]))
+        elif said == "worse":
+            losses.append(_change_words(kpi, b, s["mean"], s["diff"]))
+        elif said == "unclear":
+            unclear.append(_TRADE_WORDS.get(kpi, kpi_label(kpi)))
+    if gains and losses:
+        text = f"{alt}: {_joined(gains)}, for {_joined(losses)}."
+    elif gains:
+        text = f"{alt}: {_joined(gains)}, with no clear loss on the headline results."
+    elif losses:
+        text = f"{alt}: {_joined(losses)}, with no clear gain on the headline results."
+    else:
+        text = f"{alt}: no clear difference from {base} on the headline results."
+    if unclear and (gains or losses):
+        text += f" No clear difference in {_joined(unclear)}."
+    return text
