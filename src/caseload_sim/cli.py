@@ -830,7 +830,12 @@ def compare(
 
     for line in _precision_lines(results.precision) if results.precision is not None else []:
         typer.echo(line, err=True)
-    from caseload_sim.report.terminal import comparison_tables, effect_tables, few_replications_line
+    from caseload_sim.report.terminal import (
+        comparison_tables,
+        effect_tables,
+        few_replications_line,
+        trade_off_lines,
+    )
 
     console = _console(wide)
     names = list(results.names)
@@ -839,19 +844,8 @@ def compare(
         *effect_tables(results.comparison, names, wide),
     ]:
         console.print(table)
-    from caseload_sim.report.kpis import trade_off
-
-    c = results.comparison
-    base_means = dict(
-        zip(c.loc[c["scenario"] == names[0], "kpi"], c.loc[c["scenario"] == names[0], "mean"], strict=True)
-    )
-    for name in names[1:]:
-        rows = c[c["scenario"] == name].set_index("kpi")
-        stats = {
-            str(k): {col: float(rows.at[k, col]) for col in ("mean", "diff", "diff_ci_low", "diff_ci_high")}
-            for k in rows.index
-        }
-        _warn("In short, " + trade_off(name, names[0], stats, base_means), err=False)
+    for line in trade_off_lines(results.comparison, names):
+        _warn(line, err=False)
     few = few_replications_line(results.n)
     if few:
         _warn(few)

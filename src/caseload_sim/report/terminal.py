@@ -26,10 +26,18 @@ from caseload_sim.report.kpis import (
     is_share,
     kpi_unit,
     short_label,
+    trade_off,
     verdict,
 )
 
-__all__ = ["change_with_interval", "comparison_tables", "effect_tables", "few_replications_line", "run_table"]
+__all__ = [
+    "change_with_interval",
+    "comparison_tables",
+    "effect_tables",
+    "few_replications_line",
+    "run_table",
+    "trade_off_lines",
+]
 
 MIN_REPLICATIONS = 10
 """Below this many replications the intervals are wide and themselves uncertain (the report warns too)."""
@@ -267,3 +275,18 @@ def effect_tables(comparison: pd.DataFrame, names: list[str], wide: bool = False
             table.add_row(*cells)
         tables.append(table)
     return tables
+
+
+def trade_off_lines(comparison: pd.DataFrame, names: list[str]) -> list[str]:
+    """Each alternative's trade-off on the headline results, in words ("In short, cap12: …")."""
+    base = comparison[comparison["scenario"] == names[0]]
+    base_means = {str(k): float(m) for k, m in zip(base["kpi"], base["mean"], strict=True)}
+    lines = []
+    for name in names[1:]:
+        rows = comparison[comparison["scenario"] == name].to_dict(orient="records")
+        stats = {
+            str(r["kpi"]): {col: float(r[col]) for col in ("mean", "diff", "diff_ci_low", "diff_ci_high")}
+            for r in rows
+        }
+        lines.append("In short, " + trade_off(name, names[0], stats, base_means))
+    return lines
