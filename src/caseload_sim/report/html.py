@@ -518,8 +518,9 @@ h3 { font-size: 1.05rem; margin: 22px 0 6px; }
 p, li { max-width: 78ch; }
 .muted, .sub { color: var(--muted); }
 .sub { margin: 0; }
-nav.toc { background: var(--soft); border-radius: 6px; padding: 8px 14px; margin: 12px 0 4px; font-size: .93rem; }
-nav.toc a { margin-right: 14px; color: var(--accent); text-decoration: none; white-space: nowrap; }
+nav.toc { background: var(--soft); border-radius: 6px; padding: 8px 14px; margin: 12px 0 4px; font-size: .93rem;
+  display: flex; flex-wrap: wrap; gap: 4px 14px; }
+nav.toc a { color: var(--accent); text-decoration: none; white-space: nowrap; }
 code, .code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .88em; }
 .code { background: var(--soft); padding: 8px 10px; border-radius: 4px; overflow-x: auto; white-space: pre-wrap;
   word-break: break-all; }
@@ -530,7 +531,15 @@ th { background: var(--soft); font-weight: 600; position: sticky; top: 0; }
 td.num, th.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
 .ci { display: block; color: var(--muted); font-size: .82rem; font-weight: normal; }
 .name { display: block; color: var(--muted); font-size: .78rem; }
+table.kpis td:first-child { min-width: 16ch; max-width: 30ch; }
+table.kpis td.num .ci, table.kpis td.alt .chg { white-space: normal; }
+table.kpis th, #parameters th { white-space: normal; }
+td.alt .chg { display: block; font-size: .85rem; }
+td.alt .chg .ci { display: inline; margin-left: 4px; }
+th.alt { min-width: 12ch; white-space: normal; }
 td.dir { white-space: nowrap; }
+#parameters { width: 100%; }
+#parameters td { overflow-wrap: anywhere; }
 #parameters td:first-child { min-width: 20ch; }
 #parameters td.val { text-align: right; max-width: 18ch; overflow-wrap: break-word; font-variant-numeric: tabular-nums; }
 table.kpis td:first-child { min-width: 30ch; }
@@ -552,16 +561,20 @@ tr.differs td { background: var(--warn); }
 ul.tight li { margin: 2px 0; }
 .figure { margin: 8px 0 18px; }
 .note { font-size: .88rem; color: var(--muted); }
-dl.kv { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; margin: 8px 0; }
+dl.kv { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: 4px 16px; margin: 8px 0; }
 dl.kv dt { font-weight: 600; }
-dl.kv dd { margin: 0; }
+dl.kv dd { margin: 0; min-width: 0; overflow-wrap: anywhere; }
 details summary { cursor: pointer; color: var(--accent); }
 p.tradeoff { font-size: 1.05rem; border-left: 4px solid var(--accent); padding: 4px 12px; background: var(--info); }
 dl.glossary { display: grid; grid-template-columns: minmax(10rem, max-content) 1fr; gap: 6px 18px; }
 dl.glossary dt { font-weight: 600; }
 dl.glossary dd { margin: 0; }
+@page { size: A4 landscape; margin: 12mm; }
 @media print {
   nav.toc, .filter { display: none; }
+  .scroll { overflow: visible; }
+  details::details-content { content-visibility: visible; display: block; height: auto; }
+  table.kpis, #parameters { width: 100%; }
   h2, h3 { break-after: avoid; }
   .figure, tr, dl.glossary dt, dl.glossary dd { break-inside: avoid; }
   main { max-width: none; padding: 0; }
@@ -760,44 +773,53 @@ def _run_table(folder: OutputFolder, kpis: Sequence[str]) -> str:
     return f"<div class='scroll'><table class='kpis'><thead>{head}</thead><tbody>{''.join(body)}</tbody></table></div>"
 
 
+ALTERNATIVES_PER_TABLE = 4
+"""Alternatives side by side in one results table; more are split into further tables (each
+with the KPI and the base again), so a table fits the page and an A4 landscape sheet."""
+
+
 def _comparison_table(folder: OutputFolder, kpis: Sequence[str]) -> str:
+    """The KPIs of a group: the base's mean, then per alternative its mean and its change with the 95 % CI,
+    coloured by the verdict; in tables of at most :data:`ALTERNATIVES_PER_TABLE` alternatives."""
     base, alts = folder.base, folder.names[1:]
-    head = [
-        "<tr><th rowspan='2'>KPI</th><th rowspan='2'>better if</th>",
-        f"<th class='num' rowspan='2'>{_swatch(folder, base)}{_e(base)} (base)<span class='ci'>mean, 95 % CI</span></th>",
-    ]
-    head += [f"<th colspan='3' class='num'>{_swatch(folder, a)}{_e(a)}</th>" for a in alts]
-    head.append("</tr><tr>")
-    for _ in alts:
-        head.append(
-            "<th class='num'>mean<span class='ci'>95 % CI</span></th>"
-            "<th class='num'>change vs base<span class='ci'>95 % CI</span></th>"
-            "<th class='num'>better in<span class='ci'>of replications</span></th>"
-        )
-    head.append("</tr>")
-    body = []
-    for kpi in kpis:
-        b = _stat(folder, base, kpi)
-        cells = [
-            f"<td>{_e(kpi_label(kpi))}<span class='name'>{_e(kpi)}</span></td>",
-            f"<td class='dir'>{_ARROWS[better_direction(kpi)]}</td>",
-            f"<td class='num'>{_cell(kpi, b['mean'], b['ci_low'], b['ci_high'])}</td>",
+    chunks = [alts[k : k + ALTERNATIVES_PER_TABLE] for k in range(0, len(alts), ALTERNATIVES_PER_TABLE)]
+    tables = []
+    for chunk in chunks:
+        head = [
+            "<tr><th>KPI</th><th>better if</th>",
+            f"<th class='num'>{_swatch(folder, base)}{_e(base)} (base)<span class='ci'>mean, 95 % CI</span></th>",
         ]
-        for alt in alts:
-            s = _stat(folder, alt, kpi)
-            v = verdict(kpi, s["diff"], s["diff_ci_low"], s["diff_ci_high"])
-            p = s["p_better"]
-            cells.append(f"<td class='num'>{_cell(kpi, s['mean'], s['ci_low'], s['ci_high'])}</td>")
-            cells.append(
-                f"<td class='num {_verdict_class(v)}' title='{_e(_VERDICT_WORDS[v])}'>"
-                f"{_cell(kpi, s['diff'], s['diff_ci_low'], s['diff_ci_high'], diff=True)}</td>"
-            )
-            cells.append(f"<td class='num'>{f'{100 * p:.0f} %' if math.isfinite(p) else '–'}</td>")
-        body.append(f"<tr>{''.join(cells)}</tr>")
-    return (
-        f"<div class='scroll'><table class='kpis'><thead>{''.join(head)}</thead>"
-        f"<tbody>{''.join(body)}</tbody></table></div>"
-    )
+        head += [
+            f"<th class='num alt'>{_swatch(folder, a)}{_e(a)}<span class='ci'>mean; change vs base, 95 % CI; "
+            "better in</span></th>"
+            for a in chunk
+        ]
+        head.append("</tr>")
+        body = []
+        for kpi in kpis:
+            b = _stat(folder, base, kpi)
+            cells = [
+                f"<td>{_e(kpi_label(kpi))}<span class='name'>{_e(kpi)}</span></td>",
+                f"<td class='dir'>{_ARROWS[better_direction(kpi)]}</td>",
+                f"<td class='num'>{_cell(kpi, b['mean'], b['ci_low'], b['ci_high'])}</td>",
+            ]
+            for alt in chunk:
+                s = _stat(folder, alt, kpi)
+                v = verdict(kpi, s["diff"], s["diff_ci_low"], s["diff_ci_high"])
+                p = s["p_better"]
+                mean = format_kpi(kpi, s["mean"])
+                share = f"better in {100 * p:.0f} % of replications" if math.isfinite(p) else ""
+                cells.append(
+                    f"<td class='num alt {_verdict_class(v)}' title='{_e(_VERDICT_WORDS[v])}'>{_e(mean)}"
+                    f"<span class='chg'>{_cell(kpi, s['diff'], s['diff_ci_low'], s['diff_ci_high'], diff=True)}"
+                    f"</span><span class='ci'>{_e(share)}</span></td>"
+                )
+            body.append(f"<tr>{''.join(cells)}</tr>")
+        tables.append(
+            f"<div class='scroll'><table class='kpis'><thead>{''.join(head)}</thead>"
+            f"<tbody>{''.join(body)}</tbody></table></div>"
+        )
+    return "".join(tables)
 
 
 def _results(folder: OutputFolder) -> str:

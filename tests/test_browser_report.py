@@ -1,0 +1,109 @@
+"""The planners' comparison report in a real browser: on a wide screen, a narrow window and in print.
+
+Headless Chromium (Debian's, under Playwright; see ``browser.py``) opens the report of a
+base and three alternatives at 1,400 px and at 800 px: the page never scrolls sideways,
+nothing logs an error, nothing is fetched. In print (A4 landscape) every results table
+fits the sheet and shows every scenario's column, and the warnings folded on screen are
+open. A PDF is printed and looked at: it is made and has pages.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from browser import needs_chromium, not_blank, screenshot, watched_page
+from caseload_sim.cli import app
+
+pytestmark = needs_chromium
+
+TINY = """\
+name: tiny
+description: One team of two specialists and a trickle of referrals, measured from day 0.
+teams:
+  - name: solo
+    specialists: 2
+    referrals_per_week: 1.0
+run:
+  warmup_days: 0
+  horizon_days: 450
+"""
+ALTERNATIVES = {"cap10": 10, "cap20": 20, "cap25_roomy_alternative": 25}
+A4_LANDSCAPE_PX = 1032  # 297 mm less 2 x 12 mm margins, at 96 px per inch
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("report4")
+    (root / "tiny.yaml").write_text(TINY, encoding="utf-8")
+    files = [root / "tiny.yaml"]
+    for name, cap in ALTERNATIVES.items():
+        path = root / f"{name}.yaml"
+        path.write_text(
+            f"extends: tiny.yaml\nname: {name}\nregulation:\n  caseload_cap: {cap}\n", encoding="utf-8"
+        )
+        files.append(path)
+    runner = CliRunner()
+    got = runner.invoke(app, ["compare", *map(str, files), "-n", "3", "--out", str(root / "c")])
+    assert got.exit_code == 0, got.stderr
+    got = runner.invoke(app, ["report", str(root / "c")])
+    assert got.exit_code == 0, got.stderr
+    return root / "c" / "report.html"
+
+
+def _page_overflow(page: Any) -> int:
+    return int(page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth"))
+
+
+@pytest.mark.parametrize("width", [1400, 800])
+def test_the_report_reads_at_any_width_without_scrolling_sideways(
+    browser: Any, report: Path, tmp_path: Path, width: int
+) -> None:
+    w = watched_page(browser, width=width, height=1000)
+    page = w.page
+    page.goto(report.as_uri())
+    page.wait_for_load_state("load")
+    assert _page_overflow(page) <= 0, f"at {width} px the page scrolls sideways"
+    if width == 1400:  # the results tables fit the page: no scrolling inside them either
+        wide = page.evaluate(
+            "Array.from(document.querySelectorAll('#results table.kpis')).filter("
+            "t => t.getBoundingClientRect().width > t.parentElement.clientWidth + 1).length"
+        )
+        assert wide == 0, f"{wide} results tables need a sideways scroll at 1400 px"
+    page.evaluate("document.getElementById('summary').scrollIntoView()")
+    assert not_blank(screenshot(page, tmp_path, f"report-{width}.png"))
+    assert w.clean() == []
+
+
+def test_the_report_prints_every_scenario_and_every_warning(
+    browser: Any, report: Path, tmp_path: Path
+) -> None:
+    w = watched_page(browser, width=A4_LANDSCAPE_PX, height=1400)
+    page = w.page
+    page.goto(report.as_uri())
+    page.wait_for_load_state("load")
+    page.emulate_media(media="print")
+    tables = page.evaluate(
+        """Array.from(document.querySelectorAll('#results table.kpis:not(.effects)')).map(t => ({
+             right: t.getBoundingClientRect().right,
+             heads: Array.from(t.querySelectorAll('thead th')).map(h => h.textContent)}))"""
+    )
+    assert tables, "the results have tables"
+    width = page.evaluate("document.documentElement.clientWidth")
+    names = ["tiny", *ALTERNATIVES]
+    for table in tables:
+        assert table["right"] <= width + 1, "a results table is cut off on an A4 landscape sheet"
+    for name in names:
+        assert any(any(name in h for h in t["heads"]) for t in tables), f"{name}'s column is missing in print"
+    folded = page.evaluate(
+        "Array.from(document.querySelectorAll('details li')).filter(li => !li.checkVisibility()).length"
+    )
+    assert folded == 0, f"{folded} items of folded warnings would not print"
+    pdf = tmp_path / "report.pdf"
+    page.pdf(path=str(pdf), format="A4", landscape=True, print_background=True)
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF") and data.count(b"/Type /Page") > 3
+    assert w.clean() == []
