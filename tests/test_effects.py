@@ -157,13 +157,14 @@ def test_trial_effects_on_the_real_model_are_paired_and_deterministic() -> None:
 def test_compare_prints_the_trial_style_effects() -> None:
     from rich.console import Console
 
-    from caseload_sim.cli import _effect_tables
+    from caseload_sim.report.terminal import effect_tables
 
     base = shortened(load("baseline"), 365.0, 3 * 365.0)
     alt = derive(base, {"regulation.caseload_cap": 20}, name="cap20")
     results = compare_scenarios([base, alt], 3, seed=2)
     console = Console(record=True, width=160)
-    tables = _effect_tables(results)
+    # --wide: with the machine names
+    tables = effect_tables(results.comparison, list(results.names), wide=True)
     assert len(tables) == 1
     console.print(tables[0])
     text = console.export_text()

@@ -234,7 +234,7 @@ def _ratio(x: float) -> str:
 
 def effect_tables(comparison: pd.DataFrame, names: list[str], wide: bool = False) -> list[Table]:
     """Per alternative, the outcomes that are risks as the trials state effects: both risks (%), the risk
-    ratio with its 95 % CI (``wide``: the risk difference and its CI too)."""
+    ratio with its 95 % CI (``wide``: the machine names, the risk difference and its CI too)."""
     c = comparison
     base = names[0]
     if "risk_ratio" not in c.columns:
@@ -251,6 +251,8 @@ def effect_tables(comparison: pd.DataFrame, names: list[str], wide: bool = False
     tables = []
     for name in names[1:]:
         table = _narrow(f"{name} vs {base}: effect on employment, as the trials state it", caption)
+        if wide:
+            table.add_column("KPI", no_wrap=True)
         table.add_column("outcome", overflow="fold", min_width=16)
         table.add_column("base %", justify="right", no_wrap=True)
         table.add_column("alt %", justify="right", no_wrap=True)
@@ -262,6 +264,8 @@ def effect_tables(comparison: pd.DataFrame, names: list[str], wide: bool = False
         for row in c[(c["scenario"] == name) & c["kpi"].isin(kpis)].to_dict(orient="records"):
             kpi = str(row["kpi"])
             cells = [short_label(kpi), value(kpi, float(base_mean[kpi])), value(kpi, float(row["mean"]))]
+            if wide:
+                cells.insert(0, kpi)
             if wide:
                 cells += [
                     change(kpi, float(row["diff"])).removesuffix(" pp"),
