@@ -39,7 +39,7 @@ from caseload_sim.report import (
 )
 from caseload_sim.report.figures import series_bands
 from caseload_sim.report.html import SHOWN_SERIES, parameter_rows
-from caseload_sim.report.kpis import format_diff, format_value, kpi_group, verdict
+from caseload_sim.report.kpis import format_diff, format_interval, format_value, kpi_group, verdict
 from caseload_sim.scenario import parameter_table
 
 EXECUTABLE = Path(sys.executable).with_name("caseload-sim")
@@ -271,7 +271,17 @@ def test_verdicts_follow_the_declared_direction() -> None:
     assert kpi_group("cost_nok") == "costs" and kpi_group("stress_p90") == "workforce"
     assert kpi_group("queue_mean") == "flow" and kpi_group("exit_dropout_share") == "placements"
     assert kpi_group("employed_12m") == "trial" and kpi_group("work_12m") == "placements"
-    assert format_value("employed_24m", 0.4) == "40.0 %" and format_value("months_worked_24m", 7.5) == "7.5"
+    assert (
+        format_value("employed_24m", 0.4) == "40.0 %"
+        and format_value("months_worked_24m", 7.5) == "7.5 months"
+    )
+    assert (
+        format_value("wait_days_mean", 21.06) == "21.1 days"
+        and format_diff("wait_days_mean", 14.6) == "+14.6 days"
+    )
+    assert format_interval("wait_days_mean", 4.63, 24.5, diff=True) == "[+4.63, +24.5] days"
+    assert format_value("exits_to_work_per_fte_year", 6.22) == "6.22 per FTE-year"
+    assert format_value("stress_mean", 0.276) == "0.276", "an index has no unit"
     assert kpi_group("something_new") == "other"
 
 

@@ -532,7 +532,8 @@ td.num, th.num { text-align: right; white-space: nowrap; font-variant-numeric: t
 .ci { display: block; color: var(--muted); font-size: .82rem; font-weight: normal; }
 .name { display: block; color: var(--muted); font-size: .78rem; }
 table.kpis td:first-child { min-width: 16ch; max-width: 30ch; }
-table.kpis td.num .ci, table.kpis td.alt .chg { white-space: normal; }
+table.kpis td.num, table.kpis td.num .ci, table.kpis td.alt .chg { white-space: normal; }
+table.kpis td.num { min-width: 10ch; }
 table.kpis th, #parameters th { white-space: normal; }
 td.alt .chg { display: block; font-size: .85rem; }
 td.alt .chg .ci { display: inline; margin-left: 4px; }

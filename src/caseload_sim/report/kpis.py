@@ -38,6 +38,7 @@ __all__ = [
     "kpi_unit",
     "short_label",
     "trade_off",
+    "unit_words",
     "verdict",
 ]
 
@@ -259,19 +260,41 @@ def _number(x: float) -> str:
     return "0" if text == "-0" else text
 
 
+#: The unit in words after a number in the report (the terminal's short forms are in _UNITS).
+_UNIT_WORDS: dict[str, str] = {
+    "/yr": "per year",
+    "/FTE-yr": "per FTE-year",
+    "/FTE-week": "per FTE-week",
+    "FTE-months/yr": "FTE-months per year",
+    "people/yr": "people per year",
+    "×": "×",
+}
+
+
+def unit_words(kpi: str) -> str:
+    """The unit written after a number of a KPI that is neither a share nor money ('' for an index)."""
+    unit = _UNITS.get(kpi, "")
+    return _UNIT_WORDS.get(unit, unit)
+
+
+def _with_unit(kpi: str, text: str) -> str:
+    unit = unit_words(kpi)
+    return f"{text} {unit}" if unit else text
+
+
 def format_value(kpi: str, x: float) -> str:
-    """A KPI value with its unit: ``72.8 %``, ``167``, ``1,250,000 NOK``; ``n/a`` if undefined."""
+    """A KPI value with its unit: ``72.8 %``, ``167 days``, ``1,250,000 NOK``; ``n/a`` if undefined."""
     if not math.isfinite(x):
         return "n/a"
     if is_share(kpi):
         return f"{100 * x:.1f} %"
     if _is_money(kpi):
         return f"{x:,.0f} NOK"
-    return _number(x)
+    return _with_unit(kpi, _number(x))
 
 
 def format_diff(kpi: str, x: float) -> str:
-    """A difference with its sign: ``+2.1 pp`` (percentage points) for shares."""
+    """A difference with its sign and unit: ``+2.1 pp`` (percentage points) for shares, ``+14.6 days``."""
     if not math.isfinite(x):
         return "n/a"
     sign = "+" if x > 0 else ""
@@ -279,14 +302,18 @@ def format_diff(kpi: str, x: float) -> str:
         return f"{sign}{100 * x:.1f} pp"
     if _is_money(kpi):
         return f"{sign}{x:,.0f} NOK"
-    return sign + _number(x)
+    return _with_unit(kpi, sign + _number(x))
 
 
 def format_interval(kpi: str, low: float, high: float, diff: bool = False) -> str:
-    """``[low, high]`` in the KPI's format (signed when ``diff``), or ``n/a``."""
+    """``[low, high]`` in the KPI's format (signed when ``diff``), or ``n/a``; a unit in words once, after."""
     if not (math.isfinite(low) and math.isfinite(high)):
         return "n/a"
     fmt = format_diff if diff else format_value
+    unit = unit_words(kpi)
+    if unit and not (is_share(kpi) or _is_money(kpi)):
+        ends = [fmt(kpi, v).removesuffix(" " + unit) for v in (low, high)]
+        return f"[{ends[0]}, {ends[1]}] {unit}"
     return f"[{fmt(kpi, low)}, {fmt(kpi, high)}]"
 
 
