@@ -17,20 +17,10 @@ from typer.testing import CliRunner
 
 from browser import needs_chromium, not_blank, screenshot, watched_page
 from caseload_sim.cli import app
+from test_report import TINY  # the one-team scenario the report tests use
 
 pytestmark = needs_chromium
 
-TINY = """\
-name: tiny
-description: One team of two specialists and a trickle of referrals, measured from day 0.
-teams:
-  - name: solo
-    specialists: 2
-    referrals_per_week: 1.0
-run:
-  warmup_days: 0
-  horizon_days: 450
-"""
 ALTERNATIVES = {"cap10": 10, "cap20": 20, "cap25_roomy_alternative": 25}
 A4_LANDSCAPE_PX = 1032  # 297 mm less 2 x 12 mm margins, at 96 px per inch
 

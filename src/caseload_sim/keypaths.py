@@ -26,6 +26,7 @@ from enum import Enum
 from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 
 from caseload_sim.yaml_strict import YamlProblem, load_yaml
 
@@ -34,6 +35,7 @@ __all__ = [
     "KeyPath",
     "KeyPathError",
     "apply_settings",
+    "field_info",
     "get_value",
     "parse_assignment",
     "parse_path",
@@ -162,6 +164,28 @@ def _list_item(annotation: Any) -> Any | None:
         if get_origin(candidate) in (list, tuple) and get_args(candidate):
             return get_args(candidate)[0]
     return None
+
+
+def field_info(path: KeyPath, root: type[BaseModel] | None = None) -> FieldInfo:
+    """The schema field a checked key path ends at (its bounds, choices, unit), for forms and docs."""
+    if root is None:
+        from caseload_sim.scenario import Scenario
+
+        root = Scenario
+    annotation: Any = root
+    info: FieldInfo | None = None
+    for part in path.parts:
+        if isinstance(part, str):
+            model = _model_of(annotation)
+            if model is None:
+                raise KeyPathError(f"{path.text}: {part!r} is not inside a section")
+            info = model.model_fields[part]
+            annotation = info.annotation
+        else:  # a list index (or every element): step into the item type
+            annotation = _list_item(annotation)
+    if info is None:
+        raise KeyPathError(f"{path.text}: names no field")
+    return info
 
 
 def _text_of(parts: Sequence[str | int | _All]) -> str:

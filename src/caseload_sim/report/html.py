@@ -78,6 +78,7 @@ from caseload_sim.report.folder import CURVE_FILE, SERIES_FILE, STATS_COLUMNS, O
 from caseload_sim.report.kpis import (
     GROUPS,
     HEADLINE_KPIS,
+    MIN_REPLICATIONS,
     better_direction,
     format_diff,
     format_interval,
@@ -102,8 +103,6 @@ __all__ = [
     "report_warnings",
 ]
 
-#: Fewer replications than this draw a warning.
-MIN_REPLICATIONS = 10
 #: A 95 % half-width above this share of |mean| draws a warning.
 WIDE_INTERVAL = 0.25
 _SHOWN_ITEMS = 6  # a warning with more cases than this folds them away

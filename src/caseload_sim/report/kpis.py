@@ -27,6 +27,7 @@ from caseload_sim.metrics import (
 
 __all__ = [
     "GROUPS",
+    "MIN_REPLICATIONS",
     "HEADLINE_KPIS",
     "better_direction",
     "format_diff",
@@ -190,6 +191,10 @@ _UNITS: dict[str, str] = {
     "employer_visits_per_week": "/FTE-week",
     "demand_capacity_ratio": "×",
 }
+
+MIN_REPLICATIONS = 10
+"""Below this many replications the intervals are wide and themselves uncertain: the report and the
+terminal warn."""
 
 #: The KPIs the plain-language summary mentions, when present.
 HEADLINE_KPIS: tuple[str, ...] = (

@@ -21,7 +21,9 @@ from rich import box
 from rich.table import Table
 
 from caseload_sim.report.kpis import (
+    MIN_REPLICATIONS,
     _is_money,
+    _number,
     better_direction,
     is_share,
     kpi_unit,
@@ -39,19 +41,6 @@ __all__ = [
     "trade_off_lines",
 ]
 
-MIN_REPLICATIONS = 10
-"""Below this many replications the intervals are wide and themselves uncertain (the report warns too)."""
-
-_VERDICT = {
-    "better": "better",
-    "worse": "worse",
-    "higher": "higher",
-    "lower": "lower",
-    "same": "same",
-    "unclear": "unclear",
-    "n/a": "n/a",
-}
-
 
 def few_replications_line(n: int) -> str | None:
     """The terminal's warning when ``n`` replications are too few for the intervals to be trusted."""
@@ -67,15 +56,6 @@ def few_replications_line(n: int) -> str | None:
 def _label(kpi: str) -> str:
     unit = "kNOK" if _is_money(kpi) else kpi_unit(kpi)
     return f"{short_label(kpi)} ({unit})" if unit else short_label(kpi)
-
-
-def _number(x: float) -> str:
-    if not math.isfinite(x):
-        return "n/a"
-    if abs(x) >= 100:
-        return f"{x:,.0f}"
-    text = f"{x:.3g}"
-    return "0" if text in ("-0", "0") else text
 
 
 def value(kpi: str, x: float) -> str:
@@ -109,14 +89,17 @@ def _decimals(kpi: str, low: float, high: float) -> int | None:
     (in the unit shown), at most 4; None when there is no interval."""
     if not (math.isfinite(low) and math.isfinite(high)) or high <= low:
         return None
-    scale = 100.0 if is_share(kpi) else 1e-3 if _is_money(kpi) else 1.0
-    half = (high - low) / 2 * scale
+    half = (high - low) / 2 * _scale(kpi)
     return int(min(4, max(0, 1 - math.floor(math.log10(half)))))
 
 
+def _scale(kpi: str) -> float:
+    """From a KPI's own unit to the one shown: shares in %, money in thousands of NOK."""
+    return 100.0 if is_share(kpi) else 1e-3 if _is_money(kpi) else 1.0
+
+
 def _fixed(kpi: str, x: float, decimals: int, signed: bool) -> str:
-    scale = 100.0 if is_share(kpi) else 1e-3 if _is_money(kpi) else 1.0
-    r = round(x * scale, decimals) + 0.0  # + 0.0: no "-0"
+    r = round(x * _scale(kpi), decimals) + 0.0  # + 0.0: no "-0"
     return f"{r:{'+' if signed and r != 0 else ''},.{decimals}f}"
 
 
@@ -213,7 +196,7 @@ def comparison_tables(
                 value(kpi, float(row["mean"])),
                 shown,
                 interval,
-                f"[{style}]{_VERDICT[said]}[/]" if style else _VERDICT[said],
+                f"[{style}]{said}[/]" if style else said,
             ]
             if wide:
                 p, ratio = float(row["p_better"]), float(row["pairing_variance_ratio"])

@@ -402,11 +402,10 @@ def animation_payload(
             post.held = post.absent = False
             emit(t, POST_LEAVE, -1, i)
             # the handovers of this instant follow in the log: count them for the sentence
-            moved = sum(
-                1
-                for m in range(j + 1, n)
-                if time[m] == t and kind[m] == K.HANDOVER and int(value[m]) == spec[j] and code[m] == 1
-            )
+            moved, m = 0, j + 1
+            while m < n and time[m] == t:  # the log is time-ordered: only this instant's rows
+                moved += kind[m] == K.HANDOVER and int(value[m]) == spec[j] and code[m] == 1
+                m += 1
             if not before:
                 case = "nobody was on the caseload"
             elif moved == before:

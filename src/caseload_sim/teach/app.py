@@ -65,13 +65,12 @@ from enum import Enum
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Literal, get_args, get_origin
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from caseload_sim.keypaths import ALL, KeyPath, KeyPathError, get_value, parse_path, set_value
+from caseload_sim.keypaths import ALL, KeyPath, KeyPathError, field_info, get_value, parse_path, set_value
 from caseload_sim.metrics import KPI_BETTER, compute_kpis
 from caseload_sim.model import simulate
 from caseload_sim.scenario import Scenario, ScenarioError, ServiceArm, resolve_document, scenario_from_dict
@@ -153,30 +152,6 @@ class Lever:
         return out
 
 
-def _model_of(annotation: Any) -> type[BaseModel] | None:
-    for candidate in (annotation, *get_args(annotation)):
-        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
-            return candidate
-    return None
-
-
-def _field_at(path: KeyPath) -> FieldInfo:
-    """The schema field a (checked) key path ends at, for its bounds and choices."""
-    annotation: Any = Scenario
-    info: FieldInfo | None = None
-    for part in path.parts:
-        if isinstance(part, str):
-            model = _model_of(annotation)
-            assert model is not None, path
-            info = model.model_fields[part]
-            annotation = info.annotation
-        else:  # a list index: step into the item type
-            listed = next(a for a in (annotation, *get_args(annotation)) if get_origin(a) in (list, tuple))
-            annotation = get_args(listed)[0]
-    assert info is not None, path
-    return info
-
-
 def _bounds(info: FieldInfo) -> tuple[float, float]:
     low = high = math.nan
     for m in info.metadata:
@@ -193,13 +168,13 @@ def _bounds(info: FieldInfo) -> tuple[float, float]:
 
 def _number(name: str, label: str, help: str, path: str, kind: Literal["int", "float"], step: float) -> Lever:
     key = parse_path(path)
-    low, high = _bounds(_field_at(key))
+    low, high = _bounds(field_info(key))
     return Lever(name, label, help, kind, key, low, high, step)
 
 
 def _choice(name: str, label: str, help: str, path: str, words: Mapping[str, str]) -> Lever:
     key = parse_path(path)
-    annotation = _field_at(key).annotation
+    annotation = field_info(key).annotation
     assert isinstance(annotation, type) and issubclass(annotation, Enum), path
     values = [str(e.value) for e in annotation]
     return Lever(name, label, help, "choice", key, choices=tuple((v, words.get(v, v)) for v in values))
@@ -272,7 +247,7 @@ LEVERS: tuple[Lever, ...] = (
         "int",
         None,
         0,
-        float(_bounds(_field_at(_QUIT_POST))[1]),
+        float(_bounds(field_info(_QUIT_POST))[1]),
         1,
     ),
     Lever(

@@ -446,6 +446,8 @@
 
     drawSparks() {
       const d = this.data, t = d.weeks.t, wi = this.world.weekIndex();
+      // the counts are the clock's own (as the stage shows them); stress is the last week's
+      const counts = this.world.counts();
       for (const s of this.sparkCanvases) {
         const c = s.canvas.getContext("2d"), vals = d.series[s.key];
         c.setTransform(this.ratio, 0, 0, this.ratio, 0, 0);
@@ -468,8 +470,6 @@
         c.moveTo(X(this.world.day), 2);
         c.lineTo(X(this.world.day), 62);
         c.stroke();
-        // the counts are the clock's own (as the stage shows them); stress is the last week's
-        const counts = this.world.counts();
         const now = s.key === "waiting" ? counts.waiting : s.key === "in_work" ? counts.inWork : wi >= 0 ? vals[wi] : null;
         s.caption.textContent = s.title + ": " + (now === null || now < 0 ? "–" : String(now) + s.unit);
       }
