@@ -22,7 +22,6 @@ import pytest
 from typer.testing import CliRunner
 
 from caseload_sim.cli import app
-from caseload_sim.executors import ProcessExecutor
 from caseload_sim.experiment import (
     COMPARISON_COLUMNS,
     DEFAULT_PRECISION_KPIS,
@@ -35,6 +34,7 @@ from caseload_sim.experiment import (
 )
 from caseload_sim.metrics import KPI_BETTER, KPI_NAMES
 from caseload_sim.scenario import Scenario, load_scenario
+from pools import SpreadProcessExecutor
 
 if TYPE_CHECKING:
     from conftest import FakeEngine
@@ -242,11 +242,11 @@ def test_pairing_removes_the_noise_the_scenarios_share(
 
 
 def test_compare_on_one_and_two_workers_is_identical(
-    short_pair: tuple[Path, Path], real_engine: tuple[str, ...]
+    short_pair: tuple[Path, Path], real_engine: tuple[str, ...], tmp_path: Path
 ) -> None:
     worlds = [load_scenario(p, extends_roots=[REPO / "scenarios"]) for p in short_pair]
     serial = compare_scenarios(worlds, 3, seed=11)
-    pool = ProcessExecutor(2)
+    pool = SpreadProcessExecutor(2, tmp_path / "pool")
     parallel = compare_scenarios(worlds, 3, seed=11, executor=pool)
     assert len(pool.worker_pids) == 2 and os.getpid() not in pool.worker_pids
     pd.testing.assert_frame_equal(serial.comparison, parallel.comparison, check_exact=True)

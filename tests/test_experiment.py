@@ -3,7 +3,8 @@
 The CI arithmetic is checked against hand computations with Student-t quantiles
 copied from a printed table, not recomputed with scipy. Parallel runs are compared
 with serial ones for exact equality, and the parallel tests check that two worker
-processes really did the work.
+processes really did the work (``tests/pools.py`` makes sure both get a task,
+whatever the machine's load).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from caseload_sim.experiment import (
     summarize,
 )
 from caseload_sim.scenario import Scenario, load_scenario
+from pools import SpreadProcessExecutor
 
 if TYPE_CHECKING:
     from conftest import FakeEngine
@@ -192,11 +194,11 @@ def test_make_executor() -> None:
         ProcessExecutor(2, start_method="fork")  # type: ignore[arg-type]
 
 
-def test_process_executor_returns_results_in_task_order() -> None:
+def test_process_executor_returns_results_in_task_order(tmp_path: Path) -> None:
     # Early tasks sleep longest, so they finish last.
     items = [(0.4, 1), (0.3, 2), (0.0, 3), (0.1, 4), (0.0, 5), (0.0, 6)]
     finished: list[int] = []
-    pool = ProcessExecutor(2)
+    pool = SpreadProcessExecutor(2, tmp_path / "pool")
     results = pool.map(_nap_then_square, items, on_result=lambda i, _r: finished.append(i))
     assert results == [1, 4, 9, 16, 25, 36]
     assert sorted(finished) == list(range(6))
@@ -214,9 +216,11 @@ def test_process_executor_reraises_task_errors() -> None:
 # --- the real model -------------------------------------------------------------------
 
 
-def test_one_and_two_workers_give_identical_results(tiny: Scenario, real_engine: tuple[str, ...]) -> None:
+def test_one_and_two_workers_give_identical_results(
+    tiny: Scenario, real_engine: tuple[str, ...], tmp_path: Path
+) -> None:
     serial = run_replications(tiny, 6, seed=2024, workers=1)
-    pool = ProcessExecutor(2)
+    pool = SpreadProcessExecutor(2, tmp_path / "pool")
     parallel = run_replications(tiny, 6, seed=2024, executor=pool)
     assert len(pool.worker_pids) == 2, "the parallel run must really use two processes"
     assert os.getpid() not in pool.worker_pids
