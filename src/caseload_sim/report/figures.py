@@ -7,6 +7,8 @@
   change (difference / |base mean|, in %) with its 95 % interval, one panel per KPI
   group, so KPIs in days, shares and counts can be read on one scale. The hover text
   gives the difference in the KPI's own unit.
+- :func:`effect_heatmap` — the same for many alternatives: a KPI × alternative grid,
+  coloured better/worse where the interval excludes zero.
 - :func:`exits_figure` — how exits split by reason, one stacked bar per scenario.
 - :func:`costs_figure` — the cost split into its parts, one stacked bar per scenario.
 - :func:`series_figure` — one weekly series over the whole run: per scenario the mean
@@ -17,7 +19,13 @@
   (:func:`curve_bands`): how an effect builds up, and whether it lasts.
 
 Colours follow the Okabe–Ito palette, which stays distinguishable for colour-blind
-readers; a scenario keeps its colour in every figure.
+readers; a scenario keeps its colour in every figure. Beyond the palette's eight
+colours (:data:`MANY_SCENARIOS`) no set of hues stays apart, so the base is drawn
+near-black and the alternatives take the Viridis scale in their order — a swept lever
+(caps 7, 8, … 35) reads as a gradient — the alternatives' bands are left out, and the
+report's scenario picker highlights one scenario (with its band) in every figure. Every
+trace drawn for a scenario carries ``meta = {"scenario": name, "role": ..., "base": ...}``
+for that picker.
 """
 
 from __future__ import annotations
@@ -29,12 +37,14 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.colors import sample_colorscale, unlabel_rgb
 from plotly.subplots import make_subplots
 
 from caseload_sim.experiment import interval_arrays
 from caseload_sim.report.folder import stats_by_key
 from caseload_sim.report.kpis import (
     GROUPS,
+    better_direction,
     format_diff,
     format_interval,
     format_value,
@@ -47,14 +57,19 @@ from caseload_sim.report.kpis import (
 __all__ = [
     "BAND_COLUMNS",
     "CURVE_BAND_COLUMNS",
+    "MANY_SCENARIOS",
+    "MAX_LABELLED_LINES",
     "PALETTE",
     "costs_figure",
     "curve_bands",
     "curve_figure",
+    "effect_heatmap",
+    "drawn_reference",
     "exits_figure",
     "forest_figure",
     "interval_figure",
     "scenario_colour",
+    "scenario_colours",
     "series_bands",
     "series_figure",
 ]
@@ -88,9 +103,34 @@ _YEAR_DAYS = 365.0
 _FONT = {"family": "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif", "size": 12}
 
 
-def scenario_colour(i: int) -> str:
-    """The colour of the i-th scenario (base = 0)."""
-    return PALETTE[i % len(PALETTE)]
+#: Up to this many scenarios each has a colour of :data:`PALETTE` and its band; beyond, see the
+#: module docstring.
+MANY_SCENARIOS = len(PALETTE)
+_BASE_DARK = "#1d2330"
+#: At most this many labelled reference lines (or warm-up labels) in one chart; more would stack.
+MAX_LABELLED_LINES = 3
+
+
+def scenario_colours(n: int) -> tuple[str, ...]:
+    """The colours of ``n`` scenarios, base first, as ``#rrggbb``."""
+    if n <= MANY_SCENARIOS:
+        return PALETTE[:n]
+    points = [0.05 + 0.85 * k / max(1, n - 2) for k in range(n - 1)]
+    sampled = [
+        "#{:02x}{:02x}{:02x}".format(*(round(c) for c in unlabel_rgb(c)))
+        for c in sample_colorscale("Viridis", points)
+    ]
+    return (_BASE_DARK, *sampled)
+
+
+def scenario_colour(i: int, n: int) -> str:
+    """The colour of the i-th of ``n`` scenarios (base = 0)."""
+    return scenario_colours(n)[i]
+
+
+def _meta(name: str, role: str, i: int) -> dict[str, object]:
+    """What the report's scenario picker reads off a trace: whose it is and what it draws."""
+    return {"scenario": name, "role": role, "base": i == 0}
 
 
 def _rgba(colour: str, alpha: float) -> str:
@@ -154,7 +194,8 @@ def interval_figure(
     """
     kpis = list(kpis)
     rows = max(1, math.ceil(len(kpis) / columns))
-    panel, gap, margins = 36 + 30 * len(names), 90, 130  # pixels
+    per_row = 30 if len(names) <= MANY_SCENARIOS else 16
+    panel, gap, margins = 36 + per_row * len(names), 90, 130  # pixels
     height = rows * panel + (rows - 1) * gap + margins
     fig = make_subplots(
         rows=rows,
@@ -168,7 +209,7 @@ def interval_figure(
     for j, kpi in enumerate(kpis):
         row, col = j // columns + 1, j % columns + 1
         for i, name in enumerate(names):
-            colour = scenario_colour(i)
+            colour = scenario_colour(i, len(names))
             y0 = positions[name]
             values = replications.loc[replications["scenario"] == name, kpi].to_numpy(float)
             values = values[np.isfinite(values)]
@@ -183,6 +224,7 @@ def interval_figure(
                         name=name,
                         legendgroup=name,
                         showlegend=False,
+                        meta=_meta(name, "replications", i),
                         hovertemplate=f"{name}: one replication<br>%{{x}}<extra></extra>",
                     ),
                     row=row,
@@ -213,6 +255,7 @@ def interval_figure(
                     name=name,
                     legendgroup=name,
                     showlegend=j == 0,
+                    meta=_meta(name, "point", i),
                     hovertext=[
                         f"{name}<br>{kpi_label(kpi)}<br>mean {format_value(kpi, mean)}"
                         f"<br>95 % CI {format_interval(kpi, low, high)}"
@@ -315,22 +358,23 @@ def forest_figure(
                     y=ys,
                     mode="markers",
                     marker={
-                        "color": scenario_colour(i),
+                        "color": scenario_colour(i, len(names)),
                         "size": 10,
                         "symbol": symbols,
-                        "line": {"width": 2, "color": scenario_colour(i)},
+                        "line": {"width": 2, "color": scenario_colour(i, len(names))},
                     },
                     error_x={
                         "type": "data",
                         "symmetric": False,
                         "array": highs,
                         "arrayminus": lows,
-                        "color": scenario_colour(i),
+                        "color": scenario_colour(i, len(names)),
                         "thickness": 2,
                         "width": 4,
                     },
                     name=alt,
                     legendgroup=alt,
+                    meta=_meta(alt, "point", i),
                     showlegend=r == 1,
                     hovertext=texts,
                     hoverinfo="text",
@@ -361,6 +405,80 @@ def forest_figure(
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.0 + 30 / height, "x": 0},
     )
     fig.update_annotations(font={"size": 13}, x=0, xanchor="left")
+    return fig, left_out
+
+
+def effect_heatmap(
+    stats: pd.DataFrame, names: Sequence[str], kpis: Sequence[str]
+) -> tuple[go.Figure, list[str]]:
+    """The paired differences of many alternatives at once: a KPI × alternative grid.
+
+    The :func:`forest_figure` of many alternatives stacks so many markers per KPI that
+    none can be told apart; here a cell is coloured by the relative change (difference /
+    |base mean|, in %, capped at ±100 %) signed by the KPI's declared direction — green
+    better, red worse, the stronger the larger — and left blank when the 95 % interval
+    includes zero. Only KPIs with a declared direction are drawn; the others are in
+    ``left_out`` with those whose base mean is zero or undefined. The hover text gives
+    the change in the KPI's own unit with its interval.
+    """
+    base, alternatives = names[0], list(names[1:])
+    by = stats_by_key(stats)
+    drawn, left_out = [], []
+    for kpi in kpis:
+        base_mean = by[(base, kpi)]["mean"] if (base, kpi) in by else math.nan
+        if better_direction(kpi) == 0 or not (math.isfinite(base_mean) and abs(base_mean) > 1e-12):
+            left_out.append(kpi)
+        else:
+            drawn.append(kpi)
+    drawn.sort(key=lambda k: list(GROUPS).index(kpi_group(k)))
+    z = np.full((len(drawn), len(alternatives)), np.nan)
+    text = [["" for _ in alternatives] for _ in drawn]
+    for r, kpi in enumerate(drawn):
+        base_mean = abs(by[(base, kpi)]["mean"])
+        for c, alt in enumerate(alternatives):
+            if (alt, kpi) not in by:
+                continue
+            st = by[(alt, kpi)]
+            d, lo, hi = st["diff"], st["diff_ci_low"], st["diff_ci_high"]
+            said = verdict(kpi, d, lo, hi)
+            if said in ("better", "worse"):
+                z[r, c] = float(np.clip(better_direction(kpi) * 100 * d / base_mean, -100, 100))
+            text[r][c] = (
+                f"{alt} vs {base}<br>{kpi_label(kpi)}<br>change {format_diff(kpi, d)} "
+                f"(95 % CI {format_interval(kpi, lo, hi, diff=True)})<br>{said}"
+            )
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=alternatives,
+            y=[_wrap(kpi_label(k), 60) for k in drawn],
+            text=text,
+            hovertemplate="%{text}<extra></extra>",
+            zmin=-100,
+            zmax=100,
+            # steep near zero: a clear change of 10-20 % already shows, 100 % is full colour
+            colorscale=[
+                [0.0, "#7f1d14"],
+                [0.3, "#c8493b"],
+                [0.45, "#efb5ac"],
+                [0.5, "#f4f6f9"],
+                [0.55, "#a9d8b3"],
+                [0.7, "#4c9f5f"],
+                [1.0, "#14522a"],
+            ],
+            colorbar={
+                "title": {"text": "better (+) or<br>worse (−),<br>% of base", "side": "top"},
+                "ticksuffix": " %",
+            },
+            xgap=1,
+            ygap=1,
+        )
+    )
+    fig.update_yaxes(autorange="reversed", tickfont={"size": 11})
+    fig.update_xaxes(side="top", tickangle=-60 if len(alternatives) > 12 else 0)
+    height = 22 * len(drawn) + 180
+    fig = _layout(fig, height, plot_bgcolor="#ffffff")
+    fig.update_layout(margin={"t": 120})
     return fig, left_out
 
 
@@ -499,6 +617,49 @@ def series_bands(
     return pd.concat(parts, ignore_index=True)[list(BAND_COLUMNS)]
 
 
+def drawn_reference(values: Sequence[float]) -> bool:
+    """Whether :func:`series_figure` draws these reference values (few enough distinct ones)."""
+    return len({float(v) for v in values if math.isfinite(v)}) <= MAX_LABELLED_LINES
+
+
+def _add_band(
+    fig: go.Figure,
+    names: Sequence[str],
+    i: int,
+    x: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+    mean: go.Scatter,
+) -> None:
+    """Scenario ``names[i]``'s 95 % band (two traces, filled between) and its mean line on top.
+
+    Up to :data:`MANY_SCENARIOS` scenarios every band shows; beyond, only the base's, the
+    base's line is thicker and the alternatives' thinner (the picker shows a band on demand).
+    """
+    name, n = names[i], len(names)
+    colour, many = scenario_colour(i, n), n > MANY_SCENARIOS
+    common = {
+        "x": x,
+        "mode": "lines",
+        "legendgroup": name,
+        "showlegend": False,
+        "hoverinfo": "skip",
+        "visible": not many or i == 0,
+        "meta": _meta(name, "band", i),
+    }
+    fig.add_trace(go.Scatter(y=high, line={"width": 0, "color": colour}, **common))
+    fig.add_trace(
+        go.Scatter(
+            y=low, line={"width": 0, "color": colour}, fill="tonexty", fillcolor=_rgba(colour, 0.2), **common
+        )
+    )
+    width = (3.0 if i == 0 else 1.5) if many else 2.0
+    mean.update(
+        line={"width": width, "color": colour}, name=name, legendgroup=name, meta=_meta(name, "line", i)
+    )
+    fig.add_trace(mean)
+
+
 def series_figure(
     bands: pd.DataFrame,
     names: Sequence[str],
@@ -522,7 +683,8 @@ def series_figure(
         is shaded and labelled as not measured; the rest is the measured window.
     reference
         ``(label, values)``: a dotted horizontal line per distinct value, e.g. the
-        caseload cap of each scenario.
+        caseload cap of each scenario; none when there are more than
+        :data:`MAX_LABELLED_LINES` distinct values (see :func:`drawn_reference`).
     share
         Draw the axis from 0 to 1 (for a share or a 0-1 scale).
 
@@ -531,9 +693,12 @@ def series_figure(
     """
     fig = go.Figure()
     end_years = float(bands["time_days"].max()) / _YEAR_DAYS if len(bands) else 1.0
-    for j, warmup in enumerate(sorted({float(w) for w in warmup_days if w > 0})):
+    warmups = sorted({float(w) for w in warmup_days if w > 0})
+    for j, warmup in enumerate(warmups):
         who = [n for n, w in zip(names, warmup_days, strict=True) if float(w) == warmup]
         label = "warm-up: not measured" if len(set(warmup_days)) == 1 else f"warm-up of {', '.join(who)}"
+        if len(warmups) > MAX_LABELLED_LINES:  # labels would stack: the shades alone, darker where more
+            label = "warm-ups: not measured" if j == 0 else ""
         fig.add_vrect(
             x0=0,
             x1=warmup / _YEAR_DAYS,
@@ -557,7 +722,7 @@ def series_figure(
             annotation_position="top right",
             annotation_font={"size": 11, "color": "#1d2330"},
         )
-    if reference is not None:
+    if reference is not None and drawn_reference(reference[1]):
         label, values = reference
         for value in sorted({float(v) for v in values if math.isfinite(v)}):
             fig.add_hline(
@@ -571,37 +736,21 @@ def series_figure(
         rows = bands[bands["scenario"] == name]
         if rows.empty:
             continue
-        colour = scenario_colour(i)
         years = rows["time_days"].to_numpy(float) / _YEAR_DAYS
         low, high = np.maximum(rows["ci_low"].to_numpy(float), 0.0), rows["ci_high"].to_numpy(float)
-        common = {"x": years, "mode": "lines", "legendgroup": name, "showlegend": False, "hoverinfo": "skip"}
-        fig.add_trace(go.Scatter(y=high, line={"width": 0, "color": colour}, **common))
-        fig.add_trace(
-            go.Scatter(
-                y=low,
-                line={"width": 0, "color": colour},
-                fill="tonexty",
-                fillcolor=_rgba(colour, 0.2),
-                **common,
-            )
-        )
         custom = np.column_stack([rows["time_days"].to_numpy(float), low, high, rows["n"].to_numpy(float)])
-        fig.add_trace(
-            go.Scatter(
-                x=years,
-                y=rows["mean"].to_numpy(float),
-                mode="lines",
-                line={"width": 2, "color": colour},
-                name=name,
-                legendgroup=name,
-                customdata=custom,
-                hovertemplate=(
-                    f"{name}, day %{{customdata[0]:,.0f}} (year %{{x:.1f}})<br>mean %{{y:.3g}}"
-                    "<br>95 % CI %{customdata[1]:.3g} to %{customdata[2]:.3g}"
-                    "<br>over %{customdata[3]:.0f} replications<extra></extra>"
-                ),
-            )
+        mean = go.Scatter(
+            x=years,
+            y=rows["mean"].to_numpy(float),
+            mode="lines",
+            customdata=custom,
+            hovertemplate=(
+                f"{name}, day %{{customdata[0]:,.0f}} (year %{{x:.1f}})<br>mean %{{y:.3g}}"
+                "<br>95 % CI %{customdata[1]:.3g} to %{customdata[2]:.3g}"
+                "<br>over %{customdata[3]:.0f} replications<extra></extra>"
+            ),
         )
+        _add_band(fig, names, i, years, low, high, mean)
     fig.update_xaxes(title_text="years since the start of the run (warm-up included)", rangemode="tozero")
     fig.update_yaxes(title_text=title, range=[0, 1] if share else None, rangemode="tozero")
     return _band_layout(fig, names, legend_y=1.08, top=50)
@@ -669,40 +818,24 @@ def curve_figure(bands: pd.DataFrame, names: Sequence[str]) -> go.Figure:
         rows = bands[bands["scenario"] == name]
         if rows.empty or not rows["mean"].notna().any():
             continue
-        colour = scenario_colour(i)
         months = rows["month"].to_numpy(float)
         low = np.clip(rows["ci_low"].to_numpy(float), 0.0, 1.0)
         high = np.clip(rows["ci_high"].to_numpy(float), 0.0, 1.0)
-        common = {"x": months, "mode": "lines", "legendgroup": name, "showlegend": False, "hoverinfo": "skip"}
-        fig.add_trace(go.Scatter(y=high, line={"width": 0, "color": colour}, **common))
-        fig.add_trace(
-            go.Scatter(
-                y=low,
-                line={"width": 0, "color": colour},
-                fill="tonexty",
-                fillcolor=_rgba(colour, 0.2),
-                **common,
-            )
-        )
         custom = np.column_stack([low, high, rows["n"].to_numpy(float), rows["cohort"].to_numpy(float)])
-        fig.add_trace(
-            go.Scatter(
-                x=months,
-                y=rows["mean"].to_numpy(float),
-                mode="lines+markers",
-                marker={"size": 4},
-                line={"width": 2, "color": colour},
-                name=name,
-                legendgroup=name,
-                customdata=custom,
-                hovertemplate=(
-                    f"{name}, month %{{x:.0f}} after intake<br>in paid work %{{y:.1%}}"
-                    "<br>95 % CI %{customdata[0]:.1%} to %{customdata[1]:.1%}"
-                    "<br>over %{customdata[2]:.0f} replications, about %{customdata[3]:.0f} people each"
-                    "<extra></extra>"
-                ),
-            )
+        mean = go.Scatter(
+            x=months,
+            y=rows["mean"].to_numpy(float),
+            mode="lines+markers",
+            marker={"size": 4},
+            customdata=custom,
+            hovertemplate=(
+                f"{name}, month %{{x:.0f}} after intake<br>in paid work %{{y:.1%}}"
+                "<br>95 % CI %{customdata[0]:.1%} to %{customdata[1]:.1%}"
+                "<br>over %{customdata[2]:.0f} replications, about %{customdata[3]:.0f} people each"
+                "<extra></extra>"
+            ),
         )
+        _add_band(fig, names, i, months, low, high, mean)
     fig.update_xaxes(title_text="months since intake", range=[0, 24.5], dtick=3)
     fig.update_yaxes(title_text="share in paid work", tickformat=".0%", rangemode="tozero")
     return _band_layout(fig, names, legend_y=1.02, top=40)

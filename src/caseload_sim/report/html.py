@@ -47,7 +47,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from html import escape
 from typing import Any
@@ -63,10 +63,14 @@ from caseload_sim.diff import LABEL_KEYS, format_value, scenario_diff
 from caseload_sim.manifest import REPORT_MARKER, results_digest
 from caseload_sim.metrics import COST_PART_NAMES, RISK_KPI_NAMES, TRIAL_KPI_NAMES
 from caseload_sim.model.rules import limit_days
+from caseload_sim.report.definitions import kpi_definition
 from caseload_sim.report.figures import (
+    MANY_SCENARIOS,
     costs_figure,
     curve_bands,
     curve_figure,
+    drawn_reference,
+    effect_heatmap,
     exits_figure,
     forest_figure,
     interval_figure,
@@ -80,6 +84,10 @@ from caseload_sim.report.kpis import (
     HEADLINE_KPIS,
     MIN_REPLICATIONS,
     better_direction,
+    change_with_interval,
+    compact_interval,
+    compact_label,
+    compact_value,
     format_diff,
     format_interval,
     kpi_group,
@@ -114,8 +122,7 @@ SHOWN_SERIES: dict[str, tuple[str, str, str]] = {
         "Caseload per specialist",
         "candidates per full-time specialist",
         "Candidates on the caseloads, per full-time specialist actually in post (an empty post does not "
-        "count, so the caseload per specialist rises while a post stands vacant). The dotted line is "
-        "the caseload cap.",
+        "count, so the caseload per specialist rises while a post stands vacant).",
     ),
     "queue": (
         "People waiting",
@@ -132,6 +139,28 @@ SHOWN_SERIES: dict[str, tuple[str, str, str]] = {
         "Specialists' stress",
         "average stress, 0 (none) to 1 (maximal)",
         "The specialists' average stress at the end of each week, over the posts that had a holder.",
+    ),
+    "fte": (
+        "Posts held",
+        "full-time equivalents (FTE) in post",
+        "The specialists in post, in full-time equivalents: it drops when a specialist quits and the post "
+        "stands vacant until the replacement starts, and rises when a team opens. Sick leave does not "
+        "lower it (an absent specialist still holds the post; their caseload waits or is covered).",
+    ),
+}
+
+#: Series drawn with a dotted reference line per scenario: variable -> (what the line is,
+#: its value in a scenario, the sentence that explains it).
+_REFERENCE_LINES: dict[str, tuple[str, Callable[[Scenario], float], str]] = {
+    "caseload_per_fte": (
+        "caseload cap",
+        lambda s: float(s.regulation.caseload_cap),
+        "The dotted line is the caseload cap.",
+    ),
+    "fte": (
+        "posts named",
+        lambda s: float(s.total_fte),
+        "The dotted line is the posts the scenario names (teams that open later included).",
     ),
 }
 
@@ -530,6 +559,10 @@ th { background: var(--soft); font-weight: 600; position: sticky; top: 0; }
 td.num, th.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
 .ci { display: block; color: var(--muted); font-size: .82rem; font-weight: normal; }
 .name { display: block; color: var(--muted); font-size: .78rem; }
+a.name { text-decoration: none; }
+a.name:hover { text-decoration: underline; }
+dl.defs dt code.name { display: inline; }
+main > section, dl.defs dt { scroll-margin-top: 4rem; }
 table.kpis td:first-child { min-width: 16ch; max-width: 30ch; }
 table.kpis td.num, table.kpis td.num .ci, table.kpis td.alt .chg { white-space: normal; }
 table.kpis td.num { min-width: 10ch; }
@@ -569,9 +602,21 @@ p.tradeoff { font-size: 1.05rem; border-left: 4px solid var(--accent); padding: 
 dl.glossary { display: grid; grid-template-columns: minmax(10rem, max-content) 1fr; gap: 6px 18px; }
 dl.glossary dt { font-weight: 600; }
 dl.glossary dd { margin: 0; }
+.pick { background: var(--soft); border-radius: 6px; padding: 6px 12px; margin: 8px 0; }
+.pick select { font: inherit; max-width: 100%; }
+.focus { position: sticky; top: 0; z-index: 10; background: #fff; border-bottom: 1px solid var(--line);
+  padding: 6px 0; margin: 0 0 4px; font-size: .93rem; }
+.focus select { font: inherit; max-width: 60vw; }
+@media (max-width: 900px) { .focus .muted { display: none; } }
+table.headline td.num { min-width: 8ch; white-space: normal; }
+table.headline td:first-child { min-width: 0; white-space: nowrap; }
+table.headline td.alt .chg .ci { display: block; margin-left: 0; }
+table.headline tr.base td { font-weight: 600; background: var(--soft); }
+ul.tradeoffs li { margin: 4px 0; }
 @page { size: A4 landscape; margin: 12mm; }
 @media print {
-  nav.toc, .filter { display: none; }
+  nav.toc, .filter, .pick, .focus { display: none; }
+  .page[hidden] { display: block !important; }
   .scroll { overflow: visible; }
   details::details-content { content-visibility: visible; display: block; height: auto; }
   table.kpis, #parameters { width: 100%; }
@@ -589,6 +634,27 @@ window.addEventListener('beforeprint', function () {
   var all = document.querySelectorAll('details');
   for (var i = 0; i < all.length; i++) { all[i].open = true; }
 });
+// a picker of the many-scenario layout: show one page of a section, hide the others
+function caseloadPage(select) {
+  var pages = select.closest('.pager').querySelectorAll(':scope > .page');
+  for (var i = 0; i < pages.length; i++) { pages[i].hidden = String(i) !== select.value; }
+}
+// the scenario in focus: its lines and band stand out in every chart, the others fade
+function caseloadFocus(select) {
+  var name = select.value, plots = document.querySelectorAll('.js-plotly-plot');
+  for (var k = 0; k < plots.length; k++) {
+    var gd = plots[k], index = [], visible = [], opacity = [];
+    for (var i = 0; i < gd.data.length; i++) {
+      var m = gd.data[i].meta;
+      if (!m || m.scenario === undefined) { continue; }
+      var mine = m.scenario === name;
+      index.push(i);
+      visible.push(m.role === 'band' ? (m.base || mine) : true);
+      opacity.push(name === '' || mine || m.base ? 1 : 0.15);
+    }
+    if (index.length) { Plotly.restyle(gd, {visible: visible, opacity: opacity}, index); }
+  }
+}
 function caseloadFilter(box) {
   var rows = document.querySelectorAll('#parameters tbody tr');
   for (var i = 0; i < rows.length; i++) {
@@ -600,7 +666,7 @@ function caseloadFilter(box) {
 
 def _swatch(folder: OutputFolder, name: str) -> str:
     i = folder.names.index(name)
-    return f'<span class="swatch" style="background:{scenario_colour(i)}"></span>'
+    return f'<span class="swatch" style="background:{scenario_colour(i, len(folder.names))}"></span>'
 
 
 def _scenario_name(folder: OutputFolder, name: str) -> str:
@@ -648,7 +714,12 @@ def _summary(folder: OutputFolder) -> str:
             parts.extend(_headline(folder, base.name, k) for k in present)
             parts.append("</ul>")
     else:
-        alts = ", ".join(_scenario_name(folder, a) for a in folder.names[1:])
+        alts = (
+            f"{_scenario_name(folder, folder.names[1])} … {_scenario_name(folder, folder.names[-1])} "
+            f"({len(folder.names) - 1} of them)"
+            if _many(folder)
+            else ", ".join(_scenario_name(folder, a) for a in folder.names[1:])
+        )
         parts.append(
             f"<p>This report compares <strong>{len(folder.names)} scenarios</strong> on the same "
             f"<strong>{n} simulated replications</strong>. The base is {_scenario_name(folder, base.name)}; "
@@ -659,44 +730,99 @@ def _summary(folder: OutputFolder) -> str:
             "come from the policy, not from chance, and each is measured replication by replication. "
             "A difference is called <em>clear</em> when its 95 % confidence interval excludes zero.</p>"
         )
-        for alt in folder.names[1:]:
-            said = [
-                verdict(k, s["diff"], s["diff_ci_low"], s["diff_ci_high"])
-                for k in folder.kpis
-                for s in [_stat(folder, alt, k)]
-                if better_direction(k) != 0
-            ]
-            clear = said.count("better") + said.count("worse")
-            tally = (
-                f"Counting every one of the {len(said)} results with a better direction as one vote, "
-                f"whatever its weight: clearly better on {said.count('better')}, clearly worse on "
-                f"{said.count('worse')}, not clearly different (or not defined) on {len(said) - clear}; "
-                "all of them are under <a href='#results'>Results</a>."
-            )
-            stats = {k: dict(_stat(folder, alt, k)) for k in folder.kpis}
-            base_means = {k: _stat(folder, base.name, k)["mean"] for k in folder.kpis}
-            parts.append(
-                f"<h3>{_scenario_name(folder, alt)} compared with {_e(base.name)}</h3>"
-                f"<p class='tradeoff'>{_e(trade_off(alt, base.name, stats, base_means))}</p>"
-            )
-            present = [k for k in HEADLINE_KPIS if k in folder.kpis]
-            if present:
-                parts.append("<ul class='tight'>")
-                for kpi in present:
-                    b, s = _stat(folder, base.name, kpi), _stat(folder, alt, kpi)
-                    v = verdict(kpi, s["diff"], s["diff_ci_low"], s["diff_ci_high"])
-                    parts.append(
-                        f"<li>{_e(kpi_label(kpi))}: {_e(format_kpi(kpi, b['mean']))} → "
-                        f"<strong>{_e(format_kpi(kpi, s['mean']))}</strong>, a change of "
-                        f"{_e(format_diff(kpi, s['diff']))} "
-                        f"<span class='muted'>(95 % CI "
-                        f"{_e(format_interval(kpi, s['diff_ci_low'], s['diff_ci_high'], diff=True))})</span>"
-                        f" — <span class='badge {_verdict_class(v)}'>{_e(_VERDICT_WORDS[v])}</span></li>"
-                    )
-                parts.append("</ul>")
-            parts.append(f"<p class='muted'>{tally}</p>")
+        parts.append(
+            _summary_table(folder)
+            if _many(folder)
+            else "".join(_summary_paragraph(folder, a) for a in folder.names[1:])
+        )
     parts.append("</section>")
     return "".join(parts)
+
+
+def _summary_paragraph(folder: OutputFolder, alt: str) -> str:
+    """The "In short" of one of a few alternatives: its trade-off, its headline results, and the tally."""
+    base = folder.base
+    parts = []
+    said = [
+        verdict(k, s["diff"], s["diff_ci_low"], s["diff_ci_high"])
+        for k in folder.kpis
+        for s in [_stat(folder, alt, k)]
+        if better_direction(k) != 0
+    ]
+    clear = said.count("better") + said.count("worse")
+    tally = (
+        f"Counting every one of the {len(said)} results with a better direction as one vote, "
+        f"whatever its weight: clearly better on {said.count('better')}, clearly worse on "
+        f"{said.count('worse')}, not clearly different (or not defined) on {len(said) - clear}; "
+        "all of them are under <a href='#results'>Results</a>."
+    )
+    stats = {k: dict(_stat(folder, alt, k)) for k in folder.kpis}
+    base_means = {k: _stat(folder, base, k)["mean"] for k in folder.kpis}
+    parts.append(
+        f"<h3>{_scenario_name(folder, alt)} compared with {_e(base)}</h3>"
+        f"<p class='tradeoff'>{_e(trade_off(alt, base, stats, base_means))}</p>"
+    )
+    present = [k for k in HEADLINE_KPIS if k in folder.kpis]
+    if present:
+        parts.append("<ul class='tight'>")
+        for kpi in present:
+            b, s = _stat(folder, base, kpi), _stat(folder, alt, kpi)
+            v = verdict(kpi, s["diff"], s["diff_ci_low"], s["diff_ci_high"])
+            parts.append(
+                f"<li>{_e(kpi_label(kpi))}: {_e(format_kpi(kpi, b['mean']))} → "
+                f"<strong>{_e(format_kpi(kpi, s['mean']))}</strong>, a change of "
+                f"{_e(format_diff(kpi, s['diff']))} "
+                f"<span class='muted'>(95 % CI "
+                f"{_e(format_interval(kpi, s['diff_ci_low'], s['diff_ci_high'], diff=True))})</span>"
+                f" — <span class='badge {_verdict_class(v)}'>{_e(_VERDICT_WORDS[v])}</span></li>"
+            )
+        parts.append("</ul>")
+    parts.append(f"<p class='muted'>{tally}</p>")
+    return "".join(parts)
+
+
+def _summary_table(folder: OutputFolder) -> str:
+    """The "In short" of many alternatives: the headline results in one table, then each trade-off in a line."""
+    base = folder.base
+    present = [k for k in HEADLINE_KPIS if k in folder.kpis]
+    head = "<tr><th>scenario</th>" + "".join(
+        f"<th class='num' title='{_e(kpi_label(k))}'>{_e(compact_label(k))}</th>" for k in present
+    )
+    b_cells = "".join(
+        f"<td class='num'>{_e(compact_value(k, st['mean']))}<span class='ci'>"
+        f"{_e(compact_interval(k, st['ci_low'], st['ci_high'], compact_value))}</span></td>"
+        for k in present
+        for st in [_stat(folder, base, k)]
+    )
+    rows = [f"<tr class='base'><td>{_scenario_name(folder, base)} (base)</td>{b_cells}</tr>"]
+    sentences = []
+    base_means = {k: _stat(folder, base, k)["mean"] for k in folder.kpis}
+    for alt in folder.names[1:]:
+        cells = []
+        for k in present:
+            st = _stat(folder, alt, k)
+            v = verdict(k, st["diff"], st["diff_ci_low"], st["diff_ci_high"])
+            shown, interval = change_with_interval(k, st["diff"], st["diff_ci_low"], st["diff_ci_high"])
+            cells.append(
+                f"<td class='num alt {_verdict_class(v)}' title='{_e(_VERDICT_WORDS[v])}'>"
+                f"{_e(compact_value(k, st['mean']))}<span class='chg'>{_e(shown)}"
+                f"<span class='ci'>{_e(interval)}</span></span></td>"
+            )
+        rows.append(f"<tr><td>{_scenario_name(folder, alt)}</td>{''.join(cells)}</tr>")
+        stats = {k: dict(_stat(folder, alt, k)) for k in folder.kpis}
+        sentences.append(f"<li>{_swatch(folder, alt)}{_e(trade_off(alt, base, stats, base_means))}</li>")
+    return (
+        f"<p>The headline results of all {len(folder.names)} scenarios, in the unit each column names (shares "
+        "in %, their changes in percentage points, money in thousands of NOK). For the base: its mean with "
+        "the 95 % interval; for each alternative: its mean, then its change from the base with the interval "
+        "of the change, coloured <span class='badge v-better'>clearly better</span> or "
+        "<span class='badge v-worse'>clearly worse</span> when that interval excludes zero. Every result is "
+        "under <a href='#results'>Results</a>; <a href='#forest'>Differences at a glance</a> shows them all "
+        "in one grid.</p>"
+        f"<div class='scroll'><table class='kpis headline'><thead>{head}</thead><tbody>{''.join(rows)}"
+        "</tbody></table></div>"
+        f"<h3>Each alternative in one sentence</h3><ul class='tight tradeoffs'>{''.join(sentences)}</ul>"
+    )
 
 
 def _warnings(warnings: Sequence[ReportWarning]) -> str:
@@ -744,6 +870,14 @@ def _changes(folder: OutputFolder) -> str:
     return "".join(parts)
 
 
+def _kpi_cell(kpi: str) -> str:
+    """A table's KPI cell: the label (its definition on hover), and the machine name linking to the definition."""
+    return (
+        f"<td title='{_e(kpi_definition(kpi))}'>{_e(kpi_label(kpi))}"
+        f"<a class='name' href='#def-{_e(kpi)}'>{_e(kpi)}</a></td>"
+    )
+
+
 def _cell(kpi: str, mean: float, low: float, high: float, diff: bool = False) -> str:
     value = format_diff(kpi, mean) if diff else format_kpi(kpi, mean)
     return (
@@ -765,7 +899,7 @@ def _run_table(folder: OutputFolder, kpis: Sequence[str]) -> str:
         s = _stat(folder, name, kpi)
         n = f"{s['n']:.0f} of {total}" if math.isfinite(s["n"]) else "n/a"
         body.append(
-            f"<tr><td>{_e(kpi_label(kpi))}<span class='name'>{_e(kpi)}</span></td>"
+            f"<tr>{_kpi_cell(kpi)}"
             f"<td class='dir'>{_ARROWS[better_direction(kpi)]}</td>"
             f"<td class='num'>{_cell(kpi, s['mean'], s['ci_low'], s['ci_high'])}</td>"
             f"<td class='num'>{_e(n)}</td></tr>"
@@ -775,16 +909,50 @@ def _run_table(folder: OutputFolder, kpis: Sequence[str]) -> str:
 
 ALTERNATIVES_PER_TABLE = 4
 """Alternatives side by side in one results table; more are split into further tables (each
-with the KPI and the base again), so a table fits the page and an A4 landscape sheet."""
+with the KPI and the base again), so a table fits the page and an A4 landscape sheet. With
+more alternatives than this the report is laid out for many (see :func:`_many`)."""
 
 
-def _comparison_table(folder: OutputFolder, kpis: Sequence[str]) -> str:
+def _many(folder: OutputFolder) -> bool:
+    """More alternatives than fit one table: "In short" becomes one table, the results and the
+    per-alternative sections get a picker (print still shows every page), the forest plot a grid."""
+    return len(folder.names) - 1 > ALTERNATIVES_PER_TABLE
+
+
+def _chunks(names: Sequence[str]) -> list[list[str]]:
+    """The names in groups of at most :data:`ALTERNATIVES_PER_TABLE`."""
+    return [list(names[k : k + ALTERNATIVES_PER_TABLE]) for k in range(0, len(names), ALTERNATIVES_PER_TABLE)]
+
+
+def _span(names: Sequence[str]) -> str:
+    return names[0] if len(names) == 1 else f"{names[0]} … {names[-1]}"
+
+
+def _pager(what: str, pages: Sequence[tuple[str, str]]) -> str:
+    """``(title, html)`` pages behind one picker that shows one at a time; a single page as it is.
+
+    Every page is in the file: the picker only hides the others on screen, and printing
+    shows them all (see ``_CSS``).
+    """
+    if len(pages) == 1:
+        return pages[0][1]
+    options = "".join(f"<option value='{k}'>{_e(title)}</option>" for k, (title, _) in enumerate(pages))
+    shown = "".join(
+        f"<div class='page' data-page='{k}'{' hidden' if k else ''}>{body}</div>"
+        for k, (_, body) in enumerate(pages)
+    )
+    return (
+        f"<div class='pager'><p class='pick'><label>{_e(what)}: <select onchange='caseloadPage(this)'>{options}"
+        f"</select></label> <span class='muted'>{len(pages)} pages; printing shows them all</span></p>{shown}</div>"
+    )
+
+
+def _comparison_table(folder: OutputFolder, kpis: Sequence[str], alts: Sequence[str]) -> str:
     """The KPIs of a group: the base's mean, then per alternative its mean and its change with the 95 % CI,
     coloured by the verdict; in tables of at most :data:`ALTERNATIVES_PER_TABLE` alternatives."""
-    base, alts = folder.base, folder.names[1:]
-    chunks = [alts[k : k + ALTERNATIVES_PER_TABLE] for k in range(0, len(alts), ALTERNATIVES_PER_TABLE)]
+    base = folder.base
     tables = []
-    for chunk in chunks:
+    for chunk in _chunks(alts):
         head = [
             "<tr><th>KPI</th><th>better if</th>",
             f"<th class='num'>{_swatch(folder, base)}{_e(base)} (base)<span class='ci'>mean, 95 % CI</span></th>",
@@ -799,7 +967,7 @@ def _comparison_table(folder: OutputFolder, kpis: Sequence[str]) -> str:
         for kpi in kpis:
             b = _stat(folder, base, kpi)
             cells = [
-                f"<td>{_e(kpi_label(kpi))}<span class='name'>{_e(kpi)}</span></td>",
+                f"{_kpi_cell(kpi)}",
                 f"<td class='dir'>{_ARROWS[better_direction(kpi)]}</td>",
                 f"<td class='num'>{_cell(kpi, b['mean'], b['ci_low'], b['ci_high'])}</td>",
             ]
@@ -841,10 +1009,32 @@ def _results(folder: OutputFolder) -> str:
             "<span class='badge v-higher'>clearly higher or lower</span> (no declared direction) "
             "when the interval excludes zero; uncoloured ones are not clearly different from zero.</p>"
         )
-    for group, kpis in _grouped(folder.kpis):
-        parts.append(f"<h3 id='kpis-{group}'>{_e(GROUPS[group])}</h3>")
-        parts.append(_run_table(folder, kpis) if folder.kind == "run" else _comparison_table(folder, kpis))
-    if folder.kind == "comparison":
+    groups = _grouped(folder.kpis)
+    if folder.kind == "run":
+        for group, kpis in groups:
+            parts.append(f"<h3 id='kpis-{group}'>{_e(GROUPS[group])}</h3>{_run_table(folder, kpis)}")
+    else:
+        pages = []
+        for k, chunk in enumerate(_chunks(folder.names[1:])):
+            ids = (lambda g: f" id='kpis-{g}'") if k == 0 else (lambda g: "")
+            body = "".join(
+                f"<h3{ids(group)}>{_e(GROUPS[group])}</h3>{_comparison_table(folder, kpis, chunk)}"
+                for group, kpis in groups
+            )
+            pages.append((f"{_span(chunk)} ({len(chunk)} alternatives)", body))
+        parts.append(_pager("Alternatives shown beside the base", pages))
+    if folder.kind == "comparison" and _many(folder):
+        fig, left_out = effect_heatmap(folder.stats, folder.names, folder.kpis)
+        parts.append(
+            "<h3 id='forest'>Differences at a glance</h3><p>Every alternative (columns) against the base on "
+            "every result with a better direction (rows): <span class='badge v-better'>green</span> where it "
+            "is clearly better, <span class='badge v-worse'>red</span> where clearly worse — the stronger the "
+            "colour, the larger the change as a percentage of the base's value (full colour at 100 % or "
+            "more) — and blank where the 95 % interval includes zero. Hover over a cell for the change in the "
+            "result's own unit and its interval.</p>"
+        )
+        parts.append(f"<div class='figure'>{_figure(fig, 'forest')}</div>")
+    elif folder.kind == "comparison":
         fig, left_out = forest_figure(folder.stats, folder.names, folder.kpis)
         parts.append(
             "<h3 id='forest'>Differences at a glance</h3><p>Each alternative's change from the base, as a "
@@ -854,9 +1044,10 @@ def _results(folder: OutputFolder) -> str:
         )
         parts.append(f"<div class='figure'>{_figure(fig, 'forest')}</div>")
         if left_out:
+            why = "no declared better direction, or " if _many(folder) else ""
             parts.append(
-                "<p class='note'>Not drawn (the base's mean is zero or undefined, so there is no relative "
-                f"change): {_e(', '.join(left_out))}.</p>"
+                f"<p class='note'>Not drawn ({why}the base's mean is zero or undefined, so there is no relative "
+                f"change): {_e(', '.join(kpi_label(k) for k in left_out))}.</p>"
             )
     else:
         parts.append(
@@ -893,7 +1084,7 @@ def _effect_table(folder: OutputFolder, alt: str, kpis: Sequence[str]) -> str:
         b, s = _stat(folder, base, kpi), _stat(folder, alt, kpi)
         v = verdict(kpi, s["diff"], s["diff_ci_low"], s["diff_ci_high"])
         body.append(
-            f"<tr><td>{_e(kpi_label(kpi))}<span class='name'>{_e(kpi)}</span></td>"
+            f"<tr>{_kpi_cell(kpi)}"
             f"<td class='num'>{_cell(kpi, b['mean'], b['ci_low'], b['ci_high'])}</td>"
             f"<td class='num'>{_cell(kpi, s['mean'], s['ci_low'], s['ci_high'])}</td>"
             f"<td class='num {_verdict_class(v)}' title='{_e(_VERDICT_WORDS[v])}'>"
@@ -910,22 +1101,30 @@ def _beside_trials(folder: OutputFolder) -> str:
     kpis = [k for k in TRIAL_FIGURES if k in folder.kpis]
     if not kpis:
         return ""
-    heads = "".join(
-        f"<th class='num'>{_swatch(folder, n)}{_e(n)}<span class='ci'>mean, 95 % CI</span></th>"
-        for n in folder.names
-    )
-    body = []
-    for kpi in kpis:
-        measure, figure = TRIAL_FIGURES[kpi]
-        cells = "".join(
-            f"<td class='num'>{_cell(kpi, s['mean'], s['ci_low'], s['ci_high'])}</td>"
-            for n in folder.names
-            for s in [_stat(folder, n, kpi)]
+
+    def table(names: Sequence[str]) -> str:
+        heads = "".join(
+            f"<th class='num'>{_swatch(folder, n)}{_e(n)}<span class='ci'>mean, 95 % CI</span></th>"
+            for n in names
         )
-        body.append(
-            f"<tr><td>{_e(measure)}</td><td>{_e(figure)}</td>"
-            f"<td>{_e(kpi_label(kpi))}<span class='name'>{_e(kpi)}</span></td>{cells}</tr>"
+        body = []
+        for kpi in kpis:
+            measure, figure = TRIAL_FIGURES[kpi]
+            cells = "".join(
+                f"<td class='num'>{_cell(kpi, s['mean'], s['ci_low'], s['ci_high'])}</td>"
+                for n in names
+                for s in [_stat(folder, n, kpi)]
+            )
+            body.append(f"<tr><td>{_e(measure)}</td><td>{_e(figure)}</td>{_kpi_cell(kpi)}{cells}</tr>")
+        return (
+            "<div class='scroll'><table class='kpis'><thead><tr><th>the trials' measure</th><th>the trials' "
+            f"figure</th><th>closest result here</th>{heads}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
         )
+
+    pages = [
+        (f"{_span(chunk)} ({len(chunk)})", table([folder.base, *chunk]))
+        for chunk in _chunks(folder.names[1:])
+    ] or [("", table([folder.base]))]
     return (
         "<h3 id='beside-trials'>Beside the trials' figures</h3>"
         "<p>What the SE/IPS trials report (the literature figures of the model's domain brief), and the "
@@ -934,8 +1133,7 @@ def _beside_trials(folder: OutputFolder) -> str:
         "of magnitude to check the model against, not as targets it must hit. A trial figure for months "
         "worked or time in a job may be over the participants who worked; ours count everybody taken in "
         "(months worked) or every first job (time in it).</p>"
-        "<div class='scroll'><table class='kpis'><thead><tr><th>the trials' measure</th><th>the trials' "
-        f"figure</th><th>closest result here</th>{heads}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
+        f"{_pager('Alternatives shown beside the base', pages)}"
     )
 
 
@@ -984,7 +1182,7 @@ def _employment(folder: OutputFolder) -> str:
         "time), the share who <strong>ever worked</strong> within 12 or 24 months, the months worked, and "
         "how soon and how long the first job. These are measured here the same way, from each person's "
         "intake, over the people who can be followed for the whole period inside the measurement window "
-        "(docs/model.md defines each). A person counts as in work in a job found while followed up and, "
+        "(each is defined under <a href='#definitions'>What each result means</a>). A person counts as in work in a job found while followed up and, "
         "after a discharge to work, until the job is lost; after an exit for another reason the model "
         "knows of no job.</p>",
     ]
@@ -998,12 +1196,15 @@ def _employment(folder: OutputFolder) -> str:
             "trials found 1.6–2.3 against usual services. Differences are coloured as in the results "
             "above.</p>"
         )
-        for i, alt in enumerate(folder.names[1:], start=1):
-            parts.append(
+        pages = [
+            (
+                alt,
                 f"<h3 id='effect-{i}'>Effect on employment (trial-style): {_scenario_name(folder, alt)} "
-                f"compared with {_e(folder.base)}</h3>"
+                f"compared with {_e(folder.base)}</h3>{_effect_table(folder, alt, trial)}",
             )
-            parts.append(_effect_table(folder, alt, trial))
+            for i, alt in enumerate(folder.names[1:], start=1)
+        ]
+        parts.append(_pager("Alternative", pages) if _many(folder) else "".join(body for _, body in pages))
     parts.append(_beside_trials(folder))
     parts.append(_curve_section(folder))
     parts.append("</section>")
@@ -1117,6 +1318,8 @@ def _costs(folder: OutputFolder) -> str:
         rows.append(f"<tr>{''.join(cells)}</tr>")
     table = f"<div class='scroll'><table class='kpis'><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table></div>"
     words = "".join(_cost_comparison(folder, alt, years) for alt in folder.names[1:]) if comparison else ""
+    if words and _many(folder):
+        words = f"<details><summary>Each alternative's cost and jobs in words ({len(folder.names) - 1})</summary>{words}</details>"
     return (
         '<section id="costs"><h2>Costs</h2><p>What the service costs, in Norwegian kroner over the '
         f"{_e(span)}, added up from the simulated events: the specialists' posts while someone holds them, "
@@ -1197,8 +1400,16 @@ def _over_time(folder: OutputFolder) -> str:
         if bands.empty or not bands["mean"].notna().any():
             continue
         reference = None
-        if variable == "caseload_per_fte":
-            reference = ("caseload cap", [s.regulation.caseload_cap for s in folder.scenarios])
+        if variable in _REFERENCE_LINES:
+            label, value_of, sentence = _REFERENCE_LINES[variable]
+            reference = (label, [value_of(s) for s in folder.scenarios])
+            distinct = len(set(reference[1]))
+            explanation += (
+                f" {sentence}"
+                if drawn_reference(reference[1])
+                else f" The scenarios have {distinct} different values of the {label}: too many lines to "
+                "draw, so they are left out (each is under What changed)."
+            )
         fig = series_figure(
             bands, folder.names, axis, warmups, reference=reference, share=variable == "stress_mean"
         )
@@ -1209,6 +1420,30 @@ def _over_time(folder: OutputFolder) -> str:
     return "".join(parts) + "</section>"
 
 
+_LISTED_VALUES = 4
+
+
+def _alternatives_values(folder: OutputFolder, values: Sequence[Any], present: Sequence[bool]) -> str:
+    """The alternatives' values of one parameter in a few words, for the many-scenario layout."""
+    by_value: dict[str, list[str]] = {}
+    for name, v, ok in zip(folder.names[1:], values[1:], present[1:], strict=True):
+        by_value.setdefault(format_value(v) if ok else "—", []).append(name)
+    base = format_value(values[0]) if present[0] else "—"
+    if list(by_value) == [base]:
+        return "as the base"
+    if len(by_value) <= _LISTED_VALUES:
+        return "; ".join(
+            f"{value} in {names[0] if len(names) == 1 else f'{len(names)} ({_span(names)})'}"
+            for value, names in by_value.items()
+        )
+    numbers = [
+        float(v) for v, ok in zip(values[1:], present[1:], strict=True) if ok and isinstance(v, int | float)
+    ]
+    if len(numbers) == sum(present[1:]):
+        return f"{len(by_value)} values, from {format_value(min(numbers))} to {format_value(max(numbers))}"
+    return f"{len(by_value)} different values (see What changed)"
+
+
 def _parameters(folder: OutputFolder) -> str:
     schema = {row["parameter"]: row for row in parameter_table()}
     per_scenario = [
@@ -1216,7 +1451,7 @@ def _parameters(folder: OutputFolder) -> str:
     ]
     labels = list(dict.fromkeys(label for rows in per_scenario for label in rows))
     tally = {"S": 0, "L": 0, "A": 0, "?": 0}
-    body, differing = [], 0
+    body, differing, many = [], 0, _many(folder)
     for label in labels:
         path = next(rows[label][0] for rows in per_scenario if label in rows)
         info = schema[path]
@@ -1226,21 +1461,29 @@ def _parameters(folder: OutputFolder) -> str:
         present = [label in rows for rows in per_scenario]
         differs = len(per_scenario) > 1 and (not all(present) or any(v != values[0] for v in values[1:]))
         differing += differs
-        cells = "".join(
-            f"<td class='val'>{_e(format_value(v)) if ok else '—'}</td>"
-            for v, ok in zip(values, present, strict=True)
-        )
+        if many:
+            first = format_value(values[0]) if present[0] else "—"
+            cells = f"<td class='val'>{_e(first)}</td><td class='vals'>{_e(_alternatives_values(folder, values, present))}</td>"
+        else:
+            cells = "".join(
+                f"<td class='val'>{_e(format_value(v)) if ok else '—'}</td>"
+                for v, ok in zip(values, present, strict=True)
+            )
         mark = "≠ " if differs else ""
         row_class = " class='differs'" if differs else ""
         body.append(
             f"<tr{row_class}><td><code>{_e(mark + label).replace('.', '.<wbr>')}</code></td>{cells}"
             f"<td>{_e(info['unit'])}</td><td>{_e(info['provenance'])}</td><td>{_e(info['meaning'])}</td></tr>"
         )
-    value_heads = (
-        "<th class='num'>value</th>"
-        if len(folder.names) == 1
-        else "".join(f"<th class='num'>{_swatch(folder, n)}{_e(n)}</th>" for n in folder.names)
-    )
+    if len(folder.names) == 1:
+        value_heads = "<th class='num'>value</th>"
+    elif many:
+        value_heads = (
+            f"<th class='num'>{_scenario_name(folder, folder.base)} (base)</th>"
+            f"<th>the {len(folder.names) - 1} alternatives</th>"
+        )
+    else:
+        value_heads = "".join(f"<th class='num'>{_swatch(folder, n)}{_e(n)}</th>" for n in folder.names)
     head = f"<tr><th>parameter</th>{value_heads}<th>unit</th><th>provenance</th><th>meaning</th></tr>"
     parts = [
         '<section id="assumptions"><h2>Assumptions and parameters</h2>',
@@ -1394,6 +1637,26 @@ GLOSSARY: tuple[tuple[str, str], ...] = (
 """Words a planner meets in the report, in the order they are met."""
 
 
+def _definitions(folder: OutputFolder) -> str:
+    """Every KPI of the folder defined in words, by group: what the tables' machine names link to."""
+    parts = [
+        '<section id="definitions"><h2>What each result means</h2><p>Every result in this report, by group: '
+        "its label, the name it has in the output files (<code>replications.csv</code>, "
+        "<code>comparison.csv</code>), which direction counts as better, and what it counts — over whom, over "
+        "what time and in what unit. The measured window is the simulated time after the warm-up.</p>"
+    ]
+    for group, kpis in _grouped(folder.kpis):
+        items = "".join(
+            f"<dt id='def-{_e(k)}'>{_e(kpi_label(k))} <code class='name'>{_e(k)}</code> "
+            f"<span class='muted'>{_e(_ARROWS[better_direction(k)])}</span></dt>"
+            f"<dd>{_e(kpi_definition(k) or 'A result without a definition in this version of caseload-sim.')}</dd>"
+            for k in kpis
+        )
+        parts.append(f"<h3>{_e(GROUPS[group])}</h3><dl class='glossary defs'>{items}</dl>")
+    parts.append("</section>")
+    return "".join(parts)
+
+
 def _glossary() -> str:
     items = "".join(f"<dt>{_e(term)}</dt><dd>{_e(text)}</dd>" for term, text in GLOSSARY)
     return f'<section id="glossary"><h2>Words used in this report</h2><dl class="glossary">{items}</dl></section>'
@@ -1407,8 +1670,23 @@ def _about(folder: OutputFolder) -> str:
         f"{'summary.csv' if folder.kind == 'run' else 'comparison.csv'}, replications.csv"
         f"{', ' + SERIES_FILE if folder.series is not None else ''} and manifest.json. The file is "
         "self-contained and works offline. The words it uses are explained under "
-        "<a href='#glossary'>Words used in this report</a>; the full definition of every KPI and series is in "
-        "docs/model.md in the caseload-sim repository.</p></section>"
+        "<a href='#glossary'>Words used in this report</a>, and every result under "
+        "<a href='#definitions'>What each result means</a>; docs/model.md in the caseload-sim repository "
+        "has the model behind them.</p></section>"
+    )
+
+
+def _focus(folder: OutputFolder) -> str:
+    """The scenario picker of the charts, for more scenarios than colours stay apart (else nothing)."""
+    if len(folder.names) <= MANY_SCENARIOS:
+        return ""
+    options = "".join(f"<option value='{_e(n)}'>{_e(n)}</option>" for n in folder.names)
+    return (
+        "<div class='focus'><label>Scenario in focus in every chart: <select onchange='caseloadFocus(this)'>"
+        f"<option value=''>none (all alike)</option>{options}</select></label> "
+        f"<span class='muted'>{len(folder.names)} scenarios: the base is drawn dark and thick, the alternatives "
+        "shade from purple to yellow in their order; the one in focus keeps its colour and band, the "
+        "rest fade.</span></div>"
     )
 
 
@@ -1434,6 +1712,7 @@ def _toc(
     links += [
         ("over-time", "Over time"),
         ("assumptions", "Assumptions"),
+        ("definitions", "Definitions"),
         ("glossary", "Words used"),
         ("manifest", "Manifest"),
     ]
@@ -1478,6 +1757,7 @@ def render_report(folder: OutputFolder) -> str:
             costs,
             _over_time(folder),
             _parameters(folder),
+            _definitions(folder),
             _glossary(),
             _manifest(folder),
             _about(folder),
@@ -1492,5 +1772,5 @@ def render_report(folder: OutputFolder) -> str:
         f"<script>{_FILTER_JS}</script>\n"
         f"<script type='text/javascript'>{get_plotlyjs()}</script>\n</head>\n<body>\n<main>\n"
         f"<header class='top'><h1>{_e(title)}</h1><p class='sub'>{subtitle}</p></header>\n"
-        f"{_toc(folder, bool(exits), bool(workforce), bool(costs), bool(employment))}\n{body}\n</main>\n</body>\n</html>\n"
+        f"{_toc(folder, bool(exits), bool(workforce), bool(costs), bool(employment))}\n{_focus(folder)}{body}\n</main>\n</body>\n</html>\n"
     )

@@ -15,6 +15,7 @@ Everything here is pure: names and numbers in, strings out.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from caseload_sim.metrics import (
     EXIT_SHARE_NAMES,
@@ -30,6 +31,11 @@ __all__ = [
     "MIN_REPLICATIONS",
     "HEADLINE_KPIS",
     "better_direction",
+    "change_with_interval",
+    "compact_change",
+    "compact_interval",
+    "compact_label",
+    "compact_value",
     "format_diff",
     "format_interval",
     "format_value",
@@ -88,8 +94,8 @@ _LABELS: dict[str, str] = {
     "overload_share": "Weeks with more work than time",
     "outside_time_share": "Working time spent outside the office",
     "employer_visits_per_week": "Employer visits per full-time week",
-    "team_target_met_share": "Team-years meeting the 65 % into-work target",
-    "sustained_jobs_per_year": "Sustained jobs per year (first jobs still held a year on)",
+    "team_target_met_share": "Team-years meeting the into-work target",
+    "sustained_jobs_per_year": "Sustained jobs per year (in work a year after the first job began)",
     "employed_6m": "In paid work 6 months after intake",
     "employed_12m": "In paid work 12 months after intake",
     "employed_18m": "In paid work 18 months after intake",
@@ -320,6 +326,69 @@ def format_interval(kpi: str, low: float, high: float, diff: bool = False) -> st
         ends = [fmt(kpi, v).removesuffix(" " + unit) for v in (low, high)]
         return f"[{ends[0]}, {ends[1]}] {unit}"
     return f"[{fmt(kpi, low)}, {fmt(kpi, high)}]"
+
+
+# --- compact: the unit in the label, bare numbers in the cells (terminal, summary tables)
+def compact_label(kpi: str) -> str:
+    """A short label with the unit its compact values are in: ``Wait (mean) (days)``, ``Cost per sustained job (kNOK)``."""
+    unit = "kNOK" if _is_money(kpi) else kpi_unit(kpi)
+    return f"{short_label(kpi)} ({unit})" if unit else short_label(kpi)
+
+
+def compact_value(kpi: str, x: float) -> str:
+    """A value in the unit its label names: a share in %, money in thousands of NOK."""
+    if not math.isfinite(x):
+        return "n/a"
+    if is_share(kpi):
+        return f"{100 * x:.1f}"
+    if _is_money(kpi):
+        return f"{x / 1000:,.0f}"
+    return _number(x)
+
+
+def compact_change(kpi: str, x: float) -> str:
+    """A difference with its sign; a share's in percentage points (``+2.3 pp``)."""
+    if not math.isfinite(x):
+        return "n/a"
+    text = compact_value(kpi, x)
+    text = text if text.startswith("-") or text in ("0", "0.0") else "+" + text
+    return f"{text} pp" if is_share(kpi) else text
+
+
+def compact_interval(kpi: str, low: float, high: float, fmt: Callable[[str, float], str]) -> str:
+    """``[low, high]`` formatted by ``fmt`` (:func:`compact_value` or :func:`compact_change`), no unit."""
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return "n/a"
+    return f"[{fmt(kpi, low).removesuffix(' pp')}, {fmt(kpi, high).removesuffix(' pp')}]"
+
+
+def _decimals(kpi: str, low: float, high: float) -> int | None:
+    """Decimals a change can be given to: two significant digits of its interval's half-width
+    (in the unit shown), at most 4; None when there is no interval."""
+    if not (math.isfinite(low) and math.isfinite(high)) or high <= low:
+        return None
+    half = (high - low) / 2 * _scale(kpi)
+    return int(min(4, max(0, 1 - math.floor(math.log10(half)))))
+
+
+def _scale(kpi: str) -> float:
+    """From a KPI's own unit to the one shown: shares in %, money in thousands of NOK."""
+    return 100.0 if is_share(kpi) else 1e-3 if _is_money(kpi) else 1.0
+
+
+def _fixed(kpi: str, x: float, decimals: int, signed: bool) -> str:
+    r = round(x * _scale(kpi), decimals) + 0.0  # + 0.0: no "-0"
+    return f"{r:{'+' if signed and r != 0 else ''},.{decimals}f}"
+
+
+def change_with_interval(kpi: str, d: float, low: float, high: float) -> tuple[str, str]:
+    """A paired change and its 95 % CI, both to the precision the interval supports (shares in pp)."""
+    decimals = _decimals(kpi, low, high)
+    if decimals is None or not math.isfinite(d):
+        return compact_change(kpi, d), compact_interval(kpi, low, high, compact_change)
+    unit = " pp" if is_share(kpi) else ""
+    shown = _fixed(kpi, d, decimals, signed=True)
+    return shown + unit, f"[{_fixed(kpi, low, decimals, True)}, {_fixed(kpi, high, decimals, True)}]"
 
 
 def verdict(kpi: str, diff: float, low: float, high: float) -> str:

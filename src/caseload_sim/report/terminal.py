@@ -13,7 +13,6 @@ Pure: results in, :class:`rich.table.Table` out; the command line prints them.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -22,18 +21,18 @@ from rich.table import Table
 
 from caseload_sim.report.kpis import (
     MIN_REPLICATIONS,
-    _is_money,
-    _number,
     better_direction,
-    is_share,
-    kpi_unit,
+    change_with_interval,
+    compact_change,
+    compact_interval,
+    compact_label,
+    compact_value,
     short_label,
     trade_off,
     verdict,
 )
 
 __all__ = [
-    "change_with_interval",
     "comparison_tables",
     "effect_tables",
     "few_replications_line",
@@ -51,66 +50,6 @@ def few_replications_line(n: int) -> str | None:
         f"uncertain, and a difference can look clear or unclear by chance; run -n {MIN_REPLICATIONS} or more "
         "(30 before a decision), or use --precision"
     )
-
-
-def _label(kpi: str) -> str:
-    unit = "kNOK" if _is_money(kpi) else kpi_unit(kpi)
-    return f"{short_label(kpi)} ({unit})" if unit else short_label(kpi)
-
-
-def value(kpi: str, x: float) -> str:
-    """A value in the unit its label names: a share in %, money in thousands of NOK."""
-    if not math.isfinite(x):
-        return "n/a"
-    if is_share(kpi):
-        return f"{100 * x:.1f}"
-    if _is_money(kpi):
-        return f"{x / 1000:,.0f}"
-    return _number(x)
-
-
-def change(kpi: str, x: float) -> str:
-    """A difference with its sign; a share's in percentage points (``+2.3 pp``)."""
-    if not math.isfinite(x):
-        return "n/a"
-    text = value(kpi, x)
-    text = text if text.startswith("-") or text in ("0", "0.0") else "+" + text
-    return f"{text} pp" if is_share(kpi) else text
-
-
-def _interval(kpi: str, low: float, high: float, fmt: Callable[[str, float], str]) -> str:
-    if not (math.isfinite(low) and math.isfinite(high)):
-        return "n/a"
-    return f"[{fmt(kpi, low).removesuffix(' pp')}, {fmt(kpi, high).removesuffix(' pp')}]"
-
-
-def _decimals(kpi: str, low: float, high: float) -> int | None:
-    """Decimals a change can be given to: two significant digits of its interval's half-width
-    (in the unit shown), at most 4; None when there is no interval."""
-    if not (math.isfinite(low) and math.isfinite(high)) or high <= low:
-        return None
-    half = (high - low) / 2 * _scale(kpi)
-    return int(min(4, max(0, 1 - math.floor(math.log10(half)))))
-
-
-def _scale(kpi: str) -> float:
-    """From a KPI's own unit to the one shown: shares in %, money in thousands of NOK."""
-    return 100.0 if is_share(kpi) else 1e-3 if _is_money(kpi) else 1.0
-
-
-def _fixed(kpi: str, x: float, decimals: int, signed: bool) -> str:
-    r = round(x * _scale(kpi), decimals) + 0.0  # + 0.0: no "-0"
-    return f"{r:{'+' if signed and r != 0 else ''},.{decimals}f}"
-
-
-def change_with_interval(kpi: str, d: float, low: float, high: float) -> tuple[str, str]:
-    """A paired change and its 95 % CI, both to the precision the interval supports (shares in pp)."""
-    decimals = _decimals(kpi, low, high)
-    if decimals is None or not math.isfinite(d):
-        return change(kpi, d), _interval(kpi, low, high, change)
-    unit = " pp" if is_share(kpi) else ""
-    shown = _fixed(kpi, d, decimals, signed=True)
-    return shown + unit, f"[{_fixed(kpi, low, decimals, True)}, {_fixed(kpi, high, decimals, True)}]"
 
 
 def _narrow(title: str, caption: str) -> Table:
@@ -140,9 +79,9 @@ def run_table(summary: pd.DataFrame, title: str, wide: bool = False) -> Table:
     for row in summary.to_dict(orient="records"):
         kpi = str(row["kpi"])
         cells = [
-            _label(kpi),
-            value(kpi, float(row["mean"])),
-            _interval(kpi, float(row["ci_low"]), float(row["ci_high"]), value),
+            compact_label(kpi),
+            compact_value(kpi, float(row["mean"])),
+            compact_interval(kpi, float(row["ci_low"]), float(row["ci_high"]), compact_value),
         ]
         table.add_row(*([kpi, *cells, str(int(row["n"]))] if wide else cells))
     return table
@@ -191,9 +130,9 @@ def comparison_tables(
             style = {"better": "green", "worse": "red"}.get(said, "") if better_direction(kpi) else ""
             shown, interval = change_with_interval(kpi, d, low, high)
             cells: list[Any] = [
-                _label(kpi),
-                value(kpi, float(base_mean[kpi])),
-                value(kpi, float(row["mean"])),
+                compact_label(kpi),
+                compact_value(kpi, float(base_mean[kpi])),
+                compact_value(kpi, float(row["mean"])),
                 shown,
                 interval,
                 f"[{style}]{said}[/]" if style else said,
@@ -246,13 +185,19 @@ def effect_tables(comparison: pd.DataFrame, names: list[str], wide: bool = False
         table.add_column("95 % CI", justify="right", no_wrap=True)
         for row in c[(c["scenario"] == name) & c["kpi"].isin(kpis)].to_dict(orient="records"):
             kpi = str(row["kpi"])
-            cells = [short_label(kpi), value(kpi, float(base_mean[kpi])), value(kpi, float(row["mean"]))]
+            cells = [
+                short_label(kpi),
+                compact_value(kpi, float(base_mean[kpi])),
+                compact_value(kpi, float(row["mean"])),
+            ]
             if wide:
                 cells.insert(0, kpi)
             if wide:
                 cells += [
-                    change(kpi, float(row["diff"])).removesuffix(" pp"),
-                    _interval(kpi, float(row["diff_ci_low"]), float(row["diff_ci_high"]), change),
+                    compact_change(kpi, float(row["diff"])).removesuffix(" pp"),
+                    compact_interval(
+                        kpi, float(row["diff_ci_low"]), float(row["diff_ci_high"]), compact_change
+                    ),
                 ]
             low, high = float(row["rr_ci_low"]), float(row["rr_ci_high"])
             cells += [

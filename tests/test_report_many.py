@@ -1,0 +1,200 @@
+"""The comparison report of many scenarios: one summary table, pickers, a grid, colours that stay apart.
+
+A sweep of a lever gives a planner ten, thirty scenarios at once. Laid out as for two,
+"In short" repeats one paragraph per alternative, the results tables run to dozens of
+pages, the forest plot stacks thirty markers per KPI and eight colours repeat. The
+fixture compares a tiny base with nine alternatives (caps 8–16, so more than
+``ALTERNATIVES_PER_TABLE`` and more than the palette's colours) on the real CLI and
+checks the layout for many: in the HTML, and in headless Chromium on screen and in print.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from browser import needs_chromium, not_blank, screenshot, watched_page
+from caseload_sim.cli import app
+from caseload_sim.report import read_output_folder
+from caseload_sim.report.figures import MANY_SCENARIOS, PALETTE, effect_heatmap, scenario_colours
+from caseload_sim.report.html import ALTERNATIVES_PER_TABLE
+from test_report import TINY
+
+CAPS = list(range(8, 17))
+NAMES = ["tiny", *(f"cap{c}" for c in CAPS)]
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("many")
+    (root / "tiny.yaml").write_text(TINY, encoding="utf-8")
+    files = [root / "tiny.yaml"]
+    for cap in CAPS:
+        path = root / f"cap{cap}.yaml"
+        path.write_text(
+            f"extends: tiny.yaml\nname: cap{cap}\nregulation:\n  caseload_cap: {cap}\n", encoding="utf-8"
+        )
+        files.append(path)
+    runner = CliRunner()
+    got = runner.invoke(app, ["compare", *map(str, files), "-n", "2", "--out", str(root / "c")])
+    assert got.exit_code == 0, got.stderr
+    got = runner.invoke(app, ["report", str(root / "c")])
+    assert got.exit_code == 0, got.stderr
+    return root / "c"
+
+
+@pytest.fixture(scope="module")
+def page_html(folder: Path) -> str:
+    return (folder / "report.html").read_text(encoding="utf-8")
+
+
+def _section(page: str, sid: str) -> str:
+    start = page.index(f'<section id="{sid}">')
+    return page[start : page.index("</section>", start)]
+
+
+def test_the_fixture_is_many_in_both_senses() -> None:
+    assert len(NAMES) - 1 > ALTERNATIVES_PER_TABLE
+    assert len(NAMES) > MANY_SCENARIOS
+
+
+def test_in_short_is_one_table_and_one_sentence_per_alternative(page_html: str) -> None:
+    summary = _section(page_html, "summary")
+    assert summary.count("<table class='kpis headline'>") == 1, "many alternatives: one headline table"
+    rows = re.findall(r"<tr(?: class='base')?><td>", summary.split("<tbody>")[1])
+    assert len(rows) == len(NAMES), "a row for the base and one per alternative"
+    sentences = re.findall(r"<li>.*?</li>", summary.split("<ul class='tight tradeoffs'>")[1])
+    assert len(sentences) == len(NAMES) - 1
+    assert "compared with tiny</h3>" not in summary, "no paragraph per alternative"
+    assert "cap8</strong> … " in summary and "(9 of them)" in summary, "the alternatives named as a range"
+    assert "(kNOK)" in summary and "(%)" in summary, "the units are in the headers"
+
+
+def test_results_and_effects_are_pages_behind_a_picker_and_all_in_the_file(page_html: str) -> None:
+    results = _section(page_html, "results")
+    pages = re.findall(r"<div class='page' data-page='(\d+)'( hidden)?>", results)
+    assert [int(k) for k, _ in pages] == [0, 1, 2], "nine alternatives in pages of four"
+    assert [bool(h) for _, h in pages] == [False, True, True], "the first page shows, the others wait"
+    assert "<select onchange='caseloadPage(this)'>" in results
+    for name in NAMES[1:]:
+        assert f"{name}<span class='ci'>mean; change vs base" in results, f"{name} has no results column"
+    employment = _section(page_html, "employment")
+    effects = len(NAMES) - 1  # one page per alternative; beside the trials, pages of four
+    assert employment.count("<div class='page' data-page=") == effects + 3
+    assert "id='forest'" in results and '"type":"heatmap"' in results, "the forest plot is a grid for many"
+
+
+def test_parameters_show_the_base_and_the_alternatives_in_a_few_words(page_html: str) -> None:
+    table = _section(page_html, "assumptions")
+    assert "the 9 alternatives</th>" in table
+    row = next(r for r in table.split("<tr") if "regulation.<wbr>caseload_cap" in r)
+    assert "9 values, from 8 to 16" in row
+    assert "as the base" in table, "a parameter no alternative changes says so"
+
+
+def test_colours_stay_apart_beyond_the_palette(page_html: str) -> None:
+    assert scenario_colours(len(PALETTE)) == PALETTE
+    for n in (9, 30, 60):
+        colours = scenario_colours(n)
+        assert len(set(colours)) == n, f"{n} scenarios need {n} colours"
+        assert all(re.fullmatch(r"#[0-9a-f]{6}", c) for c in colours)
+    swatches = re.findall(r'class="swatch" style="background:(#[0-9a-f]{6})"', _section(page_html, "changes"))
+    assert len(set(swatches)) == len(NAMES), "every scenario has its own swatch colour"
+    focus = page_html.split("<div class='focus'>")[1].split("</div>")[0]
+    assert all(f"<option value='{n}'>" in focus for n in NAMES), "the picker offers every scenario"
+
+
+def test_series_leave_out_too_many_reference_lines_and_draw_the_posts_held(page_html: str) -> None:
+    over = _section(page_html, "over-time")
+    caps = {15, *CAPS}  # the base's default cap and the alternatives'
+    assert f"{len(caps)} different values of the caseload cap: too many lines to draw" in over
+    assert "id='series-fte'" in over and "The dotted line is the posts the scenario names" in over
+
+
+def test_the_grid_colours_only_clear_differences(folder: Path) -> None:
+    out = read_output_folder(folder)
+    fig, left_out = effect_heatmap(out.stats, out.names, out.kpis)
+    cells = fig.data[0]
+    z = np.array(cells.z, dtype=float)
+    assert z.shape == (len(cells.y), len(NAMES) - 1)
+    for c, alt in enumerate(NAMES[1:]):
+        for r, text in enumerate(cells.text):
+            said = text[c].rsplit("<br>", 1)[-1]
+            assert np.isfinite(z[r, c]) == (said in ("better", "worse")), (alt, r, said)
+            if said == "better":
+                assert z[r, c] > 0
+            if said == "worse":
+                assert z[r, c] < 0
+    assert all(k in out.kpis for k in left_out)
+    assert "potential_referrals_per_year" in left_out, "an input without a direction is not coloured"
+
+
+# --- in a real browser ------------------------------------------------------------------
+
+
+def _overflow(page: Any) -> int:
+    return int(page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth"))
+
+
+@needs_chromium
+@pytest.mark.parametrize("width", [1400, 800])
+def test_many_scenarios_read_at_any_width(browser: Any, folder: Path, tmp_path: Path, width: int) -> None:
+    w = watched_page(browser, width=width, height=1000)
+    page = w.page
+    page.goto((folder / "report.html").as_uri())
+    page.wait_for_load_state("load")
+    assert _overflow(page) <= 0, f"at {width} px the page scrolls sideways"
+    assert not_blank(screenshot(page, tmp_path, f"many-{width}.png"))
+    assert w.clean() == []
+
+
+@needs_chromium
+def test_the_pickers_page_the_tables_and_bring_a_scenario_into_focus(browser: Any, folder: Path) -> None:
+    w = watched_page(browser, width=1400, height=1000)
+    page = w.page
+    page.goto((folder / "report.html").as_uri())
+    page.wait_for_load_state("load")
+    shown = "Array.from(document.querySelectorAll('#results .page')).map(p => p.checkVisibility())"
+    assert page.evaluate(shown) == [True, False, False]
+    page.select_option("#results .pick select", "2")
+    assert page.evaluate(shown) == [False, False, True], "the picker shows the page asked for, only it"
+    page.select_option(".focus select", "cap12")
+    traces = page.evaluate(
+        """Array.from(document.getElementById('series-queue').nextElementSibling.nextElementSibling
+             .querySelector('.js-plotly-plot').data).filter(t => t.meta && t.meta.scenario !== undefined)
+             .map(t => [t.meta.scenario, t.meta.role, t.visible, t.opacity])"""
+    )
+    bands = {name for name, role, visible, _ in traces if role == "band" and visible}
+    assert bands == {"tiny", "cap12"}, "the base's band and the one in focus show, no other"
+    faded = {name for name, role, _, opacity in traces if role == "line" and opacity < 1}
+    assert faded == set(NAMES) - {"tiny", "cap12"}, "every other line fades"
+    page.select_option(".focus select", "")
+    traces = page.evaluate(
+        """Array.from(document.querySelectorAll('.js-plotly-plot')).flatMap(gd => gd.data)
+             .filter(t => t.meta && t.meta.role === 'line').map(t => t.opacity)"""
+    )
+    assert traces and all(o == 1 for o in traces), "no scenario in focus: every line as drawn"
+    assert w.clean() == []
+
+
+@needs_chromium
+def test_print_shows_every_page_and_no_picker(browser: Any, folder: Path) -> None:
+    w = watched_page(browser, width=1032, height=1400)
+    page = w.page
+    page.goto((folder / "report.html").as_uri())
+    page.wait_for_load_state("load")
+    page.emulate_media(media="print")
+    hidden = page.evaluate(
+        "Array.from(document.querySelectorAll('.page')).filter(p => !p.checkVisibility()).length"
+    )
+    assert hidden == 0, f"{hidden} pages of tables would not print"
+    pickers = page.evaluate(
+        "Array.from(document.querySelectorAll('.pick, .focus')).filter(p => p.checkVisibility()).length"
+    )
+    assert pickers == 0, "a printed report has nothing to pick"
+    assert w.clean() == []
