@@ -215,6 +215,34 @@ def test_run_defaults_to_out_scenario_name(
     assert pd.read_csv(tmp_path / "out" / "tiny" / "replications.csv")["seed"].eq(1).all(), "default seed 1"
 
 
+def test_a_run_with_changed_parameters_never_lands_in_the_unchanged_scenarios_folder(
+    tiny_yaml: Path, tmp_path: Path, fake_engine: FakeEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert invoke("run", tiny_yaml, "-n", "2").exit_code == 0
+    before = (tmp_path / "out" / "tiny" / "replications.csv").read_bytes()
+    changed = invoke("run", tiny_yaml, "-n", "2", "--set", "regulation.caseload_cap=12")
+    assert changed.exit_code == 0, changed.stderr
+    folders = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert folders[0] == "tiny" and re.fullmatch(r"tiny-set-[0-9a-f]{8}", folders[1]) and len(folders) == 2
+    assert (tmp_path / "out" / "tiny" / "replications.csv").read_bytes() == before, (
+        "the plain run's results stay"
+    )
+    again = invoke("run", tiny_yaml, "-n", "2", "--set", "regulation.caseload_cap=12")
+    assert again.exit_code == 0 and len(list((tmp_path / "out").iterdir())) == 2, (
+        "the same changes, the same folder"
+    )
+    other = tmp_path / "other.yaml"
+    other.write_text(
+        tiny_yaml.read_text(encoding="utf-8").replace("name: tiny", "name: other"), encoding="utf-8"
+    )
+    compared = invoke("compare", tiny_yaml, other, "-n", "2", "--set", "regulation.caseload_cap=12")
+    assert compared.exit_code == 0, compared.stderr
+    assert any(
+        re.fullmatch(r"compare-tiny-other-set-[0-9a-f]{8}", p.name) for p in (tmp_path / "out").iterdir()
+    )
+
+
 def test_run_events_parquet_holds_every_replication(
     tiny_yaml: Path, tmp_path: Path, fake_engine: FakeEngine
 ) -> None:

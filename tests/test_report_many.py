@@ -43,6 +43,7 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     runner = CliRunner()
     got = runner.invoke(app, ["compare", *map(str, files), "-n", "2", "--out", str(root / "c")])
     assert got.exit_code == 0, got.stderr
+    (root / "stdout.txt").write_text(got.stdout, encoding="utf-8")
     got = runner.invoke(app, ["report", str(root / "c")])
     assert got.exit_code == 0, got.stderr
     return root / "c"
@@ -61,6 +62,17 @@ def _section(page: str, sid: str) -> str:
 def test_the_fixture_is_many_in_both_senses() -> None:
     assert len(NAMES) - 1 > ALTERNATIVES_PER_TABLE
     assert len(NAMES) > MANY_SCENARIOS
+
+
+def test_the_terminal_gives_one_headline_table_for_many_alternatives(folder: Path) -> None:
+    out = (folder.parent / "stdout.txt").read_text(encoding="utf-8")
+    assert "9 alternatives vs tiny: headline results (1 of 2), 2 paired replications" in out
+    assert "(2 of 2)" in out and "vs tiny: 2 paired replications" not in out, "no full table per alternative"
+    rows = [line for line in out.splitlines() if re.match(r" cap\d+ ", line)]
+    assert len(rows) == 2 * len(CAPS), "each alternative is a row of both headline tables"
+    assert "--all-tables prints them here too" in " ".join(out.split())
+    assert out.count("In short, cap") == len(CAPS), "each trade-off in words still follows"
+    assert max(len(line) for line in out.splitlines()) <= 80
 
 
 def test_in_short_is_one_table_and_one_sentence_per_alternative(page_html: str) -> None:

@@ -5,32 +5,43 @@ and on series whose answer is known: an exponential transient (truncation near i
 end), stationary noise (near 0), a trend that never settles (the half-series limit).
 The binned series of a real log are checked against the metrics' own time averages
 and against a replay of the events. The recommendation runs the real model on a tiny
-start-up scenario; its verdict logic is checked on a stand-in with known series.
+start-up scenario; its verdict logic is checked on a stand-in with known series. The
+page says what was found and how, in words, around the figure; the CLI writes it in
+one piece or not at all (its layout in a browser: test_browser_warmup.py).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import html
 import math
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+from plotly.offline import get_plotlyjs
+from typer.testing import CliRunner
 
 from caseload_sim import metrics, warmup
+from caseload_sim.cli import app
 from caseload_sim.events import EventKind, EventLog
 from caseload_sim.model import simulate
+from caseload_sim.report import warmup as warmup_report
+from caseload_sim.report.warmup import warmup_figure, warmup_page
 from caseload_sim.scenario import Scenario, scenario_from_dict
 from caseload_sim.warmup import (
     SERIES,
+    SERIES_LABELS,
     TRUNCATION_COLUMNS,
     WarmupRecommendation,
     mser,
     mser_limit,
     mser_statistics,
     recommend_warmup,
-    warmup_figure,
     warmup_series,
 )
 
@@ -314,25 +325,182 @@ def test_half_series_limit_is_reported(monkeypatch: pytest.MonkeyPatch, startup:
 
 
 # --------------------------------------------------------------------------- figure
+def _keys(fig: Any) -> list[Any]:
+    """The legend's keys to the lines and the shading: traces without data."""
+    return [tr for tr in fig.data if list(tr.x) == [None]]
+
+
 def test_figure(startup_rec: WarmupRecommendation) -> None:
     fig = warmup_figure(startup_rec)
-    # per panel: one faint line per replication, then the mean
-    assert len(fig.data) == len(SERIES) * (startup_rec.replications + 1)
-    means = [tr for tr in fig.data if tr.name.startswith("mean")]
+    # per panel: one faint line per replication, then the mean; then the legend's three keys
+    data = [tr for tr in fig.data if list(tr.x) != [None]]
+    assert len(data) == len(SERIES) * (startup_rec.replications + 1)
+    means = [tr for tr in data if tr.name.startswith("mean")]
     assert len(means) == len(SERIES)
     assert list(means[0].y) == pytest.approx(list(startup_rec.ensemble["caseload_per_fte"]))
-    # two vertical lines per panel: recommended and current warm-up (in years)
-    xs = sorted({round(s.x0, 9) for s in fig.layout.shapes})
-    assert len(fig.layout.shapes) == 2 * len(SERIES)
+    # per panel: the recommended and the current warm-up (vertical lines, in years), the cut shaded
+    lines = [s for s in fig.layout.shapes if s.type == "line"]
+    shaded = [s for s in fig.layout.shapes if s.type == "rect"]
+    assert len(lines) == 2 * len(SERIES) and len(shaded) == len(SERIES)
+    xs = sorted({round(s.x0, 9) for s in lines})
     assert xs == pytest.approx(sorted({startup_rec.recommended_days / 365, 30 / 365}))
-    # the lines are labelled once, in the top panel
+    assert {(s.x0, s.x1) for s in shaded} == {(0, startup_rec.recommended_days / 365)}
+
+
+def test_figure_labels_live_in_the_legend_and_the_headings(startup_rec: WarmupRecommendation) -> None:
+    """No labels on the lines (they collided): the legend names them; each panel's heading says what MSER found."""
+    rec = startup_rec
+    fig = warmup_figure(rec)
+    keys = [tr.name for tr in _keys(fig)]
+    assert keys == [
+        f"recommended warm-up: {rec.recommended_months} months",
+        "dropped by the recommended warm-up",
+        "scenario's warm-up: 30 days (1.0 months)",
+    ]
+    assert all(tr.showlegend is not False for tr in _keys(fig))
+    assert sum(bool(tr.showlegend) for tr in fig.data if list(tr.x) != [None]) == 2  # a replication, the mean
+    assert fig.layout.legend.itemclick is False  # a key only: it cannot hide the shapes
+    # the figure has no title of its own (the page has); the only annotations are the headings
+    assert not fig.layout.title.text
     texts = [a.text for a in fig.layout.annotations]
-    assert "new text" not in texts
-    assert sum("warm-up" in str(t) for t in texts) == 2
+    assert len(texts) == len(SERIES) and "new text" not in texts
+    cuts = rec.truncations.set_index("series")["truncation_days"]
+    for text, name in zip(texts, SERIES, strict=True):
+        assert text.startswith(f"<b>{SERIES_LABELS[name]}</b>")
+        days = float(cuts[name])
+        assert (f"{days:,.0f} days" if days > 0 else "none needed") in text
+    assert all(a.x == 0 and a.xanchor == "left" for a in fig.layout.annotations)
 
 
-def test_cli_warmup_writes_a_plot_and_refuses_bad_input(tmp_path: Path) -> None:
-    """`caseload-sim warmup`: a recommendation and an offline plot; bad options exit 2, writing nothing."""
+def test_figure_headings_break_when_long(startup_rec: WarmupRecommendation) -> None:
+    """Flags make long headings: then each breaks after its label, with room between the panels."""
+    plain = startup_rec.truncations.assign(at_limit=False, drifting=False)
+    short = warmup_figure(dataclasses.replace(startup_rec, truncations=plain))
+    flagged = startup_rec.truncations.assign(at_limit=True, drifting=True, truncation_days=36000.0)
+    long = warmup_figure(dataclasses.replace(startup_rec, truncations=flagged))
+    texts = [a.text for a in long.layout.annotations]
+    assert all("<br>" in t and "at the half-series limit; still drifting" in t for t in texts)
+    assert not any("<br>" in a.text for a in short.layout.annotations)
+    assert long.layout.height > short.layout.height
+
+
+def test_figure_scale_ignores_a_lone_spike(startup_rec: WarmupRecommendation) -> None:
+    """One replication's huge bin (a month with almost no staffed FTE) does not flatten its panel."""
+    fig = warmup_figure(startup_rec)
+    assert all(ax.range is None for ax in (fig.layout.yaxis, fig.layout.yaxis2))  # plotly's own scales
+    runs = startup_rec.runs.copy()
+    runs.loc[runs.index[10], "caseload_per_fte"] = 1000.0
+    spiky = dataclasses.replace(startup_rec, runs=runs)
+    fig = warmup_figure(spiky)
+    low, high = fig.layout.yaxis.range
+    assert low == 0 and float(startup_rec.ensemble["caseload_per_fte"].max()) < high < 1000
+    assert fig.layout.yaxis2.range is None
+    assert "run off the top (Candidates per staffed FTE)" in warmup_page(spiky, made=MADE)
+    assert "run off the top" not in warmup_page(startup_rec, made=MADE)
+
+
+# ----------------------------------------------------------------------------- page
+MADE = datetime(2026, 3, 3, 14, 5, tzinfo=UTC)
+
+
+def _section(page: str, ident: str) -> str:
+    """The text of ``<section id=ident>`` in a page."""
+    start = page.index(f"<section id='{ident}'>")
+    return page[start : page.index("</section>", start)]
+
+
+def test_page_explains_the_recommendation(startup_rec: WarmupRecommendation) -> None:
+    rec = startup_rec
+    page = warmup_page(rec, scenario_file="scenarios/startup.yaml", made=MADE)
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+    assert "<title>Warm-up for the scenario tiny-startup</title>" in page
+    assert "<h1>Warm-up for the scenario tiny-startup</h1>" in page
+    # self-contained: plotly.js embedded, nothing fetched
+    assert get_plotlyjs() in page and 'id="warmup-figure"' in page
+    assert "<script src=" not in page and "http" not in page.replace(get_plotlyjs(), "")
+    assert "3 March 2026 at 14:05 UTC" in page  # when it was made, readably
+    assert warmup_page(rec, scenario_file="scenarios/startup.yaml", made=MADE) == page
+
+    short = _section(page, "summary")
+    assert "<h2>In short</h2>" in short
+    assert f"{rec.recommended_months} months</strong>" in short
+    assert f"{rec.recommended_days:,} days</strong>" in short
+    assert f"({rec.recommended_days / 365:.1f} years)" in short
+    # what to do: the verdict, and the line to paste in the scenario file
+    assert "too short" in short and "<code>scenarios/startup.yaml</code>" in short
+    assert f"<pre>run:\n  warmup_days: {rec.recommended_days}</pre>" in short
+    assert "3 replications</strong>" in short and "bins of 7 days" in short
+
+    chart = _section(page, "chart")
+    assert "<h2>How to read the chart</h2>" in chart
+    for words in (
+        "thin grey lines",
+        "thick blue line",
+        "shaded part up to the solid red line",
+        "dashed green line",
+    ):
+        assert words in chart
+    assert "mean of 3 replications" in chart  # the figure is inside this section
+
+    method = _section(page, "method")
+    assert "<h2>How the recommendation is made</h2>" in method
+    for words in (
+        "empty world",
+        "marginal standard error",
+        "batches of 5 bins (35 days)",
+        "White 1997",
+        "first half",
+        "drift check",
+        "t-test",
+        "grows without bound",
+    ):
+        assert words in method, words
+    for note in rec.notes:
+        assert html.escape(note) in method
+    for name in SERIES:
+        assert html.escape(SERIES_LABELS[name]) in method
+
+
+@pytest.mark.parametrize(
+    ("change", "verdict", "words"),
+    [
+        ({"long_enough": True, "current_warmup_days": 2000.0}, "ok", "long enough"),
+        ({"long_enough": False}, "bad", "too short"),
+        ({"long_enough": None, "at_limit": True, "current_warmup_days": 2000.0}, "undecided", "Undecided"),
+        ({"long_enough": None, "queue_unbounded": True}, "bad", "No warm-up can help"),
+    ],
+)
+def test_page_verdicts(
+    startup_rec: WarmupRecommendation, change: dict[str, Any], verdict: str, words: str
+) -> None:
+    rec = dataclasses.replace(startup_rec, **{"at_limit": False, "drifting": False, **change})
+    short = _section(warmup_page(rec, scenario_file="s.yaml", made=MADE), "summary")
+    assert f"<div class='verdict {verdict}'>" in short and words in short
+    assert f"warmup_days: {rec.recommended_days}" in short  # the setting, whatever the verdict
+    # a lower bound (a series at the half-series limit) says so, and how to run again
+    assert ("caseload-sim warmup s.yaml -n 3 --years 20" in short) == rec.at_limit
+    assert ("at least <strong>" in short) == rec.at_limit
+
+
+def test_page_marks_warnings_and_escapes(startup_rec: WarmupRecommendation) -> None:
+    notes = (
+        "Recommended warm-up: 1 month.",
+        "Note (second half of the runs): Referrals exceed <capacity> & more. The list settles all the same.",
+        "Warning: for people waiting, the truncation reached the half-series limit.",
+    )
+    rec = dataclasses.replace(startup_rec, scenario="a<b>&c", notes=notes)
+    page = warmup_page(rec, made=MADE)
+    assert "a<b>&c" not in page and "a&lt;b&gt;&amp;c" in page
+    assert "Referrals exceed &lt;capacity&gt; &amp; more" in page
+    assert page.count("<li class='warning'>") == 1 and page.count("<li class='finding'>") == 2
+    assert "<a href='#found'>1 warning</a>" in _section(page, "summary")
+    assert "in the scenario file" in _section(page, "summary")  # no file named: said in words
+    calm = dataclasses.replace(rec, notes=notes[:2])
+    assert "<a href='#found'>" not in _section(warmup_page(calm, made=MADE), "summary")
+
+
+def test_cli_warmup_writes_the_page_and_refuses_bad_input(tmp_path: Path) -> None:
+    """`caseload-sim warmup`: a recommendation and an offline page; bad options exit 2, writing nothing."""
     import subprocess
     import sys
 
@@ -346,9 +514,13 @@ def test_cli_warmup_writes_a_plot_and_refuses_bad_input(tmp_path: Path) -> None:
         check=False,
     )
     assert ok.returncode == 0, ok.stderr
-    assert "recommended warm-up:" in ok.stdout
+    assert "recommended warm-up:" in ok.stdout and str(out) in ok.stdout
     assert "long replications (4 years each)" in ok.stderr and "3/3" in ok.stderr, "a progress bar on stderr"
-    assert out.exists() and "<script src=" not in out.read_text(encoding="utf-8")
+    page = out.read_text(encoding="utf-8")
+    assert "<script src=" not in page and "<h2>In short</h2>" in page
+    days = int(ok.stdout.split("recommended warm-up:")[-1].split()[0])
+    assert f"warmup_days: {days}</pre>" in page and f"<code>{html.escape(str(scenario))}</code>" in page
+    assert [p.name for p in tmp_path.iterdir()] == ["w.html"]  # no temporary file left
     bad_out = tmp_path / "bad.html"
     bad = subprocess.run(
         [str(exe), "warmup", str(scenario), "-n", "1", "--out", str(bad_out)],
@@ -358,3 +530,46 @@ def test_cli_warmup_writes_a_plot_and_refuses_bad_input(tmp_path: Path) -> None:
     )
     assert bad.returncode == 2 and "Traceback" not in bad.stderr and "-n" in bad.stderr
     assert not bad_out.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["-n", "1"], "-n/--replications"),
+        (["--years", "0.5"], "--years"),
+        (["--seed", "-1"], "seed"),
+        (["--out", "."], "--out"),
+    ],
+)
+def test_cli_warmup_refuses_bad_options(tmp_path: Path, args: list[str], says: str) -> None:
+    scenario = Path(__file__).resolve().parents[1] / "scenarios" / "startup.yaml"
+    argv = ["warmup", str(scenario), *args]
+    if "--out" not in args:
+        argv += ["--out", str(tmp_path / "w.html")]
+    got = CliRunner().invoke(app, argv)
+    assert got.exit_code == 2 and says in got.stderr and "Traceback" not in got.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_warmup_replaces_the_page_atomically(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, startup_rec: WarmupRecommendation
+) -> None:
+    """The page is written to a temporary file and renamed: a failure leaves the old page whole."""
+    scenario = Path(__file__).resolve().parents[1] / "scenarios" / "startup.yaml"
+    out = tmp_path / "w.html"
+    out.write_text("the old page", encoding="utf-8")
+    monkeypatch.setattr(warmup, "recommend_warmup", lambda *a, **k: startup_rec)  # the model is tested above
+
+    def broken(*_: Any, **__: Any) -> str:
+        raise OSError("disk full")
+
+    with monkeypatch.context() as m:
+        m.setattr(warmup_report, "warmup_page", broken)
+        got = CliRunner().invoke(app, ["warmup", str(scenario), "-n", "3", "--years", "4", "--out", str(out)])
+    assert got.exit_code == 1 and "cannot write" in got.stderr and "disk full" in got.stderr
+    assert out.read_text(encoding="utf-8") == "the old page"
+    assert [p.name for p in tmp_path.iterdir()] == ["w.html"]
+    got = CliRunner().invoke(app, ["warmup", str(scenario), "-n", "3", "--years", "4", "--out", str(out)])
+    assert got.exit_code == 0, got.stderr
+    assert "<h2>In short</h2>" in out.read_text(encoding="utf-8")
+    assert [p.name for p in tmp_path.iterdir()] == ["w.html"]

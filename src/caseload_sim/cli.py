@@ -221,6 +221,19 @@ def _settings(texts: Sequence[str] | None) -> tuple[list[tuple[KeyPath, Any]], l
     return settings, problems
 
 
+def _default_folder(folder: Path, texts: Sequence[str] | None) -> Path:
+    """The default output folder, ``-set-<hash>`` added when ``--set`` changed the scenarios.
+
+    Without it a run with changed parameters would land in the unchanged scenario's folder
+    and replace its results (``make run``'s, for the baseline); the hash of the ``--set``
+    texts gives the same changes the same folder.
+    """
+    if not texts:
+        return folder
+    tag = hashlib.sha256("\n".join(texts).encode()).hexdigest()[:8]
+    return folder.with_name(f"{folder.name}-set-{tag}")
+
+
 def _set_command(texts: Sequence[str] | None) -> list[str]:
     """The ``--set`` options as given, for the manifest's command line."""
     return [word for text in texts or [] for word in ("--set", text)]
@@ -566,7 +579,11 @@ def run(
     seed: Annotated[int, typer.Option("--seed", help="Root seed (>= 0); replication i uses (seed, i).")] = 1,
     out: Annotated[
         Path | None,
-        typer.Option("--out", help="Output folder (default: out/<scenario name>/).", show_default=False),
+        typer.Option(
+            "--out",
+            help="Output folder (default: out/<scenario name>/; with --set, out/<scenario name>-set-<hash>/).",
+            show_default=False,
+        ),
     ] = None,
     workers: WorkersOption = 1,
     events: Annotated[
@@ -604,7 +621,7 @@ def run(
     except ScenarioError as exc:
         problems.extend(str(exc).splitlines())
     if world is not None:
-        out_dir = out if out is not None else Path("out") / world.name
+        out_dir = out if out is not None else _default_folder(Path("out") / world.name, set_)
         problems.extend(_out_problems(out_dir))
         problems.extend(_budget_problems([world], max_rows, force))
     target, precision_problems = _precision_target(replications, precision, precision_kpis, max_replications)
@@ -737,7 +754,9 @@ def compare(
     out: Annotated[
         Path | None,
         typer.Option(
-            "--out", help="Output folder (default: out/compare-<base>-<alternatives>/).", show_default=False
+            "--out",
+            help="Output folder (default: out/compare-<base>-<alternatives>/; with --set, -set-<hash> added).",
+            show_default=False,
         ),
     ] = None,
     workers: WorkersOption = 1,
@@ -748,6 +767,14 @@ def compare(
     max_rows: MaxRowsOption = DEFAULT_MAX_ROWS,
     set_: SetOption = None,
     wide: WideOption = False,
+    all_tables: Annotated[
+        bool,
+        typer.Option(
+            "--all-tables",
+            help="With more than four alternatives, print each one's full tables too, not only the "
+            "headline table of all of them.",
+        ),
+    ] = False,
 ) -> None:
     """Compare scenarios with the base on common random numbers.
 
@@ -774,7 +801,7 @@ def compare(
         for name in sorted({n for n in names if names.count(n) > 1}):
             files = ", ".join(str(path) for path, n in zip(paths, names, strict=True) if n == name)
             problems.append(f"scenario name {name!r} is used by {files}; allowed: a different name for each")
-        out_dir = out if out is not None else _compare_folder(names)
+        out_dir = out if out is not None else _default_folder(_compare_folder(names), set_)
         problems.extend(_out_problems(out_dir))
         problems.extend(_budget_problems(worlds, max_rows, force))
     target, precision_problems = _precision_target(replications, precision, precision_kpis, max_replications)
@@ -831,19 +858,35 @@ def compare(
     for line in _precision_lines(results.precision) if results.precision is not None else []:
         typer.echo(line, err=True)
     from caseload_sim.report.terminal import (
+        MANY_ALTERNATIVES,
         comparison_tables,
         effect_tables,
         few_replications_line,
+        headline_tables,
         trade_off_lines,
     )
 
     console = _console(wide)
     names = list(results.names)
-    for table in [
-        *comparison_tables(results.comparison, names, results.n, results.seed, wide),
-        *effect_tables(results.comparison, names, wide),
-    ]:
+    many = len(names) - 1 > MANY_ALTERNATIVES
+    tables = (
+        []
+        if many and not all_tables
+        else [
+            *comparison_tables(results.comparison, names, results.n, results.seed, wide),
+            *effect_tables(results.comparison, names, wide),
+        ]
+    )
+    if many:  # one row per alternative first: 30 tables of 55 rows are no overview
+        tables += headline_tables(results.comparison, names, results.n, results.seed, wide)
+    for table in tables:
         console.print(table)
+    if many and not all_tables:
+        _warn(
+            f"{len(names) - 1} alternatives: their full tables are in {out_dir / 'comparison.csv'} and in "
+            f"`caseload-sim report {out_dir}`; --all-tables prints them here too",
+            err=False,
+        )
     for line in trade_off_lines(results.comparison, names):
         _warn(line, err=False)
     few = few_replications_line(results.n)
@@ -975,19 +1018,22 @@ def warmup(
     out: Annotated[
         Path | None,
         typer.Option(
-            "--out", help="HTML file for the plot (default: out/<name>/warmup.html).", show_default=False
+            "--out",
+            help="HTML page with the plot and its explanation (default: out/warmup-<name>.html).",
+            show_default=False,
         ),
     ] = None,
     force: ForceOption = False,
     max_rows: MaxRowsOption = DEFAULT_MAX_ROWS,
 ) -> None:
-    """Recommend a warm-up: MSER-5 on long replications started empty, with a plot.
+    """Recommend a warm-up: MSER-5 on long replications started empty, with a page and plot.
 
     Averages monthly series (caseload per FTE, people waiting, candidates in a job, mean
     stress) across replications, finds for each the truncation that minimises MSER-5,
     and recommends the largest, rounded up to a month. Says whether the scenario's own
     warm-up is long enough, and warns when a series still drifts or hits MSER's
-    half-series limit (then run longer).
+    half-series limit (then run longer). The page (self-contained, offline) says all that
+    in words, with the setting to paste and how MSER-5 works, around the plot.
     """
     problems = _option_problems(replications, seed, workers)
     if replications == 1:
@@ -1004,7 +1050,8 @@ def warmup(
         problems += _out_problems(out.parent)
     if problems:
         _fail(problems)
-    from caseload_sim.warmup import recommend_warmup, warmup_figure
+    from caseload_sim.report.warmup import warmup_page
+    from caseload_sim.warmup import recommend_warmup
 
     world = worlds[0]
     try:
@@ -1020,18 +1067,19 @@ def warmup(
         _warn(note, err=False)
     table = rec.truncations[["series", "truncation_days", "at_limit", "drifting"]]
     typer.echo(table.to_string(index=False))
-    target = out if out is not None else Path("out") / world.name / "warmup.html"
+    # beside the run folders, not in one: out/<name>/ is what `run` (and `make run`) write
+    target = out if out is not None else Path("out") / f"warmup-{world.name}.html"
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
         try:
-            warmup_figure(rec).write_html(tmp, include_plotlyjs=True)
+            tmp.write_text(warmup_page(rec, scenario_file=str(scenario)), encoding="utf-8")
             tmp.replace(target)
         finally:
             tmp.unlink(missing_ok=True)
     except OSError as exc:
         _fail([f"--out: cannot write {target}: {exc}"], code=1)
-    typer.echo(f"recommended warm-up: {rec.recommended_days} days; plot: {target}")
+    typer.echo(f"recommended warm-up: {rec.recommended_days} days; page with the plot: {target}")
 
 
 # The researchers' commands (sweep, query, analyze) register themselves on ``app``.

@@ -59,7 +59,8 @@ References
   accept a truncation point only in the first half of the data.)
 
 Everything here is pure — no printing, no files — except that :func:`recommend_warmup`
-runs the model. The CLI prints and writes.
+runs the model. :mod:`caseload_sim.report.warmup` draws what it found and explains it on
+a page of its own; the CLI prints and writes.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -80,9 +81,6 @@ from caseload_sim.capacity import CapacityFinding, capacity_findings
 from caseload_sim.events import EventLog
 from caseload_sim.executors import make_executor
 from caseload_sim.scenario import Scenario
-
-if TYPE_CHECKING:
-    import plotly.graph_objects as go
 
 __all__ = [
     "DRIFT_ALPHA",
@@ -94,7 +92,6 @@ __all__ = [
     "mser_limit",
     "mser_statistics",
     "recommend_warmup",
-    "warmup_figure",
     "warmup_series",
 ]
 
@@ -627,7 +624,8 @@ def recommend_warmup(
         long_enough = None
 
     def labels(names: Sequence[str]) -> str:
-        return "; ".join(SERIES_LABELS[s].lower() for s in names)
+        # lower-case inside a sentence, but not an acronym ("staffed FTE")
+        return "; ".join(SERIES_LABELS[s][:1].lower() + SERIES_LABELS[s][1:] for s in names)
 
     drivers = counted.loc[counted["truncation_days"] == worst, "series"].tolist() if worst > 0 else []
     notes = [
@@ -691,93 +689,3 @@ def recommend_warmup(
         notes=tuple(notes),
         queue_unbounded=unbounded,
     )
-
-
-# --------------------------------------------------------------------------- figure
-def warmup_figure(rec: WarmupRecommendation) -> go.Figure:
-    """One panel per series: the ensemble mean over time, a faint line per replication,
-    and vertical lines at the recommended and at the scenario's current warm-up.
-
-    Time is shown in years. The figure has ``len(SERIES) * (replications + 1)`` traces
-    (per panel: the replications first, then the mean); the vertical lines are shapes.
-    """
-    import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
-
-    n = len(SERIES)
-    fig = make_subplots(
-        rows=n,
-        cols=1,
-        shared_xaxes=True,
-        vertical_spacing=0.04,
-        subplot_titles=[SERIES_LABELS[s] for s in SERIES],
-    )
-    year = metrics.YEAR_DAYS
-    x_mean = rec.ensemble.index.to_numpy(dtype=float) / year
-    for row, name in enumerate(SERIES, start=1):
-        for i, part in rec.runs.groupby("replication", sort=True):
-            fig.add_trace(
-                go.Scatter(
-                    x=part["time"].to_numpy(dtype=float) / year,
-                    y=part[name],
-                    mode="lines",
-                    line={"width": 1, "color": "rgba(100, 110, 130, 0.25)"},
-                    name="one replication",
-                    legendgroup="replications",
-                    showlegend=row == 1 and i == 0,
-                    hovertemplate=f"replication {i}<br>year %{{x:.2f}}: %{{y:.3g}}<extra></extra>",
-                ),
-                row=row,
-                col=1,
-            )
-        fig.add_trace(
-            go.Scatter(
-                x=x_mean,
-                y=rec.ensemble[name],
-                mode="lines",
-                line={"width": 2.5, "color": "#1f4e9c"},
-                name=f"mean of {rec.replications} replications",
-                legendgroup="mean",
-                showlegend=row == 1,
-                hovertemplate="year %{x:.2f}: %{y:.3g}<extra>mean</extra>",
-            ),
-            row=row,
-            col=1,
-        )
-    lines = (
-        (rec.recommended_days, "#c0392b", "solid", f"recommended warm-up ({rec.recommended_days:.0f} d)"),
-        (rec.current_warmup_days, "#27ae60", "dash", f"scenario's warm-up ({rec.current_warmup_days:.0f} d)"),
-    )
-    for days, color, dash, label in lines:
-        for row in range(1, n + 1):
-            label_args: dict[str, Any] = (
-                {
-                    "annotation_text": label,
-                    "annotation_position": "top right" if dash == "solid" else "top left",
-                    "annotation_font_color": color,
-                }
-                if row == 1
-                else {}  # plotly would write "new text" for an annotation without text
-            )
-            fig.add_vline(
-                x=days / year,
-                line={"color": color, "dash": dash, "width": 2},
-                row=row,
-                col=1,
-                **label_args,
-            )
-    fig.update_xaxes(title_text="years since an empty start", row=n, col=1)
-    verdict = {True: "long enough", False: "too short", None: "undecided (horizon too short)"}[
-        rec.long_enough
-    ]
-    fig.update_layout(
-        title=(
-            f"Warm-up for {rec.scenario}: MSER-{rec.batch} recommends {rec.recommended_months} months"
-            f" ({rec.recommended_days} days); the scenario's {rec.current_warmup_days:.0f} days are {verdict}"
-        ),
-        height=260 * n,
-        template="plotly_white",
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "right", "x": 1},
-        margin={"t": 110},
-    )
-    return fig

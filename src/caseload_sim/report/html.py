@@ -218,6 +218,11 @@ TRIAL_FIGURES: dict[str, tuple[str, str]] = {
 
 _PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
 _ARROWS = {1: "↑ higher", -1: "↓ lower", 0: "–"}
+_BETTER_WORDS = {
+    1: "↑ better if higher",
+    -1: "↓ better if lower",
+    0: "no better direction (a trade-off or an input)",
+}
 _VERDICT_WORDS = {
     "better": "clearly better",
     "worse": "clearly worse",
@@ -561,7 +566,6 @@ td.num, th.num { text-align: right; white-space: nowrap; font-variant-numeric: t
 .name { display: block; color: var(--muted); font-size: .78rem; }
 a.name { text-decoration: none; }
 a.name:hover { text-decoration: underline; }
-dl.defs dt code.name { display: inline; }
 main > section, dl.defs dt { scroll-margin-top: 4rem; }
 table.kpis td:first-child { min-width: 16ch; max-width: 30ch; }
 table.kpis td.num, table.kpis td.num .ci, table.kpis td.alt .chg { white-space: normal; }
@@ -574,10 +578,12 @@ td.dir { white-space: nowrap; }
 #parameters { width: 100%; }
 #parameters td { overflow-wrap: anywhere; }
 #parameters td:first-child { min-width: 20ch; }
-#parameters td.val { text-align: right; max-width: 18ch; overflow-wrap: break-word; font-variant-numeric: tabular-nums; }
+#parameters td.val { text-align: right; max-width: 12ch; overflow-wrap: break-word; font-variant-numeric: tabular-nums; }
 table.kpis td:first-child { min-width: 30ch; }
 #parameters { font-size: .82rem; }
 #parameters td:nth-last-child(2) { min-width: 16ch; }
+#parameters td:nth-last-child(3) { min-width: 7ch; overflow-wrap: normal; word-break: normal; }
+#parameters td.val { min-width: 6ch; }
 #parameters td:last-child { min-width: 30ch; }
 tr.differs td { background: var(--warn); }
 .v-better { background: var(--good); color: var(--good-ink); }
@@ -602,6 +608,16 @@ p.tradeoff { font-size: 1.05rem; border-left: 4px solid var(--accent); padding: 
 dl.glossary { display: grid; grid-template-columns: minmax(10rem, max-content) 1fr; gap: 6px 18px; }
 dl.glossary dt { font-weight: 600; }
 dl.glossary dd { margin: 0; }
+dl.defs { grid-template-columns: minmax(0, 1fr) minmax(0, 2fr); max-width: 110ch; }
+dl.defs dt code.name { display: block; font-weight: normal; }
+@media (max-width: 900px) {
+  table.kpis { font-size: .8rem; }
+  table.kpis th, table.kpis td { padding: 4px 5px; }
+  table.kpis td:first-child { min-width: 14ch; }
+  table.kpis td.num { min-width: 8ch; }
+  table.kpis .name { display: none; }
+}
+@media (max-width: 820px) { dl.glossary { display: block; } dl.glossary dd { margin: 2px 0 12px; } }
 .pick { background: var(--soft); border-radius: 6px; padding: 6px 12px; margin: 8px 0; }
 .pick select { font: inherit; max-width: 100%; }
 .focus { position: sticky; top: 0; z-index: 10; background: #fff; border-bottom: 1px solid var(--line);
@@ -1648,7 +1664,7 @@ def _definitions(folder: OutputFolder) -> str:
     for group, kpis in _grouped(folder.kpis):
         items = "".join(
             f"<dt id='def-{_e(k)}'>{_e(kpi_label(k))} <code class='name'>{_e(k)}</code> "
-            f"<span class='muted'>{_e(_ARROWS[better_direction(k)])}</span></dt>"
+            f"<span class='muted'>{_e(_BETTER_WORDS[better_direction(k)])}</span></dt>"
             f"<dd>{_e(kpi_definition(k) or 'A result without a definition in this version of caseload-sim.')}</dd>"
             for k in kpis
         )

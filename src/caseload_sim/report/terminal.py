@@ -20,6 +20,7 @@ from rich import box
 from rich.table import Table
 
 from caseload_sim.report.kpis import (
+    HEADLINE_KPIS,
     MIN_REPLICATIONS,
     better_direction,
     change_with_interval,
@@ -35,7 +36,9 @@ from caseload_sim.report.kpis import (
 __all__ = [
     "comparison_tables",
     "effect_tables",
+    "MANY_ALTERNATIVES",
     "few_replications_line",
+    "headline_tables",
     "run_table",
     "trade_off_lines",
 ]
@@ -205,6 +208,58 @@ def effect_tables(comparison: pd.DataFrame, names: list[str], wide: bool = False
                 "n/a" if not (math.isfinite(low) and math.isfinite(high)) else f"[{low:.2f}, {high:.2f}]",
             ]
             table.add_row(*cells)
+        tables.append(table)
+    return tables
+
+
+#: More alternatives than this and ``compare`` prints :func:`headline_tables` instead of one
+#: table per alternative (the same limit as the report's tables side by side).
+MANY_ALTERNATIVES = 4
+_MARKS = {"better": ("✓", "green"), "worse": ("✗", "red")}
+
+
+def headline_tables(
+    comparison: pd.DataFrame, names: list[str], n: int, seed: int, wide: bool = False
+) -> list[Table]:
+    """Many alternatives at once: one row per alternative with its paired change on each headline KPI.
+
+    Four KPIs a table, so that two tables fit 80 columns (``wide``: all in one). A change
+    is marked ✓ (clearly better) or ✗ (clearly worse) when its 95 % CI excludes zero, and
+    given to the precision that interval supports; the intervals themselves are in each
+    alternative's full table (``compare --all-tables``) and in the report.
+    """
+    base = names[0]
+    c = comparison
+    present = set(c["kpi"])
+    kpis = [k for k in HEADLINE_KPIS if k in present]
+    rows = {(str(r["scenario"]), str(r["kpi"])): r for r in c.to_dict(orient="records")}
+    caption = (
+        "base: its mean; alternatives: change = alternative - base, paired by replication (shares: "
+        "percentage points); ✓ clearly better, ✗ clearly worse (the 95 % CI excludes 0), unmarked: unclear."
+    )
+    groups = [kpis] if wide else [kpis[k : k + 4] for k in range(0, len(kpis), 4)]
+    tables = []
+    for j, group in enumerate(groups, start=1):
+        part = f" ({j} of {len(groups)})" if len(groups) > 1 else ""
+        table = _narrow(
+            f"{len(names) - 1} alternatives vs {base}: headline results{part}, {n} paired replications, seed {seed}",
+            caption if j == len(groups) else "",
+        )
+        table.add_column("scenario", no_wrap=True)
+        for kpi in group:
+            table.add_column(compact_label(kpi), justify="right", overflow="fold", min_width=9)
+        table.add_row(
+            _short(base) + " (base)", *(compact_value(k, float(rows[(base, k)]["mean"])) for k in group)
+        )
+        for name in names[1:]:
+            cells = []
+            for kpi in group:
+                r = rows[(name, kpi)]
+                d, low, high = float(r["diff"]), float(r["diff_ci_low"]), float(r["diff_ci_high"])
+                shown, _ = change_with_interval(kpi, d, low, high)
+                mark, style = _MARKS.get(verdict(kpi, d, low, high), ("", ""))
+                cells.append(f"[{style}]{mark} {shown}[/]" if style else shown)  # numbers align on the right
+            table.add_row(_short(name), *cells)
         tables.append(table)
     return tables
 
