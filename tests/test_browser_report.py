@@ -3,8 +3,8 @@
 Headless Chromium (Debian's, under Playwright; see ``browser.py``) opens the report of a
 base and three alternatives at 1,400 px and at 800 px: the page never scrolls sideways,
 nothing logs an error, nothing is fetched. In print (A4 landscape) every results table
-fits the sheet and shows every scenario's column, and the warnings folded on screen are
-open. A PDF is printed and looked at: it is made and has pages.
+fits the sheet and shows every scenario's column, the warnings folded on screen are
+open, and the parameters appendix and the raw manifest give way to what differs. A PDF is printed and looked at: it is made and has pages.
 """
 
 from __future__ import annotations
@@ -92,6 +92,20 @@ def test_the_report_prints_every_scenario_and_every_warning(
         "Array.from(document.querySelectorAll('details li')).filter(li => !li.checkVisibility()).length"
     )
     assert folded == 0, f"{folded} items of folded warnings would not print"
+    rows = page.evaluate(
+        "Array.from(document.querySelectorAll('#parameters tbody tr')).map(r => "
+        "[r.classList.contains('differs'), r.checkVisibility()])"
+    )
+    assert rows and all(differs == shown for differs, shown in rows), (
+        "in print the parameters table keeps only the parameters that differ (the appendix of every "
+        "parameter stays on screen)"
+    )
+    assert not page.evaluate("document.querySelector('details.screen-only').checkVisibility()"), (
+        "the raw manifest.json (some 30 pages) is not printed"
+    )
+    assert page.evaluate("document.querySelector('#manifest .print-only').checkVisibility()"), (
+        "print says where the manifest is instead"
+    )
     pdf = tmp_path / "report.pdf"
     page.pdf(path=str(pdf), format="A4", landscape=True, print_background=True)
     data = pdf.read_bytes()

@@ -629,8 +629,12 @@ table.headline td:first-child { min-width: 0; white-space: nowrap; }
 table.headline td.alt .chg .ci { display: block; margin-left: 0; }
 table.headline tr.base td { font-weight: 600; background: var(--soft); }
 ul.tradeoffs li { margin: 4px 0; }
+.print-only { display: none; }
 @page { size: A4 landscape; margin: 12mm; }
 @media print {
+  .screen-only { display: none !important; }
+  .print-only { display: block; }
+  #parameters.compared tbody tr:not(.differs) { display: none; }
   nav.toc, .filter, .pick, .focus { display: none; }
   .page[hidden] { display: block !important; }
   .scroll { overflow: visible; }
@@ -647,7 +651,7 @@ ul.tradeoffs li { margin: 4px 0; }
 _FILTER_JS = """
 // printing keeps every warning and detail open: a printed report has no "show all" to click
 window.addEventListener('beforeprint', function () {
-  var all = document.querySelectorAll('details');
+  var all = document.querySelectorAll('details:not(.screen-only)');
   for (var i = 0; i < all.length; i++) { all[i].open = true; }
 });
 // a picker of the many-scenario layout: show one page of a section, hide the others
@@ -1517,9 +1521,12 @@ def _parameters(folder: OutputFolder) -> str:
             "scenarios, marked ≠ and highlighted.</p>"
             "<p class='filter'><label><input type='checkbox' onchange='caseloadFilter(this)'> "
             "show only the parameters that differ</label></p>"
+            f"<p class='print-only note'>Printed: only the {differing} that differ; on screen this file "
+            f"lists all {len(labels)} with their units and provenance.</p>"
         )
+    compared = " class='compared'" if len(folder.names) > 1 else ""
     parts.append(
-        f"<div class='scroll'><table id='parameters'><thead>{head}</thead><tbody>{''.join(body)}"
+        f"<div class='scroll'><table id='parameters'{compared}><thead>{head}</thead><tbody>{''.join(body)}"
         "</tbody></table></div></section>"
     )
     return "".join(parts)
@@ -1586,7 +1593,9 @@ def _manifest(folder: OutputFolder) -> str:
         "<p>The same scenario, seed and number of replications on the same versions give exactly the "
         "same numbers, on any number of workers. The SHA-256 identifies the resolved scenario.</p>"
         f"<dl class='kv'>{items}</dl>"
-        f"<details><summary>The full manifest.json</summary><pre class='code'>{_e(full)}</pre></details>"
+        f"<details class='screen-only'><summary>The full manifest.json</summary><pre class='code'>{_e(full)}</pre>"
+        "</details><p class='print-only note'>The full manifest (every resolved parameter of every "
+        "scenario, some 30 pages) is not printed: it is in manifest.json and in this file on screen.</p>"
         "</section>"
     )
 
