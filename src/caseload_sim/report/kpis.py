@@ -103,7 +103,7 @@ _LABELS: dict[str, str] = {
     "ever_worked_24m": "Ever in paid work within 24 months of intake",
     "never_worked_24m": "Never in paid work within 24 months of intake",
     "months_worked_24m": "Months in paid work in the 24 months after intake",
-    "days_to_first_job_mean": "Days from intake to first job, of those who worked within 24 months (mean)",
+    "days_to_first_job_mean": "Days from intake to first job, of those who found one within 24 months (mean)",
     "first_job_days_median": "Days in the first job (median, Kaplan-Meier)",
     "first_job_months_24m": "Months in the first job, of its first 24 (mean)",
     "months_worked_from_first_job_24m": "Months in paid work in the 24 months from the first job (mean)",

@@ -70,7 +70,9 @@ def _narrow(title: str, caption: str) -> Table:
 def run_table(summary: pd.DataFrame, title: str, wide: bool = False) -> Table:
     """One row per KPI: its label and unit, mean and 95 % CI (``wide``: the machine name and ``n`` too)."""
     table = _narrow(
-        title, "mean and 95 % confidence interval across the replications; docs/model.md defines each KPI."
+        title,
+        "mean and 95 % confidence interval across the replications; `caseload-sim report` on the folder "
+        "defines each result in words.",
     )
     if wide:
         table.add_column("KPI", no_wrap=True)
