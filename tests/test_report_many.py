@@ -5,7 +5,8 @@ A sweep of a lever gives a planner ten, thirty scenarios at once. Laid out as fo
 pages, the forest plot stacks thirty markers per KPI and eight colours repeat. The
 fixture compares a tiny base with nine alternatives (caps 8–16, so more than
 ``ALTERNATIVES_PER_TABLE`` and more than the palette's colours) on the real CLI and
-checks the layout for many: in the HTML, and in headless Chromium on screen and in print.
+checks the layout for many: in the HTML, and in headless Chromium on screen and in print
+(where the pickers give way to tables with the scenarios as rows).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typer.testing import CliRunner
 
 from browser import needs_chromium, not_blank, screenshot, watched_page
 from caseload_sim.cli import app
-from caseload_sim.report import read_output_folder
+from caseload_sim.report import read_output_folder, report_warnings
 from caseload_sim.report.figures import MANY_SCENARIOS, PALETTE, effect_heatmap, scenario_colours
 from caseload_sim.report.html import ALTERNATIVES_PER_TABLE
 from test_report import TINY
@@ -85,6 +86,7 @@ def test_in_short_is_one_table_and_one_sentence_per_alternative(page_html: str) 
     assert "compared with tiny</h3>" not in summary, "no paragraph per alternative"
     assert "cap8</strong> … " in summary and "(9 of them)" in summary, "the alternatives named as a range"
     assert "(kNOK)" in summary and "(%)" in summary, "the units are in the headers"
+    assert "<h1>Scenario comparison: tiny vs 9 alternatives (cap8 … cap16)</h1>" in page_html
 
 
 def test_results_and_effects_are_pages_behind_a_picker_and_all_in_the_file(page_html: str) -> None:
@@ -99,6 +101,16 @@ def test_results_and_effects_are_pages_behind_a_picker_and_all_in_the_file(page_
     effects = len(NAMES) - 1  # one page per alternative; beside the trials, pages of four
     assert employment.count("<div class='page' data-page=") == effects + 3
     assert "id='forest'" in results and '"type":"heatmap"' in results, "the forest plot is a grid for many"
+
+
+def test_a_warning_with_hundreds_of_cases_lists_them_a_line_per_scenario(folder: Path) -> None:
+    out = read_output_folder(folder)
+    wide = next(w for w in report_warnings(out) if "very wide confidence intervals" in w.title)
+    cases = int(wide.title.split()[0])
+    assert cases > 100, "two replications of ten scenarios leave hundreds of wide intervals"
+    assert len(wide.items) <= len(NAMES), "one line per scenario, not one per case"
+    counted = sum(int(re.match(r"\S+ \((\d+)\): ", item).group(1)) for item in wide.items)
+    assert counted == cases, "every case is still named, by its scenario"
 
 
 def test_parameters_show_the_base_and_the_alternatives_in_a_few_words(page_html: str) -> None:
@@ -195,18 +207,30 @@ def test_the_pickers_page_the_tables_and_bring_a_scenario_into_focus(browser: An
 
 
 @needs_chromium
-def test_print_shows_every_page_and_no_picker(browser: Any, folder: Path) -> None:
+def test_print_gives_every_alternative_as_rows_and_no_picker(
+    browser: Any, folder: Path, tmp_path: Path
+) -> None:
     w = watched_page(browser, width=1032, height=1400)
     page = w.page
     page.goto((folder / "report.html").as_uri())
     page.wait_for_load_state("load")
     page.emulate_media(media="print")
-    hidden = page.evaluate(
-        "Array.from(document.querySelectorAll('.page')).filter(p => !p.checkVisibility()).length"
-    )
-    assert hidden == 0, f"{hidden} pages of tables would not print"
     pickers = page.evaluate(
         "Array.from(document.querySelectorAll('.pick, .focus')).filter(p => p.checkVisibility()).length"
     )
     assert pickers == 0, "a printed report has nothing to pick"
+    tables = page.evaluate(
+        """Array.from(document.querySelectorAll('#results .print-only table')).map(t => ({
+             shown: t.checkVisibility(), right: t.getBoundingClientRect().right,
+             rows: Array.from(t.querySelectorAll('tbody tr td:first-child')).map(td => td.textContent)}))"""
+    )
+    assert tables and all(t["shown"] for t in tables), "on paper the results are scenarios-as-rows tables"
+    width = page.evaluate("document.documentElement.clientWidth")
+    for table in tables:
+        assert table["right"] <= width + 1, "a printed results table is cut off on an A4 landscape sheet"
+        assert [r.replace(" (base)", "") for r in table["rows"]] == NAMES, "every scenario is a row, in order"
+    assert not page.evaluate("document.querySelector('#results .screen-only').checkVisibility()")
+    pdf = tmp_path / "many.pdf"
+    page.pdf(path=str(pdf), format="A4", landscape=True, print_background=True)
+    assert pdf.read_bytes().startswith(b"%PDF")
     assert w.clean() == []

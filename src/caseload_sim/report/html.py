@@ -92,6 +92,7 @@ from caseload_sim.report.kpis import (
     format_interval,
     kpi_group,
     kpi_label,
+    short_label,
     trade_off,
     verdict,
 )
@@ -395,6 +396,22 @@ def _listed(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list | tuple) else []
 
 
+#: Beyond this many cases (some three printed pages) a warning lists them a line per scenario; the
+#: numbers are in the tables.
+_GROUPED_ABOVE = 100
+
+
+def _listed_by_scenario(cases: Sequence[tuple[str, str, str]]) -> tuple[str, ...]:
+    """A warning's ``(scenario, kpi, line)`` cases: a line each, or, when there are many (30 scenarios
+    with 2 replications make hundreds), one line per scenario naming its KPIs by their short labels."""
+    if len(cases) <= _GROUPED_ABOVE:
+        return tuple(line for _, _, line in cases)
+    by: dict[str, list[str]] = {}
+    for name, kpi, _ in cases:
+        by.setdefault(name, []).append(short_label(kpi))
+    return tuple(f"{name} ({len(ks)}): {', '.join(ks)}" for name, ks in by.items())
+
+
 def report_warnings(folder: OutputFolder) -> list[ReportWarning]:
     """The caveats a reader should see before trusting the numbers.
 
@@ -444,14 +461,18 @@ def report_warnings(folder: OutputFolder) -> list[ReportWarning]:
             mean, low, high, n = s["mean"], s["ci_low"], s["ci_high"], s["n"]
             if math.isfinite(n) and n < counts.get(name, 0):
                 said = "in no replication" if n == 0 else f"in only {n:.0f} of {counts[name]} replications"
-                undefined.append(f"{name}: {kpi_label(kpi)} ({kpi}) is defined {said}")
+                undefined.append((name, kpi, f"{name}: {kpi_label(kpi)} ({kpi}) is defined {said}"))
             if not (math.isfinite(mean) and math.isfinite(low) and math.isfinite(high)):
                 continue
             half = (high - low) / 2
             if half > WIDE_INTERVAL * abs(mean) and half > 1e-12:
                 wide.append(
-                    f"{name}: {kpi_label(kpi)} ({kpi}): mean {format_kpi(kpi, mean)}, "
-                    f"95 % CI {format_interval(kpi, low, high)}"
+                    (
+                        name,
+                        kpi,
+                        f"{name}: {kpi_label(kpi)} ({kpi}): mean {format_kpi(kpi, mean)}, "
+                        f"95 % CI {format_interval(kpi, low, high)}",
+                    )
                 )
     if wide:
         found.append(
@@ -462,7 +483,7 @@ def report_warnings(folder: OutputFolder) -> list[ReportWarning]:
                     "size on either side, so the mean is only a rough guide. More replications narrow the "
                     "interval; a longer measurement window (run.horizon_days) helps for rare events."
                 ),
-                items=tuple(wide),
+                items=_listed_by_scenario(wide),
             )
         )
     if undefined:
@@ -476,7 +497,7 @@ def report_warnings(folder: OutputFolder) -> list[ReportWarning]:
                     "scored. Its mean and interval use only the "
                     "replications where it is defined."
                 ),
-                items=tuple(undefined),
+                items=_listed_by_scenario(undefined),
             )
         )
     found.extend(_warmup_warnings(folder.scenarios))
@@ -696,6 +717,8 @@ def _scenario_name(folder: OutputFolder, name: str) -> str:
 def _title(folder: OutputFolder) -> str:
     if folder.kind == "run":
         return f"Simulation report: {folder.base}"
+    if _many(folder):
+        return f"Scenario comparison: {folder.base} vs {len(folder.names) - 1} alternatives ({_span(folder.names[1:])})"
     return f"Scenario comparison: {folder.base} vs {', '.join(folder.names[1:])}"
 
 
@@ -801,34 +824,59 @@ def _summary_paragraph(folder: OutputFolder, alt: str) -> str:
     return "".join(parts)
 
 
-def _summary_table(folder: OutputFolder) -> str:
-    """The "In short" of many alternatives: the headline results in one table, then each trade-off in a line."""
+def _scenario_rows(folder: OutputFolder, kpis: Sequence[str], ratios: bool = False) -> str:
+    """Scenarios as rows, KPIs as columns (unit in the header): the base's mean and interval, each
+    alternative's mean and its change with the interval of the change, coloured by the verdict.
+
+    The layout of many alternatives ("In short", and the results in print), where one column per
+    alternative would run off the page. ``ratios``: a risk's cell also gives the risk ratio.
+    """
     base = folder.base
-    present = [k for k in HEADLINE_KPIS if k in folder.kpis]
     head = "<tr><th>scenario</th>" + "".join(
-        f"<th class='num' title='{_e(kpi_label(k))}'>{_e(compact_label(k))}</th>" for k in present
+        f"<th class='num' title='{_e(kpi_label(k))}'>{_e(compact_label(k))}</th>" for k in kpis
     )
     b_cells = "".join(
         f"<td class='num'>{_e(compact_value(k, st['mean']))}<span class='ci'>"
         f"{_e(compact_interval(k, st['ci_low'], st['ci_high'], compact_value))}</span></td>"
-        for k in present
+        for k in kpis
         for st in [_stat(folder, base, k)]
     )
     rows = [f"<tr class='base'><td>{_scenario_name(folder, base)} (base)</td>{b_cells}</tr>"]
-    sentences = []
-    base_means = {k: _stat(folder, base, k)["mean"] for k in folder.kpis}
     for alt in folder.names[1:]:
         cells = []
-        for k in present:
+        for k in kpis:
             st = _stat(folder, alt, k)
             v = verdict(k, st["diff"], st["diff_ci_low"], st["diff_ci_high"])
             shown, interval = change_with_interval(k, st["diff"], st["diff_ci_low"], st["diff_ci_high"])
+            rr, rr_low, rr_high = st["risk_ratio"], st["rr_ci_low"], st["rr_ci_high"]
+            ratio = (
+                f"<span class='ci'>RR {rr:.2f} [{rr_low:.2f}, {rr_high:.2f}]</span>"
+                if ratios and k in RISK_KPI_NAMES and math.isfinite(rr)
+                else ""
+            )
             cells.append(
                 f"<td class='num alt {_verdict_class(v)}' title='{_e(_VERDICT_WORDS[v])}'>"
                 f"{_e(compact_value(k, st['mean']))}<span class='chg'>{_e(shown)}"
-                f"<span class='ci'>{_e(interval)}</span></span></td>"
+                f"<span class='ci'>{_e(interval)}</span></span>{ratio}</td>"
             )
         rows.append(f"<tr><td>{_scenario_name(folder, alt)}</td>{''.join(cells)}</tr>")
+    return (
+        f"<div class='scroll'><table class='kpis headline'><thead>{head}</thead><tbody>{''.join(rows)}"
+        "</tbody></table></div>"
+    )
+
+
+#: KPI columns of one scenarios-as-rows table in print (an A4 landscape sheet holds six).
+_PRINT_COLUMNS = 6
+
+
+def _summary_table(folder: OutputFolder) -> str:
+    """The "In short" of many alternatives: the headline results in one table, then each trade-off in a line."""
+    base = folder.base
+    present = [k for k in HEADLINE_KPIS if k in folder.kpis]
+    base_means = {k: _stat(folder, base, k)["mean"] for k in folder.kpis}
+    sentences = []
+    for alt in folder.names[1:]:
         stats = {k: dict(_stat(folder, alt, k)) for k in folder.kpis}
         sentences.append(f"<li>{_swatch(folder, alt)}{_e(trade_off(alt, base, stats, base_means))}</li>")
     return (
@@ -839,8 +887,7 @@ def _summary_table(folder: OutputFolder) -> str:
         "<span class='badge v-worse'>clearly worse</span> when that interval excludes zero. Every result is "
         "under <a href='#results'>Results</a>; <a href='#forest'>Differences at a glance</a> shows them all "
         "in one grid.</p>"
-        f"<div class='scroll'><table class='kpis headline'><thead>{head}</thead><tbody>{''.join(rows)}"
-        "</tbody></table></div>"
+        f"{_scenario_rows(folder, present)}"
         f"<h3>Each alternative in one sentence</h3><ul class='tight tradeoffs'>{''.join(sentences)}</ul>"
     )
 
@@ -1042,7 +1089,22 @@ def _results(folder: OutputFolder) -> str:
                 for group, kpis in groups
             )
             pages.append((f"{_span(chunk)} ({len(chunk)} alternatives)", body))
-        parts.append(_pager("Alternatives shown beside the base", pages))
+        if _many(folder):  # on screen four alternatives at a time; on paper scenarios as rows
+            printed = "".join(
+                f"<h3>{_e(GROUPS[group])}{' (' + str(k // _PRINT_COLUMNS + 1) + ')' if len(kpis) > _PRINT_COLUMNS else ''}"
+                f"</h3>{_scenario_rows(folder, kpis[k : k + _PRINT_COLUMNS], ratios=True)}"
+                for group, kpis in groups
+                for k in range(0, len(kpis), _PRINT_COLUMNS)
+            )
+            parts.append(
+                f"<div class='screen-only'>{_pager('Alternatives shown beside the base', pages)}</div>"
+                "<div class='print-only'><p class='note'>Printed with the scenarios as rows, six results a "
+                "table, in each result's unit (shares in %, changes in percentage points, money in thousands "
+                "of NOK; RR: the risk ratio alternative / base); on screen the same results stand four "
+                f"alternatives at a time.</p>{printed}</div>"
+            )
+        else:
+            parts.append(_pager("Alternatives shown beside the base", pages))
     if folder.kind == "comparison" and _many(folder):
         fig, left_out = effect_heatmap(folder.stats, folder.names, folder.kpis)
         parts.append(
@@ -1153,7 +1215,20 @@ def _beside_trials(folder: OutputFolder) -> str:
         "of magnitude to check the model against, not as targets it must hit. A trial figure for months "
         "worked or time in a job may be over the participants who worked; ours count everybody taken in "
         "(months worked) or every first job (time in it).</p>"
-        f"{_pager('Alternatives shown beside the base', pages)}"
+        f"{_pager('Alternatives shown beside the base', pages) if not _many(folder) else _beside_trials_many(folder, pages, kpis)}"
+    )
+
+
+def _beside_trials_many(folder: OutputFolder, pages: Sequence[tuple[str, str]], kpis: Sequence[str]) -> str:
+    """Beside the trials for many alternatives: the pages on screen; on paper the trials' figures once,
+    then the scenarios as rows."""
+    figures = "".join(
+        f"<li>{_e(compact_label(k))}: {_e(TRIAL_FIGURES[k][0])}, {_e(TRIAL_FIGURES[k][1])}</li>" for k in kpis
+    )
+    return (
+        f"<div class='screen-only'>{_pager('Alternatives shown beside the base', pages)}</div>"
+        f"<div class='print-only'><p>The trials' figures, each beside the result it is closest to:</p>"
+        f"<ul class='tight'>{figures}</ul>{_scenario_rows(folder, list(kpis))}</div>"
     )
 
 
@@ -1224,7 +1299,14 @@ def _employment(folder: OutputFolder) -> str:
             )
             for i, alt in enumerate(folder.names[1:], start=1)
         ]
-        parts.append(_pager("Alternative", pages) if _many(folder) else "".join(body for _, body in pages))
+        if _many(folder):
+            parts.append(
+                f"<div class='screen-only'>{_pager('Alternative', pages)}</div><p class='print-only note'>"
+                "Printed: every alternative's trial-style outcomes, with the risk ratios, are in the results "
+                "above (Trial-style outcomes); on screen each alternative has its table here.</p>"
+            )
+        else:
+            parts.append("".join(body for _, body in pages))
     parts.append(_beside_trials(folder))
     parts.append(_curve_section(folder))
     parts.append("</section>")
