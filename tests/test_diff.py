@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from caseload_sim.cli import app
-from caseload_sim.diff import format_value, scenario_diff
+from caseload_sim.diff import format_value, scenario_changes, scenario_diff
 from caseload_sim.scenario import load_scenario, parameter_table
 
 REPO = Path(__file__).resolve().parents[1]
@@ -81,6 +81,18 @@ def test_every_change_in_words_in_schema_order(files: tuple[Path, Path]) -> None
     back = scenario_diff(grown, small)
     assert back[0] == "team 1 (solo): specialists 4 → 2 (persons) — " + MEANING["teams[].specialists"]
     assert back[2].startswith("team 2 (north): removed (specialists 3, ")
+
+
+def test_the_changes_as_records_say_the_same_as_the_lines(files: tuple[Path, Path]) -> None:
+    small, grown = (load_scenario(p) for p in files)
+    changes = scenario_changes(small, grown)
+    assert [c.line for c in changes] == scenario_diff(small, grown)
+    cap = next(c for c in changes if c.label == "regulation.caseload_cap")
+    assert (cap.before, cap.after, cap.unit) == ("15", "20", "candidates per FTE")
+    assert cap.about == "regulation.caseload_cap (candidates per FTE) — " + MEANING["regulation.caseload_cap"]
+    added = next(c for c in changes if c.label == "team 2 (north)")
+    assert (added.schema_path, added.before) == ("", "") and added.after.startswith("added (")
+    assert added.about == "team 2 (north)"
 
 
 def test_the_resolved_worlds_are_compared_not_the_files(files: tuple[Path, Path], tmp_path: Path) -> None:

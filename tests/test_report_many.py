@@ -113,6 +113,16 @@ def test_a_warning_with_hundreds_of_cases_lists_them_a_line_per_scenario(folder:
     assert counted == cases, "every case is still named, by its scenario"
 
 
+def test_what_changed_is_one_row_per_alternative(page_html: str) -> None:
+    changes = _section(page_html, "changes")
+    assert "<table class='kpis changes'>" in changes and "<h3>" not in changes, "a table, not a heading each"
+    body = changes.split("<tbody>")[1]
+    assert body.count("<tr>") == len(CAPS)
+    assert "candidates per FTE; base: 15" in changes
+    row15 = next(r for r in body.split("<tr>") if "cap15</strong>" in r)
+    assert "as the base" in row15, "an alternative that keeps the base's value says so"
+
+
 def test_parameters_show_the_base_and_the_alternatives_in_a_few_words(page_html: str) -> None:
     table = _section(page_html, "assumptions")
     assert "the 9 alternatives</th>" in table

@@ -25,12 +25,13 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import cache
 from typing import Any, TypeGuard
 
 from caseload_sim.scenario import Scenario, parameter_table
 
-__all__ = ["LABEL_KEYS", "format_value", "scenario_diff"]
+__all__ = ["LABEL_KEYS", "Change", "format_value", "scenario_changes", "scenario_diff"]
 
 #: Top-level keys that label a scenario rather than set a parameter; not compared.
 LABEL_KEYS: tuple[str, ...] = ("name", "description")
@@ -75,9 +76,47 @@ def _explain(schema_path: str) -> str:
     return f"{text} — {meaning}" if meaning else text
 
 
-def _change(label: str, schema_path: str, a: Any, b: Any, in_item: bool) -> str:
-    sep = " " if in_item else ": "  # "team 1 (x): specialists 5 → 10" / "run.horizon_days: 365 → 730"
-    return f"{label}{sep}{format_value(a)} {_ARROW} {format_value(b)}{_explain(schema_path)}"
+@dataclass(frozen=True)
+class Change:
+    """One parameter that differs between two scenarios.
+
+    ``label`` names it (``regulation.caseload_cap``, ``team 1 (east): specialists``),
+    ``schema_path`` is its row in the parameter table (``teams[].specialists``; ``""`` for
+    a team added or removed), ``before`` and ``after`` its values as written in YAML
+    (for a record added or removed: ``after`` or ``before`` is ``"added (...)"`` /
+    ``"removed (...)"`` and the other ``""``).
+    """
+
+    label: str
+    schema_path: str
+    before: str
+    after: str
+    in_item: bool = False
+
+    @property
+    def unit(self) -> str:
+        """The parameter's unit from the schema (``""`` if none or not described)."""
+        unit = _schema().get(self.schema_path, ("", ""))[0]
+        return "" if unit == "-" else unit
+
+    @property
+    def about(self) -> str:
+        """What the parameter is, without the values: ``key.path (unit) — meaning``."""
+        return f"{self.label}{_explain(self.schema_path)}" if self.schema_path else self.label
+
+    @property
+    def line(self) -> str:
+        """The change in one line: ``key.path: A → B (unit) — meaning``."""
+        if not self.schema_path:
+            return f"{self.label}: {self.after or self.before}"
+        sep = (
+            " " if self.in_item else ": "
+        )  # "team 1 (x): specialists 5 → 10" / "run.horizon_days: 365 → 730"
+        return f"{self.label}{sep}{self.before} {_ARROW} {self.after}{_explain(self.schema_path)}"
+
+
+def _change(label: str, schema_path: str, a: Any, b: Any, in_item: bool) -> Change:
+    return Change(label, schema_path, format_value(a), format_value(b), in_item)
 
 
 def _is_record_list(value: Any) -> TypeGuard[list[Mapping[str, Any]]]:
@@ -91,14 +130,14 @@ def _compare_mappings(
     lead: str,
     in_item: bool = False,
     skip: Sequence[str] = (),
-) -> list[str]:
+) -> list[Change]:
     """Lines for the keys of two mappings that differ; nested mappings and record lists recurse.
 
     ``schema_prefix`` is the dotted path used to look the keys up in the schema
     (``teams[].``); ``lead`` is how a line starts (``regulation.`` or ``team 1 (x): ``);
     ``in_item`` says the mappings are items of a list (a team, a staffing change).
     """
-    lines: list[str] = []
+    lines: list[Change] = []
     for key in [*a, *(k for k in b if k not in a)]:
         if key in skip:
             continue
@@ -119,17 +158,17 @@ def _compare_mappings(
 
 def _compare_records(
     a: Sequence[Mapping[str, Any]], b: Sequence[Mapping[str, Any]], noun: str, schema_prefix: str, lead: str
-) -> list[str]:
+) -> list[Change]:
     """Lines for two lists of records (teams, staffing changes), compared position by position."""
-    lines: list[str] = []
+    lines: list[Change] = []
     for i in range(max(len(a), len(b))):
         item = a[i] if i < len(a) else b[i]
         name = item.get("name")
         label = f"{lead}{noun} {i + 1}" + (f" ({name})" if name is not None else "")
         if i >= len(a):
-            lines.append(f"{label}: added {format_value(_without(b[i], 'name'))}")
+            lines.append(Change(label, "", "", f"added {format_value(_without(b[i], 'name'))}"))
         elif i >= len(b):
-            lines.append(f"{label}: removed {format_value(_without(a[i], 'name'))}")
+            lines.append(Change(label, "", f"removed {format_value(_without(a[i], 'name'))}", ""))
         else:
             lines.extend(_compare_mappings(a[i], b[i], schema_prefix, f"{label}: ", in_item=True))
     return lines
@@ -156,4 +195,9 @@ def scenario_diff(a: Scenario, b: Scenario) -> list[str]:
         (name): added (...)`` or ``... removed (...)``. Empty when the two worlds are
         the same (their names and descriptions may still differ).
     """
+    return [change.line for change in scenario_changes(a, b)]
+
+
+def scenario_changes(a: Scenario, b: Scenario) -> list[Change]:
+    """What :func:`scenario_diff` says, as :class:`Change` records (for tables of many scenarios)."""
     return _compare_mappings(a.model_dump(mode="json"), b.model_dump(mode="json"), "", "", skip=LABEL_KEYS)

@@ -59,7 +59,7 @@ from plotly.offline import get_plotlyjs
 
 from caseload_sim import __version__
 from caseload_sim.capacity import capacity_findings
-from caseload_sim.diff import LABEL_KEYS, format_value, scenario_diff
+from caseload_sim.diff import LABEL_KEYS, format_value, scenario_changes, scenario_diff
 from caseload_sim.manifest import REPORT_MARKER, results_digest
 from caseload_sim.metrics import COST_PART_NAMES, RISK_KPI_NAMES, TRIAL_KPI_NAMES
 from caseload_sim.model.rules import limit_days
@@ -914,14 +914,22 @@ def _warnings(warnings: Sequence[ReportWarning]) -> str:
 
 def _changes(folder: OutputFolder) -> str:
     base = folder.scenarios[0]
+    table = _changes_table(folder) if _many(folder) else ""
+    how = (
+        "one row per alternative, one column per parameter that any of them changes"
+        if table
+        else "one line per parameter, the base's value → the alternative's value, its unit and meaning"
+    )
     parts = [
         '<section id="changes"><h2>What changed between the scenarios</h2>',
         f"<p>Each alternative compared with the base, {_scenario_name(folder, base.name)}, after resolving "
-        "<code>extends:</code> and filling in defaults: one line per parameter, the base's value → the "
-        "alternative's value, its unit and meaning.</p>",
+        f"<code>extends:</code> and filling in defaults: {how}.</p>",
     ]
     if base.description.strip():
         parts.append(f"<p class='muted'>{_e(base.name)}: {_e(base.description.strip())}</p>")
+    if table:
+        parts.append(table + "</section>")
+        return "".join(parts)
     for alt in folder.scenarios[1:]:
         lines = scenario_diff(base, alt)
         parts.append(f"<h3>{_scenario_name(folder, alt.name)}</h3>")
@@ -935,6 +943,44 @@ def _changes(folder: OutputFolder) -> str:
             parts.append("<p>No parameter differs from the base (only the name or description).</p>")
     parts.append("</section>")
     return "".join(parts)
+
+
+#: At most this many changed parameters as columns of the many-scenario "What changed" table.
+_CHANGE_COLUMNS = 6
+
+
+def _changes_table(folder: OutputFolder) -> str:
+    """What changed, for many alternatives: one row each, one column per parameter any of them
+    changes (its unit and the base's value in the header); ``""`` when too many differ for a table."""
+    base = folder.scenarios[0]
+    changes = {alt.name: {c.label: c for c in scenario_changes(base, alt)} for alt in folder.scenarios[1:]}
+    labels = list(dict.fromkeys(label for per in changes.values() for label in per))
+    if not labels or len(labels) > _CHANGE_COLUMNS:
+        return ""
+    first = {label: next(per[label] for per in changes.values() if label in per) for label in labels}
+    head = "<tr><th>scenario</th>" + "".join(
+        f"<th class='num'><code>{_e(label).replace('.', '.<wbr>')}</code>"
+        f"<span class='ci'>{_e(first[label].unit)}{'; ' if first[label].unit else ''}base: "
+        f"{_e(first[label].before or '—')}</span></th>"
+        for label in labels
+    )
+    rows = []
+    for alt in folder.scenarios[1:]:
+        per = changes[alt.name]
+        cells = "".join(
+            f"<td class='num'>{_e(per[label].after or per[label].before) if label in per else 'as the base'}</td>"
+            for label in labels
+        )
+        said = alt.description.strip()
+        note = f"<span class='name'>{_e(said)}</span>" if said and said != base.description.strip() else ""
+        rows.append(f"<tr><td>{_scenario_name(folder, alt.name)}{note}</td>{cells}</tr>")
+    meanings = "".join(f"<li><code>{_e(first[label].about)}</code></li>" for label in labels)
+    return (
+        "<p>The parameters the alternatives change:</p>"
+        f"<ul class='tight'>{meanings}</ul>"
+        f"<div class='scroll'><table class='kpis changes'><thead>{head}</tr></thead><tbody>{''.join(rows)}"
+        "</tbody></table></div>"
+    )
 
 
 def _kpi_cell(kpi: str) -> str:
