@@ -243,6 +243,27 @@ def test_a_run_with_changed_parameters_never_lands_in_the_unchanged_scenarios_fo
     )
 
 
+def test_compare_of_many_alternatives_prints_one_headline_table_unless_all_are_asked_for(
+    tiny_yaml: Path, tmp_path: Path, fake_engine: FakeEngine
+) -> None:
+    files = [tiny_yaml]
+    for k in range(5):
+        alt = tmp_path / f"alt{k}.yaml"
+        alt.write_text(
+            tiny_yaml.read_text(encoding="utf-8").replace("name: tiny", f"name: alt{k}"), encoding="utf-8"
+        )
+        files.append(alt)
+    few = invoke("compare", *files, "-n", "2", "--out", tmp_path / "c")
+    assert few.exit_code == 0, few.stderr
+    assert "5 alternatives vs tiny: headline results" in few.stdout
+    assert "alt0 vs tiny: 2 paired replications" not in few.stdout, "five alternatives: no full table each"
+    assert "--all-tables prints them here too" in " ".join(few.stdout.split())
+    every = invoke("compare", *files, "-n", "2", "--out", tmp_path / "c", "--all-tables")
+    assert every.exit_code == 0, every.stderr
+    assert all(f"alt{k} vs tiny: 2 paired replications" in every.stdout for k in range(5))
+    assert "5 alternatives vs tiny: headline results" in every.stdout, "the overview still comes last"
+
+
 def test_run_events_parquet_holds_every_replication(
     tiny_yaml: Path, tmp_path: Path, fake_engine: FakeEngine
 ) -> None:
