@@ -451,7 +451,7 @@ def effect_heatmap(
         go.Heatmap(
             z=z,
             x=alternatives,
-            y=[_wrap(kpi_label(k), 60) for k in drawn],
+            y=[kpi_label(k) for k in drawn],  # one line each: a row is 22 px
             text=text,
             hovertemplate="%{text}<extra></extra>",
             zmin=-100,
@@ -475,10 +475,11 @@ def effect_heatmap(
         )
     )
     fig.update_yaxes(autorange="reversed", tickfont={"size": 11})
-    fig.update_xaxes(side="top", tickangle=-60 if len(alternatives) > 12 else 0)
-    height = 22 * len(drawn) + 180
-    fig = _layout(fig, height, plot_bgcolor="#ffffff")
-    fig.update_layout(margin={"t": 120})
+    slanted = len(alternatives) > 12  # names at an angle need room above the grid
+    fig.update_xaxes(side="top", tickangle=-60 if slanted else 0)
+    top = 120 if slanted else 50
+    fig = _layout(fig, 22 * len(drawn) + top + 60, plot_bgcolor="#ffffff")
+    fig.update_layout(margin={"t": top})
     return fig, left_out
 
 
