@@ -13,11 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
 from browser import needs_chromium, not_blank, screenshot, watched_page
-from caseload_sim.cli import app
-from test_report import TINY  # the one-team scenario the report tests use
+from test_report import compare_caps  # the one-team scenario of the report tests, with caps
 
 pytestmark = needs_chromium
 
@@ -27,21 +25,8 @@ A4_LANDSCAPE_PX = 1032  # 297 mm less 2 x 12 mm margins, at 96 px per inch
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("report4")
-    (root / "tiny.yaml").write_text(TINY, encoding="utf-8")
-    files = [root / "tiny.yaml"]
-    for name, cap in ALTERNATIVES.items():
-        path = root / f"{name}.yaml"
-        path.write_text(
-            f"extends: tiny.yaml\nname: {name}\nregulation:\n  caseload_cap: {cap}\n", encoding="utf-8"
-        )
-        files.append(path)
-    runner = CliRunner()
-    got = runner.invoke(app, ["compare", *map(str, files), "-n", "3", "--out", str(root / "c")])
-    assert got.exit_code == 0, got.stderr
-    got = runner.invoke(app, ["report", str(root / "c")])
-    assert got.exit_code == 0, got.stderr
-    return root / "c" / "report.html"
+    folder, _ = compare_caps(tmp_path_factory.mktemp("report4"), ALTERNATIVES, 3)
+    return folder / "report.html"
 
 
 def _page_overflow(page: Any) -> int:

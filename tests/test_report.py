@@ -61,6 +61,27 @@ ALT = "extends: tiny.yaml\nname: roomy\ndescription: The tiny team with a cap of
 runner = CliRunner()
 
 
+def compare_caps(root: Path, caps: dict[str, int], replications: int) -> tuple[Path, str]:
+    """``compare`` the tiny base with one alternative per caseload cap, then ``report`` it.
+
+    Returns the output folder and what ``compare`` printed.
+    """
+    (root / "tiny.yaml").write_text(TINY, encoding="utf-8")
+    files = [root / "tiny.yaml"]
+    for name, cap in caps.items():
+        path = root / f"{name}.yaml"
+        path.write_text(
+            f"extends: tiny.yaml\nname: {name}\nregulation:\n  caseload_cap: {cap}\n", encoding="utf-8"
+        )
+        files.append(path)
+    out = root / "c"
+    got = runner.invoke(app, ["compare", *map(str, files), "-n", str(replications), "--out", str(out)])
+    assert got.exit_code == 0, got.stderr
+    made = runner.invoke(app, ["report", str(out)])
+    assert made.exit_code == 0, made.stderr
+    return out, got.stdout
+
+
 def invoke(*args: str | Path) -> Any:
     return runner.invoke(app, [str(a) for a in args])
 

@@ -17,14 +17,12 @@ from typing import Any
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
 from browser import needs_chromium, not_blank, screenshot, watched_page
-from caseload_sim.cli import app
 from caseload_sim.report import read_output_folder, report_warnings
 from caseload_sim.report.figures import MANY_SCENARIOS, PALETTE, effect_heatmap, scenario_colours
 from caseload_sim.report.html import ALTERNATIVES_PER_TABLE
-from test_report import TINY
+from test_report import compare_caps
 
 CAPS = list(range(8, 17))
 NAMES = ["tiny", *(f"cap{c}" for c in CAPS)]
@@ -33,21 +31,9 @@ NAMES = ["tiny", *(f"cap{c}" for c in CAPS)]
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("many")
-    (root / "tiny.yaml").write_text(TINY, encoding="utf-8")
-    files = [root / "tiny.yaml"]
-    for cap in CAPS:
-        path = root / f"cap{cap}.yaml"
-        path.write_text(
-            f"extends: tiny.yaml\nname: cap{cap}\nregulation:\n  caseload_cap: {cap}\n", encoding="utf-8"
-        )
-        files.append(path)
-    runner = CliRunner()
-    got = runner.invoke(app, ["compare", *map(str, files), "-n", "2", "--out", str(root / "c")])
-    assert got.exit_code == 0, got.stderr
-    (root / "stdout.txt").write_text(got.stdout, encoding="utf-8")
-    got = runner.invoke(app, ["report", str(root / "c")])
-    assert got.exit_code == 0, got.stderr
-    return root / "c"
+    folder, printed = compare_caps(root, {f"cap{c}": c for c in CAPS}, 2)
+    (root / "stdout.txt").write_text(printed, encoding="utf-8")
+    return folder
 
 
 @pytest.fixture(scope="module")

@@ -97,6 +97,7 @@ from caseload_sim.report.kpis import (
     verdict,
 )
 from caseload_sim.report.kpis import format_value as format_kpi
+from caseload_sim.report.style import BASE_CSS
 from caseload_sim.scenario import Scenario, TimeLimitPolicy, parameter_table
 
 __all__ = [
@@ -558,17 +559,9 @@ def _provenance_tag(provenance: str) -> str:
 
 # --- sections ---------------------------------------------------------------------------
 
-_CSS = """
-:root { --ink: #1d2330; --muted: #5b6475; --line: #d9dde5; --soft: #f4f6f9; --accent: #0b5cad;
-  --good: #e3f4e6; --good-ink: #1b6b30; --bad: #fbe5e3; --bad-ink: #a1261b; --info: #e8eef8; --warn: #fff6dc; }
-* { box-sizing: border-box; }
-body { margin: 0; color: var(--ink); background: #fff;
-  font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
-main { max-width: 1180px; margin: 0 auto; padding: 24px 28px 64px; }
-header.top { border-bottom: 3px solid var(--accent); margin-bottom: 18px; padding-bottom: 10px; }
-h1 { font-size: 1.75rem; margin: 0 0 4px; }
-h2 { font-size: 1.3rem; margin: 36px 0 8px; padding-top: 8px; border-top: 1px solid var(--line); }
-h3 { font-size: 1.05rem; margin: 22px 0 6px; }
+_CSS = (
+    BASE_CSS
+    + """
 p, li { max-width: 78ch; }
 .muted, .sub { color: var(--muted); }
 .sub { margin: 0; }
@@ -668,6 +661,7 @@ ul.tradeoffs li { margin: 4px 0; }
   td, th { white-space: normal !important; }
 }
 """
+)
 
 _FILTER_JS = """
 // printing keeps every warning and detail open: a printed report has no "show all" to click

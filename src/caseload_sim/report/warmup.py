@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from caseload_sim import metrics
+from caseload_sim.report.style import BASE_CSS
 from caseload_sim.warmup import DRIFT_ALPHA, SERIES, SERIES_LABELS, WarmupRecommendation
 
 if TYPE_CHECKING:
@@ -234,17 +235,9 @@ def warmup_figure(rec: WarmupRecommendation) -> go.Figure:
 
 
 # ----------------------------------------------------------------------------- page
-_PAGE_CSS = """
-:root { --ink: #1d2330; --muted: #5b6475; --line: #d9dde5; --soft: #f4f6f9; --accent: #0b5cad;
-  --good: #e3f4e6; --good-ink: #1b6b30; --bad: #fbe5e3; --bad-ink: #a1261b; --info: #e8eef8; --warn: #fff6dc; }
-* { box-sizing: border-box; }
-body { margin: 0; color: var(--ink); background: #fff;
-  font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
-main { max-width: 1180px; margin: 0 auto; padding: 24px 28px 64px; }
-header.top { border-bottom: 3px solid var(--accent); margin-bottom: 18px; padding-bottom: 10px; }
-h1 { font-size: 1.75rem; margin: 0 0 4px; }
-h2 { font-size: 1.3rem; margin: 36px 0 8px; padding-top: 8px; border-top: 1px solid var(--line); }
-h3 { font-size: 1.05rem; margin: 22px 0 6px; }
+_PAGE_CSS = (
+    BASE_CSS
+    + """
 #summary h2 { border-top: 0; margin-top: 12px; padding-top: 0; }
 p, li { max-width: 78ch; }
 .muted, .sub { color: var(--muted); }
@@ -272,6 +265,7 @@ th { background: var(--soft); font-weight: 600; }
 ol.refs li { margin: 4px 0; }
 @media print { main { max-width: none; padding: 0; } .figure, .verdict, table { break-inside: avoid; } }
 """
+)
 
 _PAGE_CONFIG = {"displaylogo": False, "responsive": True}
 
