@@ -857,8 +857,8 @@ def compare(
 
     for line in _precision_lines(results.precision) if results.precision is not None else []:
         typer.echo(line, err=True)
+    from caseload_sim.report.kpis import ALTERNATIVES_PER_TABLE
     from caseload_sim.report.terminal import (
-        MANY_ALTERNATIVES,
         comparison_tables,
         effect_tables,
         few_replications_line,
@@ -868,7 +868,7 @@ def compare(
 
     console = _console(wide)
     names = list(results.names)
-    many = len(names) - 1 > MANY_ALTERNATIVES
+    many = len(names) - 1 > ALTERNATIVES_PER_TABLE
     tables = (
         []
         if many and not all_tables

@@ -14,7 +14,7 @@ any browser (:mod:`caseload_sim.report.html`)::
 Everything but the two functions that read and write files is pure.
 """
 
-from typing import Any
+from caseload_sim.lazy import lazy_attributes
 
 # Loaded on first use (PEP 562), so that the terminal's tables (report.terminal) and the
 # KPI words (report.kpis) do not pull in plotly with the HTML report.
@@ -29,12 +29,7 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        import importlib
-
-        return getattr(importlib.import_module(_WHERE[name]), name)
-    raise AttributeError(f"module 'caseload_sim.report' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _WHERE)
 
 
 __all__ = [

@@ -33,6 +33,7 @@ from __future__ import annotations
 import math
 import textwrap
 from collections.abc import Sequence
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -111,6 +112,7 @@ _BASE_DARK = "#1d2330"
 MAX_LABELLED_LINES = 3
 
 
+@cache  # asked for by every swatch and trace: sampling the scale each time cost seconds at 30 scenarios
 def scenario_colours(n: int) -> tuple[str, ...]:
     """The colours of ``n`` scenarios, base first, as ``#rrggbb``."""
     if n <= MANY_SCENARIOS:

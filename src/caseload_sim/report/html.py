@@ -80,6 +80,7 @@ from caseload_sim.report.figures import (
 )
 from caseload_sim.report.folder import CURVE_FILE, SERIES_FILE, STATS_COLUMNS, OutputFolder
 from caseload_sim.report.kpis import (
+    ALTERNATIVES_PER_TABLE,
     GROUPS,
     HEADLINE_KPIS,
     MIN_REPLICATIONS,
@@ -776,6 +777,13 @@ def _summary(folder: OutputFolder) -> str:
     return "".join(parts)
 
 
+def _trade_off(folder: OutputFolder, alt: str) -> str:
+    """An alternative's trade-off against the base in one sentence (:func:`kpis.trade_off`)."""
+    stats = {k: dict(_stat(folder, alt, k)) for k in folder.kpis}
+    base_means = {k: _stat(folder, folder.base, k)["mean"] for k in folder.kpis}
+    return trade_off(alt, folder.base, stats, base_means)
+
+
 def _summary_paragraph(folder: OutputFolder, alt: str) -> str:
     """The "In short" of one of a few alternatives: its trade-off, its headline results, and the tally."""
     base = folder.base
@@ -793,11 +801,9 @@ def _summary_paragraph(folder: OutputFolder, alt: str) -> str:
         f"{said.count('worse')}, not clearly different (or not defined) on {len(said) - clear}; "
         "all of them are under <a href='#results'>Results</a>."
     )
-    stats = {k: dict(_stat(folder, alt, k)) for k in folder.kpis}
-    base_means = {k: _stat(folder, base, k)["mean"] for k in folder.kpis}
     parts.append(
         f"<h3>{_scenario_name(folder, alt)} compared with {_e(base)}</h3>"
-        f"<p class='tradeoff'>{_e(trade_off(alt, base, stats, base_means))}</p>"
+        f"<p class='tradeoff'>{_e(_trade_off(folder, alt))}</p>"
     )
     present = [k for k in HEADLINE_KPIS if k in folder.kpis]
     if present:
@@ -866,13 +872,8 @@ _PRINT_COLUMNS = 6
 
 def _summary_table(folder: OutputFolder) -> str:
     """The "In short" of many alternatives: the headline results in one table, then each trade-off in a line."""
-    base = folder.base
     present = [k for k in HEADLINE_KPIS if k in folder.kpis]
-    base_means = {k: _stat(folder, base, k)["mean"] for k in folder.kpis}
-    sentences = []
-    for alt in folder.names[1:]:
-        stats = {k: dict(_stat(folder, alt, k)) for k in folder.kpis}
-        sentences.append(f"<li>{_swatch(folder, alt)}{_e(trade_off(alt, base, stats, base_means))}</li>")
+    sentences = [f"<li>{_swatch(folder, alt)}{_e(_trade_off(folder, alt))}</li>" for alt in folder.names[1:]]
     return (
         f"<p>The headline results of all {len(folder.names)} scenarios, in the unit each column names (shares "
         "in %, their changes in percentage points, money in thousands of NOK). For the base: its mean with "
@@ -1014,12 +1015,6 @@ def _run_table(folder: OutputFolder, kpis: Sequence[str]) -> str:
     return f"<div class='scroll'><table class='kpis'><thead>{head}</thead><tbody>{''.join(body)}</tbody></table></div>"
 
 
-ALTERNATIVES_PER_TABLE = 4
-"""Alternatives side by side in one results table; more are split into further tables (each
-with the KPI and the base again), so a table fits the page and an A4 landscape sheet. With
-more alternatives than this the report is laid out for many (see :func:`_many`)."""
-
-
 def _many(folder: OutputFolder) -> bool:
     """More alternatives than fit one table: "In short" becomes one table, the results and the
     per-alternative sections get a picker (print still shows every page), the forest plot a grid."""
@@ -1055,46 +1050,43 @@ def _pager(what: str, pages: Sequence[tuple[str, str]]) -> str:
 
 
 def _comparison_table(folder: OutputFolder, kpis: Sequence[str], alts: Sequence[str]) -> str:
-    """The KPIs of a group: the base's mean, then per alternative its mean and its change with the 95 % CI,
-    coloured by the verdict; in tables of at most :data:`ALTERNATIVES_PER_TABLE` alternatives."""
+    """The KPIs of a group: the base's mean, then per alternative (one page's, at most
+    :data:`ALTERNATIVES_PER_TABLE`) its mean and its change with the 95 % CI, coloured by the verdict."""
     base = folder.base
-    tables = []
-    for chunk in _chunks(alts):
-        head = [
-            "<tr><th>KPI</th><th>better if</th>",
-            f"<th class='num'>{_swatch(folder, base)}{_e(base)} (base)<span class='ci'>mean, 95 % CI</span></th>",
+    head = [
+        "<tr><th>KPI</th><th>better if</th>",
+        f"<th class='num'>{_swatch(folder, base)}{_e(base)} (base)<span class='ci'>mean, 95 % CI</span></th>",
+    ]
+    head += [
+        f"<th class='num alt'>{_swatch(folder, a)}{_e(a)}<span class='ci'>mean; change vs base, 95 % CI; "
+        "better in</span></th>"
+        for a in alts
+    ]
+    head.append("</tr>")
+    body = []
+    for kpi in kpis:
+        b = _stat(folder, base, kpi)
+        cells = [
+            f"{_kpi_cell(kpi)}",
+            f"<td class='dir'>{_ARROWS[better_direction(kpi)]}</td>",
+            f"<td class='num'>{_cell(kpi, b['mean'], b['ci_low'], b['ci_high'])}</td>",
         ]
-        head += [
-            f"<th class='num alt'>{_swatch(folder, a)}{_e(a)}<span class='ci'>mean; change vs base, 95 % CI; "
-            "better in</span></th>"
-            for a in chunk
-        ]
-        head.append("</tr>")
-        body = []
-        for kpi in kpis:
-            b = _stat(folder, base, kpi)
-            cells = [
-                f"{_kpi_cell(kpi)}",
-                f"<td class='dir'>{_ARROWS[better_direction(kpi)]}</td>",
-                f"<td class='num'>{_cell(kpi, b['mean'], b['ci_low'], b['ci_high'])}</td>",
-            ]
-            for alt in chunk:
-                s = _stat(folder, alt, kpi)
-                v = verdict(kpi, s["diff"], s["diff_ci_low"], s["diff_ci_high"])
-                p = s["p_better"]
-                mean = format_kpi(kpi, s["mean"])
-                share = f"better in {100 * p:.0f} % of replications" if math.isfinite(p) else ""
-                cells.append(
-                    f"<td class='num alt {_verdict_class(v)}' title='{_e(_VERDICT_WORDS[v])}'>{_e(mean)}"
-                    f"<span class='chg'>{_cell(kpi, s['diff'], s['diff_ci_low'], s['diff_ci_high'], diff=True)}"
-                    f"</span><span class='ci'>{_e(share)}</span></td>"
-                )
-            body.append(f"<tr>{''.join(cells)}</tr>")
-        tables.append(
-            f"<div class='scroll'><table class='kpis'><thead>{''.join(head)}</thead>"
-            f"<tbody>{''.join(body)}</tbody></table></div>"
-        )
-    return "".join(tables)
+        for alt in alts:
+            s = _stat(folder, alt, kpi)
+            v = verdict(kpi, s["diff"], s["diff_ci_low"], s["diff_ci_high"])
+            p = s["p_better"]
+            mean = format_kpi(kpi, s["mean"])
+            share = f"better in {100 * p:.0f} % of replications" if math.isfinite(p) else ""
+            cells.append(
+                f"<td class='num alt {_verdict_class(v)}' title='{_e(_VERDICT_WORDS[v])}'>{_e(mean)}"
+                f"<span class='chg'>{_cell(kpi, s['diff'], s['diff_ci_low'], s['diff_ci_high'], diff=True)}"
+                f"</span><span class='ci'>{_e(share)}</span></td>"
+            )
+        body.append(f"<tr>{''.join(cells)}</tr>")
+    return (
+        f"<div class='scroll'><table class='kpis'><thead>{''.join(head)}</thead>"
+        f"<tbody>{''.join(body)}</tbody></table></div>"
+    )
 
 
 def _results(folder: OutputFolder) -> str:

@@ -27,6 +27,7 @@ from caseload_sim.metrics import (
 )
 
 __all__ = [
+    "ALTERNATIVES_PER_TABLE",
     "GROUPS",
     "MIN_REPLICATIONS",
     "HEADLINE_KPIS",
@@ -197,6 +198,10 @@ _UNITS: dict[str, str] = {
     "employer_visits_per_week": "/FTE-week",
     "demand_capacity_ratio": "×",
 }
+
+ALTERNATIVES_PER_TABLE = 4
+"""Alternatives side by side in one table, in the report and in the terminal; with more, both lay
+the comparison out for many (one row per alternative)."""
 
 MIN_REPLICATIONS = 10
 """Below this many replications the intervals are wide and themselves uncertain: the report and the

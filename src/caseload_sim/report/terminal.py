@@ -36,7 +36,6 @@ from caseload_sim.report.kpis import (
 __all__ = [
     "comparison_tables",
     "effect_tables",
-    "MANY_ALTERNATIVES",
     "few_replications_line",
     "headline_tables",
     "run_table",
@@ -67,20 +66,34 @@ def _narrow(title: str, caption: str) -> Table:
     )
 
 
-def run_table(summary: pd.DataFrame, title: str, wide: bool = False) -> Table:
-    """One row per KPI: its label and unit, mean and 95 % CI (``wide``: the machine name and ``n`` too)."""
-    table = _narrow(
-        title,
-        "mean and 95 % confidence interval across the replications; `caseload-sim report` on the folder "
-        "defines each result in words.",
-    )
+def _kpi_table(title: str, caption: str, wide: bool, label: str, numbers: list[str]) -> Table:
+    """A table of one KPI a row: its machine name (``wide``), its label, then right-aligned numbers."""
+    table = _narrow(title, caption)
     if wide:
         table.add_column("KPI", no_wrap=True)
-    table.add_column("result (unit)", overflow="fold", min_width=16)
-    table.add_column("mean", justify="right", no_wrap=True)
-    table.add_column("95 % CI", justify="right", no_wrap=True)
-    if wide:
-        table.add_column("n", justify="right")
+    table.add_column(label, overflow="fold", min_width=16)
+    for header in numbers:
+        table.add_column(header, justify="right", no_wrap=True)
+    return table
+
+
+def _means(comparison: pd.DataFrame, scenario: str) -> dict[str, float]:
+    """A scenario's mean of each KPI."""
+    rows = comparison[comparison["scenario"] == scenario]
+    return {str(k): float(m) for k, m in zip(rows["kpi"], rows["mean"], strict=True)}
+
+
+#: The colour of a clear verdict (a KPI with a declared direction).
+_STYLES = {"better": "green", "worse": "red"}
+
+
+def run_table(summary: pd.DataFrame, title: str, wide: bool = False) -> Table:
+    """One row per KPI: its label and unit, mean and 95 % CI (``wide``: the machine name and ``n`` too)."""
+    caption = (
+        "mean and 95 % confidence interval across the replications; `caseload-sim report` on the folder "
+        "defines each result in words."
+    )
+    table = _kpi_table(title, caption, wide, "result (unit)", ["mean", "95 % CI", *(["n"] if wide else [])])
     for row in summary.to_dict(orient="records"):
         kpi = str(row["kpi"])
         cells = [
@@ -101,9 +114,7 @@ def comparison_tables(
     """
     base = names[0]
     c = comparison
-    base_mean = dict(
-        zip(c.loc[c["scenario"] == base, "kpi"], c.loc[c["scenario"] == base, "mean"], strict=True)
-    )
+    base_mean = _means(c, base)
     caption = (
         "change = alternative - base, paired by replication, with its 95 % CI (shares: percentage points); "
         "better/worse: the CI excludes 0, by the KPI's direction; unclear: it does not."
@@ -116,15 +127,14 @@ def comparison_tables(
         )
     tables = []
     for name in names[1:]:
-        table = _narrow(f"{name} vs {base}: {n} paired replications, seed {seed}", caption)
-        if wide:
-            table.add_column("KPI", no_wrap=True)
-        table.add_column("result (unit)", overflow="fold", min_width=16)
-        table.add_column(_short(base), justify="right", no_wrap=True)
-        table.add_column(_short(name), justify="right", no_wrap=True)
-        table.add_column("change", justify="right", no_wrap=True)
-        table.add_column("95 % CI", justify="right", no_wrap=True)
-        table.add_column("", no_wrap=True)
+        table = _kpi_table(
+            f"{name} vs {base}: {n} paired replications, seed {seed}",
+            caption,
+            wide,
+            "result (unit)",
+            [_short(base), _short(name), "change", "95 % CI"],
+        )
+        table.add_column("", no_wrap=True)  # the verdict
         if wide:
             table.add_column("p better", justify="right", no_wrap=True)
             table.add_column("var ratio", justify="right", no_wrap=True)
@@ -132,7 +142,7 @@ def comparison_tables(
             kpi = str(row["kpi"])
             d, low, high = float(row["diff"]), float(row["diff_ci_low"]), float(row["diff_ci_high"])
             said = verdict(kpi, d, low, high)
-            style = {"better": "green", "worse": "red"}.get(said, "") if better_direction(kpi) else ""
+            style = _STYLES.get(said, "") if better_direction(kpi) else ""
             shown, interval = change_with_interval(kpi, d, low, high)
             cells: list[Any] = [
                 compact_label(kpi),
@@ -170,33 +180,29 @@ def effect_tables(comparison: pd.DataFrame, names: list[str], wide: bool = False
     kpis = list(risky["kpi"])
     if not kpis:
         return []
-    base_mean = dict(zip(risky["kpi"], risky["mean"], strict=True))
+    base_mean = _means(risky, base)
     caption = (
         "base, alt: shares of each outcome's cohort (%). RR = alt / base, the risk ratio (ratio of the paired "
         "means; delta-method 95 % CI on the log scale)."
     )
     tables = []
     for name in names[1:]:
-        table = _narrow(f"{name} vs {base}: effect on employment, as the trials state it", caption)
-        if wide:
-            table.add_column("KPI", no_wrap=True)
-        table.add_column("outcome", overflow="fold", min_width=16)
-        table.add_column("base %", justify="right", no_wrap=True)
-        table.add_column("alt %", justify="right", no_wrap=True)
-        if wide:
-            table.add_column("diff pp", justify="right", no_wrap=True)
-            table.add_column("95 % CI", justify="right", no_wrap=True)
-        table.add_column("RR", justify="right", no_wrap=True)
-        table.add_column("95 % CI", justify="right", no_wrap=True)
+        numbers = ["base %", "alt %", *(["diff pp", "95 % CI"] if wide else []), "RR", "95 % CI"]
+        table = _kpi_table(
+            f"{name} vs {base}: effect on employment, as the trials state it",
+            caption,
+            wide,
+            "outcome",
+            numbers,
+        )
         for row in c[(c["scenario"] == name) & c["kpi"].isin(kpis)].to_dict(orient="records"):
             kpi = str(row["kpi"])
             cells = [
+                *([kpi] if wide else []),
                 short_label(kpi),
                 compact_value(kpi, float(base_mean[kpi])),
                 compact_value(kpi, float(row["mean"])),
             ]
-            if wide:
-                cells.insert(0, kpi)
             if wide:
                 cells += [
                     compact_change(kpi, float(row["diff"])).removesuffix(" pp"),
@@ -214,10 +220,7 @@ def effect_tables(comparison: pd.DataFrame, names: list[str], wide: bool = False
     return tables
 
 
-#: More alternatives than this and ``compare`` prints :func:`headline_tables` instead of one
-#: table per alternative (the same limit as the report's tables side by side).
-MANY_ALTERNATIVES = 4
-_MARKS = {"better": ("✓", "green"), "worse": ("✗", "red")}
+_MARKS = {"better": "✓", "worse": "✗"}
 
 
 def headline_tables(
@@ -259,8 +262,9 @@ def headline_tables(
                 r = rows[(name, kpi)]
                 d, low, high = float(r["diff"]), float(r["diff_ci_low"]), float(r["diff_ci_high"])
                 shown, _ = change_with_interval(kpi, d, low, high)
-                mark, style = _MARKS.get(verdict(kpi, d, low, high), ("", ""))
-                cells.append(f"[{style}]{mark} {shown}[/]" if style else shown)  # numbers align on the right
+                said = verdict(kpi, d, low, high)
+                # the mark before the number, so that the numbers align on the right
+                cells.append(f"[{_STYLES[said]}]{_MARKS[said]} {shown}[/]" if said in _MARKS else shown)
             table.add_row(_short(name), *cells)
         tables.append(table)
     return tables
@@ -268,8 +272,7 @@ def headline_tables(
 
 def trade_off_lines(comparison: pd.DataFrame, names: list[str]) -> list[str]:
     """Each alternative's trade-off on the headline results, in words ("In short, cap12: …")."""
-    base = comparison[comparison["scenario"] == names[0]]
-    base_means = {str(k): float(m) for k, m in zip(base["kpi"], base["mean"], strict=True)}
+    base_means = _means(comparison, names[0])
     lines = []
     for name in names[1:]:
         rows = comparison[comparison["scenario"] == name].to_dict(orient="records")

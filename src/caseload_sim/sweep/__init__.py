@@ -23,8 +23,7 @@ The submodules are imported on first use, so ``import caseload_sim.sweep`` stays
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from caseload_sim.lazy import lazy_attributes
 
 __all__ = ["analyze", "load_experiment", "load_store", "make_plan", "run_sweep"]
 
@@ -37,7 +36,4 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        return getattr(importlib.import_module(_WHERE[name]), name)
-    raise AttributeError(f"module 'caseload_sim.sweep' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _WHERE)
