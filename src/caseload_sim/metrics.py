@@ -1050,6 +1050,14 @@ def kaplan_meier(durations: np.ndarray, observed: np.ndarray) -> pd.DataFrame:
     Returns one row per distinct event time: ``time, at_risk, events, survival``
     (survival just after ``time``).
     """
+    times, at_risk, events, survival = _product_limit(durations, observed)
+    return pd.DataFrame({"time": times, "at_risk": at_risk, "events": events, "survival": survival})
+
+
+def _product_limit(
+    durations: np.ndarray, observed: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The columns of :func:`kaplan_meier` as arrays (no DataFrame: this runs for every replication)."""
     d = np.asarray(durations, dtype=float)
     o = np.asarray(observed, dtype=bool)
     if d.shape != o.shape:
@@ -1061,8 +1069,7 @@ def kaplan_meier(durations: np.ndarray, observed: np.ndarray) -> pd.DataFrame:
     at_risk = len(d) - first
     keep = events > 0
     times, at_risk, events = times[keep], at_risk[keep], events[keep]
-    survival = np.cumprod(1.0 - events / at_risk)
-    return pd.DataFrame({"time": times, "at_risk": at_risk, "events": events, "survival": survival})
+    return times, at_risk, events, np.cumprod(1.0 - events / at_risk)
 
 
 def kaplan_meier_median(durations: np.ndarray, observed: np.ndarray) -> float:
@@ -1073,9 +1080,7 @@ def kaplan_meier_median(durations: np.ndarray, observed: np.ndarray) -> float:
     package), so that without censoring the result equals the ordinary sample
     median. NaN if the curve never reaches 0.5 (or there is no data).
     """
-    km = kaplan_meier(durations, observed)
-    s = km["survival"].to_numpy()
-    t = km["time"].to_numpy()
+    t, _, _, s = _product_limit(durations, observed)
     below = np.flatnonzero(s <= 0.5 + _KM_TOL)
     if len(below) == 0:
         return _NAN
