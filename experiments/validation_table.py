@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -323,13 +323,13 @@ def _changed(scenario: Scenario, path: str, value: float) -> Scenario:
 
 
 def compare_arms(
-    n: int, seed: int, workers: int, change: tuple[str, float] | None = None
+    n: int, seed: int, workers: int, changes: Sequence[tuple[str, float]] = ()
 ) -> dict[str, pd.DataFrame]:
-    """Both paired comparisons, optionally with one parameter changed in every scenario."""
+    """The three paired comparisons, optionally with parameters changed in every scenario."""
     results = {}
     for arm, (base, alt) in ARMS.items():
         scenarios = [load_scenario(REPO / "scenarios" / base), load_scenario(REPO / "scenarios" / alt)]
-        if change is not None:
+        for change in changes:
             scenarios = [_changed(s, *change) for s in scenarios]
         results[arm] = compare_scenarios(scenarios, n, seed, workers=workers).comparison
     return results
@@ -344,7 +344,7 @@ def sensitivity_table(n: int, seed: int, workers: int) -> str:
         "",
     ]
     for path, values in SENSITIVITY:
-        runs = {v: compare_arms(n, seed, workers, (path, v)) for v in values}
+        runs = {v: compare_arms(n, seed, workers, [(path, v)]) for v in values}
         default = float(_value_of_default(path))
         head = " | ".join(f"**{v:g}**" if v == default else f"{v:g}" for v in values)
         lines += [f"`{path}`", "", f"| row | {head} |", "|---|" + "---|" * len(values)]
