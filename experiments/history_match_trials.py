@@ -3,29 +3,31 @@
 The validation table (docs/model.md section 10) leaves three rows unreproduced, all
 about the US-led trials' usual-services arm, and its sensitivity map suggests that
 the parameter that would fix them (``pathway.own_progress_share``) breaks the
-Norwegian IPS trial. This script asks the question properly, as a first wave of
-history matching (:mod:`caseload_sim.calibrate.history`):
+Norwegian IPS trial. One parameter at a time cannot see joint moves; this script asks
+the question as history matching (:mod:`caseload_sim.calibrate.history`):
 
-1. the six [A] parameters behind the rows get wide ranges and one Latin hypercube
-   of points; the two trials' four arms (``validation_ips_trial``,
-   ``validation_ips_trial_usual``, ``ips_team``, ``validation_ips_usual``) are swept
-   over the same points and replications (common random numbers: replication *r* of
-   point *p* is the same people in all four arms), each arm a sweep with its own
-   resumable results store under ``--out``;
-2. each trial figure becomes a target: its value and one standard deviation taken
-   from the band the validation table reads around it (the band's wider side is three
-   standard deviations), or, for the Norwegian trial's arms, from its sample size
-   (205 a arm) doubled in variance for the model's discrepancy;
-3. a quadratic emulator of each output (its leave-one-out errors checked) gives the
-   implausibility of a million points of the box, and the table says which part of
-   the box is not ruled out by the US trials, by the Norwegian trial, and by both.
+1. the six [A] parameters behind the rows (``FACTORS``) get wide ranges and one Latin
+   hypercube of points; the three trials' six arms (``ARMS``: the US-led IPS trials,
+   the Norwegian IPS trial, the Norwegian SE trial, each IPS or SE against usual
+   services) are swept over the same points and replications (common random numbers:
+   replication *r* of point *p* is the same people in every arm), each arm a sweep
+   with its own resumable results store under ``--out/wave<k>/``;
+2. each trial figure (``OUTPUTS``) becomes a target: its value and one standard
+   deviation taken from the band the validation table reads around it (the band's
+   wider side is three standard deviations), or, for the Norwegian trials, from their
+   sample sizes with the variance doubled for the model's discrepancy (the SE trial's
+   "no difference in the long run" read as no difference in employment at 24 months);
+3. a quadratic emulator of each figure (its leave-one-out errors checked) gives the
+   implausibility of a million points of the box, and the tables say which part of
+   the box each trial, and the trials together, leave;
+4. a second wave sweeps again inside what the first leaves for all three trials (its
+   bounding box, widened by a tenth), fits new emulators there and rules out again;
+5. ``--verify N`` simulates the validation table at the least implausible point.
 
-A second wave sweeps again inside what the first leaves of the box (its bounding
-box, widened by a tenth), fits new emulators there and rules out again. Nothing here
-changes a default. Run (about 15 minutes on 2 workers; each arm's sweep is a results
-store under ``--out/wave<k>/``, so a killed run continues where it stopped)::
+Nothing here changes a default. Run (about 15 minutes on 2 workers; a killed run
+continues where it stopped)::
 
-    .venv/bin/python experiments/history_match_trials.py --workers 2 --write
+    .venv/bin/python experiments/history_match_trials.py --workers 2 --verify 20 --write
 
 ``--write`` replaces the section between the ``history-match`` markers in
 docs/model.md; without it the section is printed.

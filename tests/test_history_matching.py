@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+from pathlib import Path
+from typing import Any
+
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -94,6 +100,87 @@ def test_implausibility_rules_out_points_far_from_the_figure_and_keeps_the_truth
     assert near.max() < 0.2, "what is left lies around the truth"
     # allowing one figure to miss keeps at least as much
     assert nroy(imp, allow=1).sum() >= keep.sum()
+
+
+def _script() -> Any:
+    path = Path(__file__).resolve().parent.parent / "experiments" / "history_match_trials.py"
+    spec = importlib.util.spec_from_file_location("history_match_trials", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_trials_script_finds_the_setting_that_made_its_figures() -> None:
+    """experiments/history_match_trials.py on a made-up world whose arms are smooth in the
+    parameters: with the figures it would produce at one point as targets, that point is
+    not ruled out, it is near the least implausible one, and the next wave's box holds it."""
+    hm = _script()
+    factors = hm.FACTORS
+    lo = np.array([f.low for f in factors])
+    hi = np.array([f.high for f in factors])
+    rng = np.random.default_rng(11)
+    points, reps = 120, 2
+    u = rng.random((points, len(factors)))
+    x = lo + u * (hi - lo)
+
+    def arms(v: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
+        """Each arm's KPIs as smooth functions of the scaled parameters (columns of v)."""
+        own, assess, hours, loss, early, prot = v.T
+        ips = 0.45 + 0.2 * own - 0.1 * loss
+        usual = 0.1 + 0.4 * own + 0.1 * hours - 0.05 * assess
+        return {
+            "validation_ips_trial": {
+                "ever_worked_24m": ips,
+                "days_to_first_job_mean": 150 + 20 * assess,
+                "first_job_months_24m": 11 - 4 * loss - early,
+                "months_worked_from_first_job_24m": 14 - 3 * loss - prot,
+                "employed_12m": ips - 0.1,
+                "employed_24m": ips - 0.1,
+            },
+            "validation_ips_trial_usual": {
+                "ever_worked_24m": usual,
+                "days_to_first_job_mean": 200 + 60 * assess,
+                "employed_12m": usual,
+                "employed_24m": usual,
+            },
+            "ips_team": {"employed_12m": 0.3 + 0.1 * own - 0.05 * loss, "employed_24m": ips},
+            "validation_ips_usual": {"employed_12m": 0.15 + 0.2 * own, "employed_24m": usual},
+            "baseline": {"employed_24m": 0.4 + 0.05 * prot},
+            "usual_services": {"employed_24m": 0.3 + 0.2 * own},
+        }
+
+    values = arms(np.repeat(u, reps, axis=0))
+    index = pd.MultiIndex.from_product([range(points), range(reps)], names=["point", "replication"])
+    results = {}
+    for arm, kpis in values.items():
+        frame = pd.DataFrame({f.name: np.repeat(x[:, j], reps) for j, f in enumerate(factors)}, index=index)
+        for kpi, v in kpis.items():
+            frame[kpi] = v + 0.002 * rng.standard_normal(len(v))  # a little replication noise
+        results[arm] = frame
+    truth_u = np.full(len(factors), 0.5)
+    at_truth = {arm: {k: float(v[0]) for k, v in kp.items()} for arm, kp in arms(truth_u[None, :]).items()}
+    targets = []
+    for o in hm.OUTPUTS:  # the figures this world makes at the truth, with the script's own sds
+        one = {arm: pd.DataFrame({k: [v] for k, v in kp.items()}) for arm, kp in at_truth.items()}
+        targets.append(hm.Target(o.target.name, float(o.value(one).iloc[0]), o.target.sd))
+    original = hm.OUTPUTS
+    try:
+        hm.OUTPUTS = tuple(
+            hm.Output(t, o.trial, o.label, o.value, o.ratio_of_means)
+            for t, o in zip(targets, original, strict=True)
+        )
+        text, best, narrowed = hm.analyse(results, factors, seed=1, wave=1, samples=20_000)
+    finally:
+        hm.OUTPUTS = original
+    truth = lo + truth_u * (hi - lo)
+    assert "**Wave 1**" in text and "| all three |" in text
+    assert narrowed is not None, "the point that made the figures is never ruled out"
+    assert all(f.low <= t <= f.high for f, t in zip(narrowed, truth, strict=True)), (
+        "the next wave's box holds the truth"
+    )
+    assert np.all(np.abs((best - truth) / (hi - lo)) < 0.5)
 
 
 def test_bad_input_is_refused_with_what_is_allowed() -> None:
