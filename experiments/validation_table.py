@@ -141,9 +141,14 @@ def _weeks(x: float) -> str:
 
 
 def fading(res: dict[str, pd.DataFrame]) -> str:
+    """Whether the SE effect fades by 24 months, and whether it is gone (its CI reaches 0)."""
     d = {m: _value(res, "se", 1, f"employed_{m}m", "diff") for m in (6, 12, 18, 24)}
     peak = max(d, key=lambda m: d[m])
-    return "fades" if d[24] < d[peak] else "does not fade"
+    if d[24] >= d[peak]:
+        return "**does not fade**"
+    if _value(res, "se", 1, "employed_24m", "diff_ci_low") <= 0.0:
+        return "fades (no difference by 24 months)"
+    return f"fades, **not gone** by 24 months ({100 * d[24] / d[peak]:.0f} % of its peak)"
 
 
 ROWS = [
