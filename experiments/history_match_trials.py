@@ -48,7 +48,7 @@ from caseload_sim.calibrate import QuadraticEmulator, Target, implausibility, nr
 from caseload_sim.executors import ProcessExecutor, SerialExecutor
 from caseload_sim.scenario import load_scenario
 from caseload_sim.sweep import load_experiment, make_plan, run_sweep
-from caseload_sim.sweep.store import read_results
+from caseload_sim.sweep.store import StoreError, read_results
 
 REPO = Path(__file__).resolve().parent.parent
 DOC = REPO / "docs" / "model.md"
@@ -179,7 +179,10 @@ def sweep_arms(
         plan = make_plan(load_experiment(path), path)
         store = out / arm
         print(f"{arm}: {len(plan.tasks)} replications into {store}", file=sys.stderr, flush=True)
-        run_sweep(plan, store, executor, resume=store.exists())
+        try:
+            run_sweep(plan, store, executor, resume=store.exists())
+        except StoreError as error:  # e.g. another --points or --seed over an earlier run's store
+            raise SystemExit(f"{error}\n(give another --out, or delete {out})") from None
         frame = read_results(store).set_index(["point", "replication"]).sort_index()
         results[arm] = frame
     names = [f.name for f in factors]
