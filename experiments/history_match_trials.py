@@ -22,7 +22,8 @@ the question as history matching (:mod:`caseload_sim.calibrate.history`):
    the box each trial, and the trials together, leave;
 4. a second wave sweeps again inside what the first leaves for all three trials (its
    bounding box, widened by a tenth), fits new emulators there and rules out again;
-5. ``--verify N`` simulates the validation table at the least implausible point.
+5. ``--verify N`` simulates the validation table's trial rows at the last wave's least
+   implausible points for the two IPS trials and for all three.
 
 Nothing here changes a default. Run (about 15 minutes on 2 workers; a killed run
 continues where it stopped)::
@@ -228,9 +229,9 @@ def analyse(
     seed: int,
     wave: int,
     samples: int = 1_000_000,
-) -> tuple[str, np.ndarray, tuple[Factor, ...] | None]:
-    """One wave's tables, its least implausible point for all the trials together, and the box
-    that is left for the next wave (``None``: nothing is left)."""
+) -> tuple[str, dict[str, np.ndarray], tuple[Factor, ...] | None]:
+    """One wave's tables, its least implausible points for the two IPS trials and for all three
+    trials, and the box that is left for the next wave (``None``: nothing is left)."""
     x, y, noise = _point_outputs(results, factors)
     lo = np.array([f.low for f in factors])
     hi = np.array([f.high for f in factors])
@@ -308,7 +309,8 @@ def analyse(
             Factor(f.path, f.name, float(max(f.low, a - p)), float(min(f.high, b + p)), f.why)
             for f, a, b, p in zip(factors, left_lo, left_hi, pad, strict=True)
         )
-    return "\n".join(lines) + "\n", box[best["all three"]], narrowed
+    checks = {label: box[best[label]] for label in ("the two IPS trials", "all three")}
+    return "\n".join(lines) + "\n", checks, narrowed
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -329,13 +331,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--write", action="store_true", help="replace the section in docs/model.md")
     args = ap.parse_args(argv)
     factors: tuple[Factor, ...] | None = FACTORS
-    text, point = "", np.array([])
+    text, checks = "", {}
     for wave in range(1, args.waves + 1):
         assert factors is not None
         results = sweep_arms(
             args.out / f"wave{wave}", factors, args.points, args.replications, args.seed, args.workers
         )
-        section, point, factors = analyse(results, factors, args.seed + wave - 1, wave)
+        section, checks, factors = analyse(results, factors, args.seed + wave - 1, wave)
         text += ("\n" if text else "") + section
         if factors is None:
             text += f"\nNothing is left after wave {wave}: no point of the box reproduces all three trials.\n"
@@ -344,13 +346,19 @@ def main(argv: list[str] | None = None) -> int:
         sys.path.insert(0, str(Path(__file__).resolve().parent))
         from validation_table import compare_arms, table
 
-        changes = [(f.path, round(float(v), 3)) for f, v in zip(FACTORS, point, strict=True)]
-        print(f"verifying at {changes} with {args.verify} replications", file=sys.stderr, flush=True)
-        text += (
-            "\nThe validation table simulated at that point (each value rounded to three "
-            "places), every other parameter at its default:\n\n"
-            + table(compare_arms(args.verify, args.seed, args.workers, changes), args.verify, args.seed)
-        )
+        for label, point in checks.items():  # the last wave's least implausible points
+            changes = [(f.path, round(float(v), 3)) for f, v in zip(FACTORS, point, strict=True)]
+            print(f"verifying at {changes} with {args.verify} replications", file=sys.stderr, flush=True)
+            rows = table(compare_arms(args.verify, args.seed, args.workers, changes), args.verify, args.seed)
+            trial_rows = [line for line in rows.splitlines() if line.startswith("|") and "| [L]" in line]
+            text += (
+                f"\nSimulated at the last wave's least implausible point for {label} ("
+                + ", ".join(f"`{f.name}` {v:g}" for f, (_, v) in zip(FACTORS, changes, strict=True))
+                + f"; {args.verify} paired replications, every other parameter at its default), "
+                "the validation table's trial rows:\n\n"
+                + "\n".join(rows.splitlines()[2:4] + trial_rows)
+                + "\n"
+            )
     if not args.write:
         print(text)
         return 0

@@ -171,7 +171,7 @@ def test_the_trials_script_finds_the_setting_that_made_its_figures() -> None:
             hm.Output(t, o.trial, o.label, o.value, o.ratio_of_means)
             for t, o in zip(targets, original, strict=True)
         )
-        text, best, narrowed = hm.analyse(results, factors, seed=1, wave=1, samples=20_000)
+        text, checks, narrowed = hm.analyse(results, factors, seed=1, wave=1, samples=20_000)
     finally:
         hm.OUTPUTS = original
     truth = lo + truth_u * (hi - lo)
@@ -180,7 +180,8 @@ def test_the_trials_script_finds_the_setting_that_made_its_figures() -> None:
     assert all(f.low <= t <= f.high for f, t in zip(narrowed, truth, strict=True)), (
         "the next wave's box holds the truth"
     )
-    assert np.all(np.abs((best - truth) / (hi - lo)) < 0.5)
+    assert set(checks) == {"the two IPS trials", "all three"}
+    assert np.all(np.abs((checks["all three"] - truth) / (hi - lo)) < 0.5)
 
 
 def test_bad_input_is_refused_with_what_is_allowed() -> None:
