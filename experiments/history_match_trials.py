@@ -326,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=0,
         metavar="N",
-        help="simulate the validation table at the least implausible point, N replications a scenario",
+        help="simulate the trial rows at the least implausible points (two IPS trials, all three), N replications",
     )
     ap.add_argument("--write", action="store_true", help="replace the section in docs/model.md")
     args = ap.parse_args(argv)
