@@ -121,19 +121,28 @@ def _kpi(arm: str, kpi: str) -> Callable[[dict[str, pd.DataFrame]], pd.Series]:
     return lambda res: res[arm][kpi]
 
 
+def _difference(
+    arm: str, other: str, kpi: str, scale: float = 1.0
+) -> Callable[[dict[str, pd.DataFrame]], pd.Series]:
+    """``arm``'s ``kpi`` minus ``other``'s, per paired replication, times ``scale``."""
+    return lambda res: (res[arm][kpi] - res[other][kpi]) * scale
+
+
+def _ratio(target: Target, trial: str, label: str, arm: str, other: str, kpi: str) -> Output:
+    """A risk ratio: per point the ratio of the two arms' means; per replication (for its noise) the ratio."""
+    return Output(target, trial, label, lambda res: res[arm][kpi] / res[other][kpi], (arm, other, kpi))
+
+
 OUTPUTS = (
     Output(Target("us_ips_ever_24m", 0.60, _sd_from_band(0.60, 0.40, 0.65)), "US",
            "IPS ever worked 24 m (~60 %)", _kpi("validation_ips_trial", "ever_worked_24m")),
     Output(Target("us_usual_ever_24m", 0.23, _sd_from_band(0.23, 0.15, 0.30)), "US",
            "usual ever worked 24 m (~23 %)", _kpi("validation_ips_trial_usual", "ever_worked_24m")),
-    Output(Target("us_rr_ever_24m", 1.95, _sd_from_band(1.95, 1.6, 2.3)), "US",
-           "RR ever worked 24 m (1.6-2.3)",
-           lambda r: r["validation_ips_trial"]["ever_worked_24m"] / r["validation_ips_trial_usual"]["ever_worked_24m"],
-           ("validation_ips_trial", "validation_ips_trial_usual", "ever_worked_24m")),
+    _ratio(Target("us_rr_ever_24m", 1.95, _sd_from_band(1.95, 1.6, 2.3)), "US",
+           "RR ever worked 24 m (1.6-2.3)", "validation_ips_trial", "validation_ips_trial_usual", "ever_worked_24m"),
     Output(Target("us_first_job_gap_weeks", -10.0, _sd_from_band(-10.0, -15.0, -5.0)), "US",
            "first job earlier, weeks (~10)",
-           lambda r: (r["validation_ips_trial"]["days_to_first_job_mean"]
-                      - r["validation_ips_trial_usual"]["days_to_first_job_mean"]) / 7.0),
+           _difference("validation_ips_trial", "validation_ips_trial_usual", "days_to_first_job_mean", 1 / 7.0)),
     Output(Target("us_first_job_months", 10.0, _sd_from_band(10.0, 7.0, 13.0)), "US",
            "months in the first job (~10)", _kpi("validation_ips_trial", "first_job_months_24m")),
     Output(Target("us_months_worked", 12.9, _sd_from_band(12.9, 10.0, 16.0)), "US",
@@ -143,13 +152,11 @@ OUTPUTS = (
            "IPS employed at 12 m (36.6 %)", _kpi("ips_team", "employed_12m")),
     Output(Target("no_usual_employed_12m", 0.271, _sd_from_sample(0.271, 205)), "Norway IPS",
            "usual employed at 12 m (27.1 %)", _kpi("validation_ips_usual", "employed_12m")),
-    Output(Target("no_rr_employed_12m", 1.35, _sd_from_band(1.35, 1.1, 1.7)), "Norway IPS",
-           "RR employed at 12 m (1.35)",
-           lambda r: r["ips_team"]["employed_12m"] / r["validation_ips_usual"]["employed_12m"],
-           ("ips_team", "validation_ips_usual", "employed_12m")),
+    _ratio(Target("no_rr_employed_12m", 1.35, _sd_from_band(1.35, 1.1, 1.7)), "Norway IPS",
+           "RR employed at 12 m (1.35)", "ips_team", "validation_ips_usual", "employed_12m"),
     Output(Target("no_se_minus_usual_24m", 0.0, _sd_from_sample(0.5, 1868) * np.sqrt(2.0)), "Norway SE",
            "SE − usual employed at 24 m (no difference in the long run)",
-           lambda r: r["baseline"]["employed_24m"] - r["usual_services"]["employed_24m"]),
+           _difference("baseline", "usual_services", "employed_24m")),
 )  # fmt: skip
 
 

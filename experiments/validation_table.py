@@ -40,6 +40,7 @@ from typing import Any
 import pandas as pd
 
 from caseload_sim.experiment import compare_scenarios
+from caseload_sim.keypaths import apply_settings, parse_path
 from caseload_sim.scenario import Scenario, load_scenario, scenario_from_dict
 
 REPO = Path(__file__).resolve().parent.parent
@@ -316,15 +317,13 @@ SENSITIVITY_ROWS: tuple[tuple[str, str, Callable[[dict[str, pd.DataFrame]], floa
 )
 
 
-def _changed(scenario: Scenario, path: str, value: float) -> Scenario:
-    """The scenario with one dotted-path parameter set, validated again."""
-    doc = scenario.model_dump(mode="json")
-    node = doc
-    *head, last = path.split(".")
-    for key in head:
-        node = node[key]
-    node[last] = value
-    return scenario_from_dict(doc, f"<{scenario.name} with {path} = {value}>")
+def _changed(scenario: Scenario, changes: Sequence[tuple[str, float]]) -> Scenario:
+    """The scenario with key-path parameters set (:mod:`caseload_sim.keypaths`), validated again."""
+    if not changes:
+        return scenario
+    doc = apply_settings(scenario.model_dump(mode="json"), [(parse_path(p), v) for p, v in changes])
+    shown = ", ".join(f"{p} = {v}" for p, v in changes)
+    return scenario_from_dict(doc, f"<{scenario.name} with {shown}>")
 
 
 def compare_arms(
@@ -334,8 +333,7 @@ def compare_arms(
     results = {}
     for arm, (base, alt) in ARMS.items():
         scenarios = [load_scenario(REPO / "scenarios" / base), load_scenario(REPO / "scenarios" / alt)]
-        for change in changes:
-            scenarios = [_changed(s, *change) for s in scenarios]
+        scenarios = [_changed(s, changes) for s in scenarios]
         results[arm] = compare_scenarios(scenarios, n, seed, workers=workers).comparison
     return results
 

@@ -115,7 +115,11 @@ class QuadraticEmulator:
 
     def loo_standardised(self) -> np.ndarray:
         """Leave-one-out errors over the residual standard deviation (about N(0, 1) for a good emulator)."""
-        return self.loo_errors / np.sqrt(self.resid_var) if self.resid_var > 0.0 else self.loo_errors * 0.0
+        return (
+            self.loo_errors / np.sqrt(self.resid_var)
+            if self.resid_var > 0.0
+            else np.zeros_like(self.loo_errors)
+        )
 
 
 def implausibility(targets: Sequence[Target], means: np.ndarray, variances: np.ndarray) -> np.ndarray:
