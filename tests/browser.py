@@ -30,6 +30,7 @@ FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+NAVIGATION_TIMEOUT_MS = 180_000  # a hang guard only (see watched_page)
 needs_chromium = pytest.mark.skipif(
     CHROMIUM is None,
     reason="no chromium on PATH or at /usr/bin/chromium; install Debian's chromium (apt-get install chromium) "
@@ -67,6 +68,10 @@ def watched_page(browser: Any, width: int = 1400, height: int = 1000) -> Watched
     """A new page that records console errors, page errors and any request not to file:// or 127.0.0.1."""
     # bypass_csp: the app's policy forbids eval, which Playwright's string predicates need
     page = browser.new_page(viewport={"width": width, "height": height}, bypass_csp=True)
+    # Playwright's 30 s default is a hang guard, not a measure: a many-scenario report (several MB of
+    # charts) took longer than that to load on a loaded CI machine. Nothing here is timed.
+    page.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
+    page.set_default_timeout(NAVIGATION_TIMEOUT_MS)
     w = Watched(page)
     page.on(
         "console", lambda m: w.problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None
