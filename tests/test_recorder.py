@@ -7,16 +7,19 @@ run goes; a candidate's draws held as doubles, not Python floats). Neither may c
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 import numpy as np
 import pytest
+import simpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import caseload_sim.model.world as world_module
 from caseload_sim.events import EVENT_DTYPE, WEEK_DTYPE, EventRecorder
 from caseload_sim.model import simulate
+from caseload_sim.model.clock import Clock
 from caseload_sim.streams import (
     GAMMAS_PER_BLOCK,
     OVERFLOW_BLOCK,
@@ -136,3 +139,82 @@ def test_top_up_prepends_the_overflow_block_in_stream_order() -> None:
         / 4.0
     )
     assert d.gammas.tolist()[:OVERFLOW_BLOCK] == extra.tolist()
+
+
+# --- the model's SimPy environment (caseload_sim.model.clock) ----------------------------
+
+
+class _SimPysOwn(simpy.Environment):
+    """SimPy's environment as it comes, with the name the world calls."""
+
+    def run_to(self, at: float) -> None:
+        self.run(until=at)
+
+
+@pytest.mark.parametrize("name", ["baseline", "national"])
+def test_the_model_clock_gives_simpys_own_log(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """Clock's tight timeout and loop are SimPy's semantics: the same log, bit for bit."""
+    scenario = shortened(load(name), 1500.0, 500.0)
+    log = simulate(scenario, seed=3, replication=2)
+    monkeypatch.setattr(world_module, "Clock", _SimPysOwn)
+    reference = simulate(scenario, seed=3, replication=2)
+    assert len(log.events) > 3000
+    assert same_table(log.events, reference.events)
+    assert same_table(log.weeks, reference.weeks)
+    assert same_table(log.candidates, reference.candidates)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    delays=st.lists(st.sampled_from([0.0, 0.5, 1.0, 2.0, 2.5, 3.0]), min_size=1, max_size=12),
+    until=st.sampled_from([1.0, 2.5, 3.0, 7.0]),
+)
+def test_clock_orders_ties_and_stops_as_simpy_does(delays: list[float], until: float) -> None:
+    """Same-instant timeouts in scheduling order; events at ``until`` itself are left for later."""
+
+    def trace(env: simpy.Environment, run: Any) -> tuple[list[tuple[float, int]], float, int]:
+        seen: list[tuple[float, int]] = []
+
+        def proc(i: int, d: float) -> Any:
+            yield env.timeout(d)
+            seen.append((env.now, i))
+            yield env.timeout(d)
+            seen.append((env.now, i))
+
+        for i, d in enumerate(delays):
+            env.process(proc(i, d))
+        run(env)
+        # SimPy leaves its spent stop event in the heap (rescheduled with no callbacks); Clock does not
+        pending = [(t, prio) for t, prio, _, event in sorted(env._queue) if event.callbacks]
+        return seen, env.now, pending
+
+    ours = trace(Clock(), lambda env: env.run_to(until))
+    simpys = trace(simpy.Environment(), lambda env: env.run(until=until))
+    assert ours == simpys
+
+
+def test_clock_raises_as_simpy_does() -> None:
+    env = Clock()
+    with pytest.raises(ValueError, match="Negative delay"):
+        env.timeout(-1.0)
+
+    def fails() -> Any:
+        yield env.timeout(1.0)
+        raise RuntimeError("in the model")
+
+    env.process(fails())
+    with pytest.raises(RuntimeError, match="in the model"):
+        env.run_to(5.0)
+    with pytest.raises(ValueError, match="greater than the current"):
+        Clock().run_to(0.0)
+
+
+def test_a_replication_leaves_only_its_world_for_the_collector() -> None:
+    """The run and the packing of its log happen with the collector paused; nothing of the log
+    is left for it (only the world's own small cycle: its posts, processes, candidates)."""
+    scenario = shortened(load("baseline"), 1500.0, 500.0)
+    gc.collect()
+    log = simulate(scenario, seed=1, replication=0)
+    gc.collect()
+    assert gc.isenabled(), "the run restores the collector"
+    assert all(not gc.is_tracked(a) for a in (log.events, log.weeks, log.candidates))
