@@ -91,6 +91,7 @@ import numpy as np
 import psutil
 import simpy
 
+from caseload_sim import accelerate
 from caseload_sim.model import build_world
 from caseload_sim.scenario import Scenario, load_scenario
 
@@ -537,6 +538,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     scenario = load_scenario(args.scenario)  # once: every run in this process uses the same scenario
     print(f"bench: {args.scenario}  seed={args.seed}  replication=0  rounds={max(args.repeat, 1)}")
+    print(f"model: {accelerate.status()}")  # mypyc-compiled or pure Python (the same results)
     print(
         f"python {sys.version.split()[0]}  simpy {simpy.__version__}  CPU time ({CLOCK.__name__})  "
         f"cyclic GC disabled during both timed loops (as World.run does)  rss_at_start={rss_mb():.0f} MB"

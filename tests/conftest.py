@@ -5,11 +5,18 @@ against :func:`fake_engine`, a deterministic stand-in for ``caseload_sim.model``
 ``caseload_sim.metrics`` that costs microseconds per replication. Tests that take the
 ``real_engine`` fixture use the real model and metrics instead — and real worker
 processes, which cannot see a monkeypatched fake.
+
+The suite runs the **pure-Python model** (``CASELOAD_SIM_PURE=1``, set here before
+anything imports it, and inherited by every worker and CLI process a test starts): its
+lines are what coverage measures and what tests may monkeypatch. The compiled model that
+users run (:mod:`caseload_sim.accelerate`) is checked against it, bit for bit, in
+``tests/test_compiled.py``.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import sys
 import types
 from collections.abc import Callable
@@ -20,9 +27,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-import caseload_sim
-from caseload_sim.events import EventKind, EventLog, EventRecorder
-from caseload_sim.scenario import Scenario
+os.environ["CASELOAD_SIM_PURE"] = "1"  # see the module docstring; tests/test_compiled.py lifts it
+
+import caseload_sim  # noqa: E402
+from caseload_sim.events import EventKind, EventLog, EventRecorder  # noqa: E402
+from caseload_sim.scenario import Scenario  # noqa: E402
 
 _PACKAGE = Path(caseload_sim.__file__).parent
 ENGINE_PRESENT = (_PACKAGE / "model" / "__init__.py").exists() and (_PACKAGE / "metrics.py").exists()
