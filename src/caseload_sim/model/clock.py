@@ -12,7 +12,7 @@ around them:
 * :meth:`Clock.run_to` is ``Environment.run(until=at)``, with ``Environment.step``
   inlined in its loop.
 
-Everything else (processes, interrupts, plain events) is SimPy's. ``tests/test_model.py``
+Everything else (processes, interrupts, plain events) is SimPy's. ``tests/test_recorder.py``
 checks that a replication's event log is byte for byte the one SimPy's own loop gives.
 """
 
