@@ -168,3 +168,42 @@ def test_a_failed_build_is_a_note_not_an_error(
     assert "gcc: not found" in err and "pure-Python model runs" in err
     assert accelerate.main(["status"]) == 0
     assert accelerate.main(["frobnicate"]) == 2
+
+
+def test_build_stages_the_modules_and_their_sources_then_replaces_the_old_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """mypyc itself stubbed: what it leaves in the work tree is staged as lib/ and model/, with the
+    sources' digests; a failed compile raises with its last lines and leaves the old build alone."""
+    calls: list[tuple[list[str], Path, str]] = []
+
+    def mypyc(cmd: list[str], cwd: Path, env: dict[str, str], **_: Any) -> subprocess.CompletedProcess[str]:
+        calls.append((cmd, cwd, env["CFLAGS"]))
+        if "fail" in env:
+            return subprocess.CompletedProcess(cmd, 1, "", "error: candidate.py:1: bad\n")
+        (cwd / "abc__mypyc.cpython-311-x86_64-linux-gnu.so").write_bytes(b"lib")
+        for m in accelerate.MODULES:
+            (cwd / "caseload_sim" / "model" / f"{m}.cpython-311-x86_64-linux-gnu.so").write_bytes(b"so")
+        return subprocess.CompletedProcess(cmd, 0, "", "")
+
+    monkeypatch.setattr(accelerate.subprocess, "run", mypyc)
+    target = tmp_path / "build"
+    (target / "old").mkdir(parents=True)
+    assert accelerate.build(target) == target
+    ((cmd, cwd, cflags),) = calls
+    assert (
+        cmd[1:3] == ["-m", "mypyc"] and [f"caseload_sim/model/{m}.py" for m in accelerate.MODULES] == cmd[3:]
+    )
+    assert "-ffp-contract=off" in cflags and not cwd.exists(), "compiled in a temporary tree"
+    assert sorted(p.name for p in (target / "lib").iterdir()) == [
+        "abc__mypyc.cpython-311-x86_64-linux-gnu.so"
+    ]
+    assert len(list((target / "model").glob("*.so"))) == len(accelerate.MODULES)
+    manifest = json.loads((target / accelerate.MANIFEST).read_text(encoding="utf-8"))
+    assert manifest["sources"] == accelerate._digests(accelerate.MODEL_DIR)
+    assert not (target / "old").exists(), "the previous build is replaced as a whole"
+
+    monkeypatch.setenv("fail", "1")
+    with pytest.raises(RuntimeError, match="bad"):
+        accelerate.build(target)
+    assert (target / accelerate.MANIFEST).exists(), "a failed build leaves the last good one"
